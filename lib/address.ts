@@ -1,0 +1,72 @@
+/** Network addresses written as `host:port`, with IPv6 hosts in brackets: `[::1]:6001`. */
+
+export interface Address {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Why an address did not parse; the message reads well after a field name. */
+export class AddressError extends Error {
+  override name = "AddressError";
+}
+
+const BRACKETED = /^\[([0-9a-fA-F:.]+)\]:(.*)$/;
+const PLAIN = /^([^:\s\[\]]+):(.*)$/;
+
+/**
+ * Parses `host:port`. Ports must be 1-65535 unless `allowPortZero` (an ephemeral
+ * port for a listener) is set.
+ */
+export function parseAddress(text: string, { allowPortZero = false } = {}): Address {
+  const match = BRACKETED.exec(text) ?? PLAIN.exec(text);
+  if (!match) {
+    throw new AddressError(`must be "host:port" (IPv6 as "[::1]:6001"), got ${JSON.stringify(text)}`);
+  }
+  const host = match[1]!;
+  const port = parsePort(match[2]!, { allowPortZero });
+  return { host, port };
+}
+
+/** Parses a port number given as text; throws {@link AddressError} with the received value. */
+export function parsePort(text: string, { allowPortZero = false } = {}): number {
+  const min = allowPortZero ? 0 : 1;
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(port) || port < min || port > 65535) {
+    throw new AddressError(`port must be an integer ${min}-65535, got ${JSON.stringify(text)}`);
+  }
+  return port;
+}
+
+/** Formats an address the way {@link parseAddress} reads it. */
+export function formatAddress({ host, port }: Address): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** A file-name-safe form of an address: `127.0.0.1-6001`, `--1-6001` for `[::1]:6001`. */
+export function addressSlug({ host, port }: Address): string {
+  return `${host.replaceAll(":", "-")}-${port}`;
+}
+
+/** True when `host` names this machine's loopback or any-address, so a seed listed with it runs here. */
+export function isLocalHost(host: string): boolean {
+  return host === "localhost" || host.startsWith("127.") || host === "::1" || host === "0.0.0.0" ||
+    host === "::";
+}
+
+/** Strips the IPv4-mapped IPv6 prefix (`::ffff:127.0.0.1` is `127.0.0.1`) and reads `localhost` as `127.0.0.1`. */
+function canonicalHost(host: string): string {
+  if (host === "localhost") return "127.0.0.1";
+  return host.startsWith("::ffff:") && host.includes(".") ? host.slice(7) : host;
+}
+
+/**
+ * True when the address a remote claims to listen on (`host:port` text) names the
+ * host its connection comes from: a peer may announce only its own host.
+ */
+export function hostMatches(remote: Address, claimed: string): boolean {
+  try {
+    return canonicalHost(parseAddress(claimed).host) === canonicalHost(remote.host);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * Framing: a 4-byte unsigned big-endian length, then that many bytes of UTF-8 JSON
+ * holding one object with a `type`. The codec knows nothing of peers or seeds.
+ */
+
+import { DEFAULT_LIMITS, type Message, type MessageLimits, parseMessage } from "./protocol.ts";
+import { WireError } from "./wire_error.ts";
+
+/** Bytes of the length prefix. */
+export const HEADER_BYTES = 4;
+/** Default largest frame body, in bytes. */
+export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
+
+const encoder = new TextEncoder();
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Encodes a message into one frame. Encode once and hand the same bytes to every
+ * connection it goes to. Throws {@link WireError} `frame_too_large` past the maximum.
+ */
+export function encodeFrame(message: Message, maxFrameBytes = DEFAULT_MAX_FRAME_BYTES): Uint8Array {
+  const json = JSON.stringify(message);
+  // UTF-8 takes at most 3 bytes per UTF-16 code unit, so the frame fits in this buffer.
+  const frame = new Uint8Array(HEADER_BYTES + json.length * 3);
+  const { written } = encoder.encodeInto(json, frame.subarray(HEADER_BYTES));
+  if (written > maxFrameBytes) {
+    throw new WireError(
+      "frame_too_large",
+      `frame of ${written} bytes exceeds the maximum of ${maxFrameBytes}`,
+    );
+  }
+  new DataView(frame.buffer).setUint32(0, written);
+  return frame.slice(0, HEADER_BYTES + written);
+}
+
+/** Decodes one frame body (the bytes after the prefix) into a checked message. */
+export function decodeBody(body: Uint8Array, limits: MessageLimits = DEFAULT_LIMITS): Message {
+  let text: string;
+  try {
+    text = strictDecoder.decode(body);
+  } catch {
+    throw new WireError("invalid_utf8", `frame of ${body.length} bytes is not valid UTF-8`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new WireError("invalid_json", `frame is not valid JSON: ${(error as Error).message}`);
+  }
+  return parseMessage(value, limits);
+}
+
+/**
+ * Splits a byte stream into frame bodies, whatever its chunking. A length above the
+ * maximum is refused as soon as the prefix is complete, before anything of that size
+ * is allocated; the buffer grows with the bytes that actually arrived (at most twice
+ * them), so a peer that announces a large frame and trickles it costs what it sent.
+ */
+export class FrameDecoder {
+  readonly #maxFrameBytes: number;
+  #buffer = new Uint8Array(0);
+  #start = 0;
+  #end = 0;
+
+  constructor(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {
+    this.#maxFrameBytes = maxFrameBytes;
+  }
+
+  /** Bytes received that do not yet form a whole frame. */
+  get pendingBytes(): number {
+    return this.#end - this.#start;
+  }
+
+  /**
+   * Feeds a chunk; returns the bodies it completed, in order. The caller may reuse
+   * `chunk` afterwards. Throws {@link WireError}; the decoder is then empty.
+   */
+  push(chunk: Uint8Array): Uint8Array[] {
+    const bodies: Uint8Array[] = [];
+    let offset = 0;
+    // Whole frames at the front of a chunk, with nothing buffered, are copied straight out.
+    while (this.#start === this.#end && chunk.length - offset >= HEADER_BYTES) {
+      const length = this.#readLength(chunk, offset);
+      if (chunk.length - offset - HEADER_BYTES < length) break;
+      bodies.push(chunk.slice(offset + HEADER_BYTES, offset + HEADER_BYTES + length));
+      offset += HEADER_BYTES + length;
+    }
+    if (offset === chunk.length) return bodies;
+    this.#append(chunk.subarray(offset));
+    for (;;) {
+      const available = this.#end - this.#start;
+      if (available < HEADER_BYTES) break;
+      const length = this.#readLength(this.#buffer, this.#start);
+      if (available - HEADER_BYTES < length) break;
+      const from = this.#start + HEADER_BYTES;
+      bodies.push(this.#buffer.slice(from, from + length));
+      this.#start = from + length;
+    }
+    if (this.#start === this.#end) this.#reset();
+    return bodies;
+  }
+
+  /** Declares the end of the stream; throws `truncated` if it ended inside a frame. */
+  end(): void {
+    const pending = this.pendingBytes;
+    this.#reset();
+    if (pending > 0) {
+      throw new WireError("truncated", `stream ended inside a frame, ${pending} bytes pending`);
+    }
+  }
+
+  #readLength(bytes: Uint8Array, at: number): number {
+    const length = ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>>
+      0;
+    if (length > this.#maxFrameBytes) {
+      this.#reset();
+      throw new WireError(
+        "frame_too_large",
+        `length prefix announces ${length} bytes, more than the maximum of ${this.#maxFrameBytes}`,
+      );
+    }
+    return length;
+  }
+
+  #append(bytes: Uint8Array): void {
+    const used = this.#end - this.#start;
+    if (this.#end + bytes.length > this.#buffer.length) {
+      if (used + bytes.length <= this.#buffer.length && this.#start > 0) {
+        this.#buffer.copyWithin(0, this.#start, this.#end);
+      } else {
+        const grown = new Uint8Array(Math.max(used + bytes.length, this.#buffer.length * 2, 256));
+        grown.set(this.#buffer.subarray(this.#start, this.#end));
+        this.#buffer = grown;
+      }
+      this.#start = 0;
+      this.#end = used;
+    }
+    this.#buffer.set(bytes, this.#end);
+    this.#end += bytes.length;
+  }
+
+  #reset(): void {
+    this.#buffer = new Uint8Array(0);
+    this.#start = 0;
+    this.#end = 0;
+  }
+}

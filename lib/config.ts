@@ -1,0 +1,316 @@
+/**
+ * Every timer, limit and size of p2pnet, in one place. The order of precedence is
+ * defaults < config.json < command-line flags; tests pass short timers through
+ * {@link resolveSettings} like any other caller.
+ */
+
+import { type Address, AddressError, formatAddress, parseAddress, parsePort } from "./address.ts";
+import { parseDuration } from "./duration.ts";
+
+/** Log levels accepted by `--log-level` and `logLevel`, least to most severe. */
+export const LOG_LEVELS = ["trace", "debug", "info", "warning", "error", "fatal"] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
+export type LogFormat = "text" | "json";
+
+/** Node settings. Durations are in milliseconds, sizes in bytes. */
+export interface Settings {
+  /** Seeds of the network, `host:port` each. @default ["127.0.0.1:6001", "127.0.0.1:6002", "127.0.0.1:6003"] */
+  seeds: Address[];
+  /** Host a node listens on and announces to others. @default "127.0.0.1" */
+  host: string;
+  /** Port a peer listens on; 0 picks a free one. Seeds take theirs from `seeds`. @default 0 */
+  port: number;
+  /** Directory for `seeds/` and `peers/` log files. @default "logs" */
+  logDir: string;
+  /** Lowest level shown on the console. @default "info" */
+  logLevel: LogLevelName;
+  /** Lowest level written to a node's log file; `debug` records every frame sent and received. @default "debug" */
+  fileLogLevel: LogLevelName;
+  /** Log file format: `text` lines for people, `json` lines for tools. @default "text" */
+  logFormat: LogFormat;
+
+  /** Outbound neighbours a peer opens and keeps (the low bound of its neighbour count). @default 4 */
+  degree: number;
+  /** Inbound neighbours a peer accepts; more are declined. High bound = degree + maxInbound. @default 12 */
+  maxInbound: number;
+  /** Milliseconds between overlay checks that refill missing neighbours. @default 5000 */
+  overlayInterval: number;
+  /** Milliseconds between liveliness probes to each neighbour. @default 13000 */
+  livelinessInterval: number;
+  /** Consecutive unanswered probes after which a neighbour is dead. @default 3 */
+  livelinessMisses: number;
+  /** Milliseconds a probe waits for its reply before it counts as missed. @default 2000 */
+  probeTimeout: number;
+  /** Milliseconds between messages a peer creates on its own. @default 5000 */
+  gossipInterval: number;
+  /** Messages a peer creates on its own before it stops creating them; 0 disables. @default 10 */
+  gossipCount: number;
+
+  /** Milliseconds to connect to a seed and get its Peer List before trying another seed. @default 3000 */
+  seedTimeout: number;
+  /** Milliseconds to connect to a peer and get its Peer Reply. @default 3000 */
+  connectTimeout: number;
+  /** Milliseconds a new connection may take to send its first frame. @default 5000 */
+  handshakeTimeout: number;
+  /** Milliseconds a started frame may stall between bytes before the connection is closed. @default 10000 */
+  frameTimeout: number;
+
+  /** Largest frame accepted or sent, in bytes of JSON after the 4-byte length. @default 1048576 (1 MiB) */
+  maxFrameBytes: number;
+  /** Largest message content, in UTF-16 code units of the `content` string. @default 65536 */
+  maxMessageBytes: number;
+  /** Most peers a seed puts in one Peer List (a random sample beyond it), and most a peer accepts. @default 64 */
+  peerListLimit: number;
+  /** Most message ids a peer remembers as seen. @default 100000 */
+  seenLimit: number;
+  /** Milliseconds a seen message id is remembered. @default 600000 (10 min) */
+  seenTtl: number;
+  /** Most messages a peer stores (and can serve through getData); oldest go first. @default 10000 */
+  storeLimit: number;
+  /** Most messages one getData answer carries. @default 1000 */
+  catchUpLimit: number;
+  /** Most simultaneous connections of one node, inbound and outbound. @default 2048 */
+  maxConnections: number;
+  /** Bytes queued for one connection beyond which it is closed as too slow. @default 8388608 (8 MiB) */
+  maxQueuedBytes: number;
+  /** Bytes of the read buffer of each connection. @default 16384 */
+  readBufferBytes: number;
+}
+
+/** The defaults, tuned for people watching a network on one machine. */
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze(
+  {
+    seeds: [
+      { host: "127.0.0.1", port: 6001 },
+      { host: "127.0.0.1", port: 6002 },
+      { host: "127.0.0.1", port: 6003 },
+    ],
+    host: "127.0.0.1",
+    port: 0,
+    logDir: "logs",
+    logLevel: "info",
+    fileLogLevel: "debug",
+    logFormat: "text",
+    degree: 4,
+    maxInbound: 12,
+    overlayInterval: 5_000,
+    livelinessInterval: 13_000,
+    livelinessMisses: 3,
+    probeTimeout: 2_000,
+    gossipInterval: 5_000,
+    gossipCount: 10,
+    seedTimeout: 3_000,
+    connectTimeout: 3_000,
+    handshakeTimeout: 5_000,
+    frameTimeout: 10_000,
+    maxFrameBytes: 1024 * 1024,
+    maxMessageBytes: 64 * 1024,
+    peerListLimit: 64,
+    seenLimit: 100_000,
+    seenTtl: 600_000,
+    storeLimit: 10_000,
+    catchUpLimit: 1_000,
+    maxConnections: 2048,
+    maxQueuedBytes: 8 * 1024 * 1024,
+    readBufferBytes: 16 * 1024,
+  } satisfies Settings,
+);
+
+/** A config file or flag that cannot be used; the message names the source and the field. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+type Kind = "count" | "positive" | "duration" | "bytes" | "string" | "level" | "format" | "port";
+
+/** How each settable field is checked. `seeds` is handled on its own. */
+const FIELD_KINDS: Record<Exclude<keyof Settings, "seeds">, Kind> = {
+  host: "string",
+  port: "port",
+  logDir: "string",
+  logLevel: "level",
+  fileLogLevel: "level",
+  logFormat: "format",
+  degree: "positive",
+  maxInbound: "count",
+  overlayInterval: "duration",
+  livelinessInterval: "duration",
+  livelinessMisses: "positive",
+  probeTimeout: "duration",
+  gossipInterval: "duration",
+  gossipCount: "count",
+  seedTimeout: "duration",
+  connectTimeout: "duration",
+  handshakeTimeout: "duration",
+  frameTimeout: "duration",
+  maxFrameBytes: "bytes",
+  maxMessageBytes: "bytes",
+  peerListLimit: "positive",
+  seenLimit: "positive",
+  seenTtl: "duration",
+  storeLimit: "positive",
+  catchUpLimit: "positive",
+  maxConnections: "positive",
+  maxQueuedBytes: "bytes",
+  readBufferBytes: "bytes",
+};
+
+/** Names of every field a config file may hold. */
+export const CONFIG_FIELDS: readonly string[] = ["seeds", ...Object.keys(FIELD_KINDS)];
+
+/**
+ * Checks one field's value and returns it in its settled type. `value` may come from
+ * JSON (any type) or from a flag (a string). Throws a message without the source.
+ */
+function checkField(kind: Kind, value: unknown): unknown {
+  const shown = JSON.stringify(value);
+  const fromText = typeof value === "string";
+  switch (kind) {
+    case "string":
+      if (typeof value !== "string" || value === "") {
+        throw new Error(`must be a non-empty string, got ${shown}`);
+      }
+      return value;
+    case "port":
+      return parsePort(String(value), { allowPortZero: true });
+    case "level":
+      if (!LOG_LEVELS.includes(value as LogLevelName)) {
+        throw new Error(`must be one of ${LOG_LEVELS.join(", ")}, got ${shown}`);
+      }
+      return value;
+    case "format":
+      if (value !== "text" && value !== "json") throw new Error(`must be "text" or "json", got ${shown}`);
+      return value;
+    case "duration": {
+      const ms = typeof value === "number" ? value : fromText ? parseDuration(value) : undefined;
+      if (ms === undefined || !Number.isFinite(ms) || ms <= 0) {
+        throw new Error(`must be a duration such as "250ms", "13s" or "2m" (or milliseconds), got ${shown}`);
+      }
+      return Math.round(ms);
+    }
+    case "count":
+    case "positive":
+    case "bytes": {
+      const n = typeof value === "number" ? value : fromText && /^\d+$/.test(value) ? Number(value) : NaN;
+      const min = kind === "count" ? 0 : 1;
+      if (!Number.isSafeInteger(n) || n < min) {
+        throw new Error(`must be an integer >= ${min}, got ${shown}`);
+      }
+      return n;
+    }
+  }
+}
+
+function parseSeeds(value: unknown, where: string): Address[] {
+  if (!Array.isArray(value)) {
+    throw new ConfigError(`${where}: seeds: must be a list of "host:port", got ${JSON.stringify(value)}`);
+  }
+  if (value.length === 0) throw new ConfigError(`${where}: seeds: must list at least one seed, got []`);
+  const seen = new Set<string>();
+  return value.map((entry, i) => {
+    if (typeof entry !== "string") {
+      throw new ConfigError(
+        `${where}: seeds[${i}]: must be a string "host:port", got ${JSON.stringify(entry)}`,
+      );
+    }
+    let address: Address;
+    try {
+      address = parseAddress(entry);
+    } catch (error) {
+      if (error instanceof AddressError) throw new ConfigError(`${where}: seeds[${i}]: ${error.message}`);
+      throw error;
+    }
+    const key = formatAddress(address);
+    if (seen.has(key)) {
+      throw new ConfigError(`${where}: seeds[${i}]: duplicate seed ${JSON.stringify(entry)}`);
+    }
+    seen.add(key);
+    return address;
+  });
+}
+
+/**
+ * Validates a config object (parsed from `where`) into partial settings. Unknown
+ * fields are errors, so that a typo never passes silently.
+ */
+export function parseConfigObject(raw: unknown, where: string): Partial<Settings> {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new ConfigError(
+      `${where}: must be a JSON object, got ${Array.isArray(raw) ? "an array" : JSON.stringify(raw)}`,
+    );
+  }
+  const result: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (key === "seeds") {
+      result.seeds = parseSeeds(value, where);
+      continue;
+    }
+    const kind = FIELD_KINDS[key as keyof typeof FIELD_KINDS];
+    if (kind === undefined) {
+      throw new ConfigError(`${where}: ${key}: unknown field; known fields are ${CONFIG_FIELDS.join(", ")}`);
+    }
+    try {
+      result[key] = checkField(kind, value);
+    } catch (error) {
+      throw new ConfigError(`${where}: ${key}: ${(error as Error).message}`);
+    }
+  }
+  return result as Partial<Settings>;
+}
+
+/** Reads and validates a config file. A missing file is an error only when `required`. */
+export async function loadConfigFile(path: string, { required = true } = {}): Promise<Partial<Settings>> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      if (!required) return {};
+      throw new ConfigError(`${path}: file not found; pass --config FILE or create it (see README)`);
+    }
+    throw new ConfigError(`${path}: cannot read: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${path}: invalid JSON: ${(error as Error).message}`);
+  }
+  return parseConfigObject(raw, path);
+}
+
+/**
+ * Checks a flag's text value for the named settings field and returns it settled.
+ * The error names the flag, e.g. `--degree: must be an integer >= 1, got "x"`.
+ */
+export function parseFlagValue(field: Exclude<keyof Settings, "seeds">, flag: string, text: string): unknown {
+  try {
+    return checkField(FIELD_KINDS[field], text);
+  } catch (error) {
+    throw new ConfigError(`${flag}: ${(error as Error).message}`);
+  }
+}
+
+/** Defaults, then each layer in order; later layers win. Checks relations between fields. */
+export function resolveSettings(...layers: Partial<Settings>[]): Settings {
+  const settings: Settings = { ...DEFAULT_SETTINGS, seeds: [...DEFAULT_SETTINGS.seeds] };
+  for (const layer of layers) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value !== undefined) (settings as unknown as Record<string, unknown>)[key] = value;
+    }
+  }
+  if (settings.probeTimeout > settings.livelinessInterval) {
+    throw new ConfigError(
+      `probeTimeout must be <= livelinessInterval: current values ${settings.probeTimeout} > ${settings.livelinessInterval}`,
+    );
+  }
+  if (settings.maxFrameBytes < 1024) {
+    throw new ConfigError(`maxFrameBytes must be >= 1024: current value ${settings.maxFrameBytes}`);
+  }
+  return settings;
+}
+
+/** The smallest number of seeds that is a majority of `n`: ⌊n/2⌋+1. */
+export function seedMajority(n: number): number {
+  return Math.floor(n / 2) + 1;
+}

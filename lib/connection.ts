@@ -1,0 +1,247 @@
+/**
+ * A framed, checked connection over a `Deno.Conn`: `send()` queues frames and
+ * coalesces those sent in the same tick into one write; iteration yields checked
+ * messages; `close()` is idempotent and settles every pending read and write.
+ */
+
+import { type Address, formatAddress } from "./address.ts";
+import { decodeBody, encodeFrame, FrameDecoder } from "./codec.ts";
+import { DEFAULT_LIMITS, type Message, type MessageLimits } from "./protocol.ts";
+import { WireError } from "./wire_error.ts";
+
+export interface ConnectionOptions {
+  /** Largest frame body accepted or sent, in bytes. @default 1048576 */
+  maxFrameBytes?: number;
+  /** Bounds checked on every decoded message. @default DEFAULT_LIMITS */
+  limits?: MessageLimits;
+  /** Bytes queued for writing beyond which the connection is closed as too slow. @default 8388608 */
+  maxQueuedBytes?: number;
+  /** Bytes of this connection's read buffer. @default 16384 */
+  readBufferBytes?: number;
+  /** Clock in milliseconds, for activity times. @default Date.now */
+  now?: () => number;
+}
+
+/** Why a connection ended, for logs and for deciding whether a neighbour is lost. */
+export type CloseReason = string;
+
+export class Connection {
+  /** The remote socket address, `host:port`. */
+  readonly remote: string;
+  /** When the connection was made, in clock milliseconds. */
+  readonly openedAt: number;
+  /** When the last byte arrived, in clock milliseconds. */
+  lastByteAt: number;
+  framesReceived = 0;
+  framesSent = 0;
+  bytesSent = 0;
+
+  readonly #conn: Deno.Conn;
+  readonly #decoder: FrameDecoder;
+  readonly #limits: MessageLimits;
+  readonly #maxFrameBytes: number;
+  readonly #maxQueuedBytes: number;
+  readonly #readBufferBytes: number;
+  readonly #now: () => number;
+  #queue: Uint8Array[] = [];
+  #queuedBytes = 0;
+  #writing = false;
+  #drained: PromiseWithResolvers<void> | undefined;
+  #closeReason: CloseReason | undefined;
+  readonly #closed = Promise.withResolvers<void>();
+
+  constructor(conn: Deno.Conn, options: ConnectionOptions = {}) {
+    this.#conn = conn;
+    this.#maxFrameBytes = options.maxFrameBytes ?? 1024 * 1024;
+    this.#limits = options.limits ?? DEFAULT_LIMITS;
+    this.#maxQueuedBytes = options.maxQueuedBytes ?? 8 * 1024 * 1024;
+    this.#readBufferBytes = options.readBufferBytes ?? 16 * 1024;
+    this.#now = options.now ?? Date.now;
+    this.#decoder = new FrameDecoder(this.#maxFrameBytes);
+    const addr = conn.remoteAddr as Deno.NetAddr;
+    this.remote = formatAddress({ host: addr.hostname, port: addr.port });
+    this.openedAt = this.lastByteAt = this.#now();
+  }
+
+  /** The remote socket address as host and port. */
+  get remoteAddress(): Address {
+    const addr = this.#conn.remoteAddr as Deno.NetAddr;
+    return { host: addr.hostname, port: addr.port };
+  }
+
+  /** Bytes of a frame that has started to arrive but is not complete. */
+  get pendingBytes(): number {
+    return this.#decoder.pendingBytes;
+  }
+
+  /** Bytes waiting to be written. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  get isClosed(): boolean {
+    return this.#closeReason !== undefined;
+  }
+
+  /** Why the connection closed, once it has. */
+  get closeReason(): CloseReason | undefined {
+    return this.#closeReason;
+  }
+
+  /** Settles once the connection is closed. */
+  get closed(): Promise<void> {
+    return this.#closed.promise;
+  }
+
+  /** Encodes and queues one message. Returns false if the connection is closed. */
+  send(message: Message): boolean {
+    return this.sendFrame(encodeFrame(message, this.#maxFrameBytes));
+  }
+
+  /**
+   * Queues an encoded frame, shared as-is with any other connection it goes to.
+   * Frames queued in the same tick go out in one write. Returns false if closed,
+   * or if the queue would pass its limit (the connection is then closed).
+   */
+  sendFrame(frame: Uint8Array): boolean {
+    if (this.#closeReason !== undefined) return false;
+    if (this.#queuedBytes + frame.length > this.#maxQueuedBytes) {
+      this.close(`write queue over ${this.#maxQueuedBytes} bytes (remote not reading)`);
+      return false;
+    }
+    this.#queue.push(frame);
+    this.#queuedBytes += frame.length;
+    this.framesSent++;
+    this.bytesSent += frame.length;
+    if (!this.#writing) {
+      this.#writing = true;
+      queueMicrotask(() => void this.#writeQueued());
+    }
+    return true;
+  }
+
+  /** Resolves when everything queued so far is written (or the connection closed). */
+  flush(): Promise<void> {
+    if (!this.#writing || this.#closeReason !== undefined) return Promise.resolve();
+    this.#drained ??= Promise.withResolvers<void>();
+    return this.#drained.promise;
+  }
+
+  async #writeQueued(): Promise<void> {
+    try {
+      while (this.#queue.length > 0 && this.#closeReason === undefined) {
+        const frames = this.#queue;
+        this.#queue = [];
+        let bytes: Uint8Array;
+        if (frames.length === 1) {
+          bytes = frames[0]!;
+        } else {
+          bytes = new Uint8Array(frames.reduce((sum, f) => sum + f.length, 0));
+          let at = 0;
+          for (const f of frames) {
+            bytes.set(f, at);
+            at += f.length;
+          }
+        }
+        let written = 0;
+        while (written < bytes.length) {
+          written += await this.#conn.write(bytes.subarray(written));
+        }
+        this.#queuedBytes -= bytes.length;
+      }
+    } catch (error) {
+      this.close(`write failed: ${(error as Error).message}`);
+    } finally {
+      this.#writing = false;
+      this.#drained?.resolve();
+      this.#drained = undefined;
+    }
+  }
+
+  /**
+   * Yields each checked message until the remote closes or the connection is
+   * closed here. Throws {@link WireError} on bad input, after closing the connection.
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Message, void, void> {
+    const buffer = new Uint8Array(this.#readBufferBytes);
+    try {
+      while (this.#closeReason === undefined) {
+        let n: number | null;
+        try {
+          n = await this.#conn.read(buffer);
+        } catch (error) {
+          if (this.#closeReason === undefined) this.close(readFailure(error));
+          return;
+        }
+        if (n === null) {
+          try {
+            this.#decoder.end();
+          } finally {
+            this.close("closed by remote");
+          }
+          return;
+        }
+        this.lastByteAt = this.#now();
+        for (const body of this.#decoder.push(buffer.subarray(0, n))) {
+          const message = decodeBody(body, this.#limits);
+          this.framesReceived++;
+          yield message;
+          if (this.#closeReason !== undefined) return;
+        }
+      }
+    } catch (error) {
+      if (error instanceof WireError) this.close(`bad frame: ${error.code}`);
+      throw error;
+    } finally {
+      this.close("reader done");
+    }
+  }
+
+  /** Closes the connection once; later calls do nothing. */
+  close(reason: CloseReason = "closed locally"): void {
+    if (this.#closeReason !== undefined) return;
+    this.#closeReason = reason;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed by the runtime: nothing left to release.
+    }
+    this.#closed.resolve();
+  }
+}
+
+function readFailure(error: unknown): string {
+  if (error instanceof Deno.errors.ConnectionReset) return "reset by remote";
+  if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
+    return "closed locally";
+  }
+  return `read failed: ${(error as Error).message}`;
+}
+
+/**
+ * Connects to `address` within `timeoutMs`, or throws an Error whose message says
+ * why in a few words (`refused`, `timed out`). `signal` cancels the attempt.
+ */
+export async function connectTo(
+  address: Address,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<Deno.Conn> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const cancel = () => controller.abort();
+  signal?.addEventListener("abort", cancel);
+  try {
+    return await Deno.connect({ hostname: address.host, port: address.port, signal: controller.signal });
+  } catch (error) {
+    if (signal?.aborted) throw new Error("cancelled");
+    if (controller.signal.aborted) throw new Error("timed out");
+    if (error instanceof Deno.errors.ConnectionRefused) throw new Error("refused");
+    throw new Error((error as Error).message);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", cancel);
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * What seeds and peers share: a listener with a connection limit, outbound
+ * connects, one read loop per connection, handshake and stalled-frame timeouts,
+ * and a `close()` that settles every connection and every task it started.
+ */
+
+import type { Logger } from "@logtape/logtape";
+import { type Address, formatAddress } from "./address.ts";
+import type { Settings } from "./config.ts";
+import { Connection, connectTo } from "./connection.ts";
+import type { Message, MessageLimits } from "./protocol.ts";
+import { WireError } from "./wire_error.ts";
+
+/** Handles one checked message that arrived on `conn`. */
+export type MessageHandler = (conn: Connection, message: Message) => void;
+
+export interface EndpointOptions {
+  settings: Settings;
+  /** The owning node's logger; asked each time, since a node names itself only once it listens. */
+  log: () => Logger;
+  limits: MessageLimits;
+  /** Called for every message on every connection. */
+  onMessage: MessageHandler;
+  /** Called once when a connection has closed, with its reason. */
+  onClose?: (conn: Connection) => void;
+  now?: () => number;
+}
+
+export class Endpoint {
+  readonly #options: EndpointOptions;
+  readonly #connections = new Set<Connection>();
+  readonly #tasks = new Set<Promise<unknown>>();
+  readonly #abort = new AbortController();
+  #listener: Deno.Listener | undefined;
+  #closed = false;
+
+  constructor(options: EndpointOptions) {
+    this.#options = options;
+  }
+
+  /** Open connections, inbound and outbound. */
+  get connections(): ReadonlySet<Connection> {
+    return this.#connections;
+  }
+
+  get isClosed(): boolean {
+    return this.#closed;
+  }
+
+  /** Aborted when the endpoint closes; long waits should listen to it. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /** Listens on `host:port` (port 0 picks a free one) and returns the bound address. */
+  listen(host: string, port: number): Address {
+    const listener = Deno.listen({ hostname: host, port });
+    this.#listener = listener;
+    this.track(this.#acceptLoop(listener));
+    const addr = listener.addr as Deno.NetAddr;
+    return { host: addr.hostname, port: addr.port };
+  }
+
+  /** Connects to `address`, or throws an Error whose message is a few words (`refused`, `timed out`). */
+  async connect(address: Address, timeoutMs: number): Promise<Connection> {
+    if (this.#closed) throw new Error("node stopped");
+    if (this.#connections.size >= this.#options.settings.maxConnections) {
+      throw new Error(`connection limit ${this.#options.settings.maxConnections} reached`);
+    }
+    const conn = await connectTo(address, timeoutMs, this.#abort.signal);
+    if (this.#closed) {
+      conn.close();
+      throw new Error("node stopped");
+    }
+    return this.#adopt(conn);
+  }
+
+  /** Keeps `task` until it settles; {@link close} waits for every tracked task. */
+  track<T>(task: Promise<T>): Promise<T> {
+    this.#tasks.add(task);
+    task.then(() => this.#tasks.delete(task), () => this.#tasks.delete(task));
+    return task;
+  }
+
+  /**
+   * Closes connections past their handshake timeout (no frame yet) or whose started
+   * frame stalled past the frame timeout. Call it from the node's scheduler.
+   */
+  sweep(now: number): void {
+    const { handshakeTimeout, frameTimeout } = this.#options.settings;
+    for (const conn of this.#connections) {
+      if (conn.framesReceived === 0 && now - conn.openedAt > handshakeTimeout) {
+        this.#options.log().warn("closing {remote}: no handshake within {ms} ms", {
+          remote: conn.remote,
+          ms: handshakeTimeout,
+        });
+        conn.close("handshake timeout");
+      } else if (conn.pendingBytes > 0 && now - conn.lastByteAt > frameTimeout) {
+        this.#options.log().warn("closing {remote}: frame stalled for {ms} ms", {
+          remote: conn.remote,
+          ms: frameTimeout,
+        });
+        conn.close("frame stalled");
+      }
+    }
+  }
+
+  /** Stops listening, closes every connection and waits for every task to settle. */
+  async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#abort.abort();
+      try {
+        this.#listener?.close();
+      } catch {
+        // Already closed.
+      }
+      for (const conn of this.#connections) conn.close("node stopped");
+    }
+    while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
+  }
+
+  async #acceptLoop(listener: Deno.Listener): Promise<void> {
+    const { maxConnections } = this.#options.settings;
+    try {
+      for await (const raw of listener) {
+        if (this.#closed) {
+          raw.close();
+          break;
+        }
+        if (this.#connections.size >= maxConnections) {
+          const remote = raw.remoteAddr as Deno.NetAddr;
+          this.#options.log().warn("refused {remote}: connection limit {limit} reached", {
+            remote: formatAddress({ host: remote.hostname, port: remote.port }),
+            limit: maxConnections,
+          });
+          raw.close();
+          continue;
+        }
+        this.#adopt(raw);
+      }
+    } catch (error) {
+      if (!this.#closed) this.#options.log().error("listener failed: {error}", { error });
+    }
+  }
+
+  #adopt(raw: Deno.Conn): Connection {
+    const { settings, limits, now } = this.#options;
+    const conn = new Connection(raw, {
+      maxFrameBytes: settings.maxFrameBytes,
+      maxQueuedBytes: settings.maxQueuedBytes,
+      readBufferBytes: settings.readBufferBytes,
+      limits,
+      ...(now ? { now } : {}),
+    });
+    this.#connections.add(conn);
+    this.track(this.#readLoop(conn));
+    return conn;
+  }
+
+  async #readLoop(conn: Connection): Promise<void> {
+    try {
+      for await (const message of conn) this.#options.onMessage(conn, message);
+    } catch (error) {
+      if (error instanceof WireError) {
+        this.#options.log().warn("closing {remote}: bad frame: {code}: {error}", {
+          remote: conn.remote,
+          code: error.code,
+          error: error.message,
+        });
+      } else {
+        this.#options.log().error("closing {remote}: handler failed: {error}", {
+          remote: conn.remote,
+          error,
+        });
+        conn.close("handler failed");
+      }
+    } finally {
+      this.#connections.delete(conn);
+      this.#options.onClose?.(conn);
+    }
+  }
+}

@@ -1,0 +1,757 @@
+/**
+ * A peer: joins through a majority of the seeds, keeps a few neighbours, probes
+ * them, gossips messages to them exactly once each, lets late joiners catch up,
+ * and tells the seeds when it leaves or finds a neighbour dead.
+ */
+
+import type { Logger } from "@logtape/logtape";
+import { type Address, formatAddress, hostMatches, parseAddress } from "./address.ts";
+import { resolveSettings, seedMajority, type Settings } from "./config.ts";
+import { encodeFrame } from "./codec.ts";
+import type { Connection } from "./connection.ts";
+import { Endpoint } from "./endpoint.ts";
+import { Emitter } from "./events.ts";
+import { nodeLogger } from "./logging.ts";
+import { messageId } from "./message_id.ts";
+import { Prober } from "./prober.ts";
+import type { GetData, GossipMessage, Message, MessageLimits, PeerReply } from "./protocol.ts";
+import { type Random, sample, shuffled } from "./random.ts";
+import { Scheduler } from "./scheduler.ts";
+import { SeenSet } from "./seen_set.ts";
+
+export interface PeerNodeOptions {
+  /** Host to listen on and announce. @default settings.host */
+  host?: string;
+  /** Port to listen on; 0 picks a free one. @default settings.port */
+  port?: number;
+  /** Settings over the defaults. */
+  settings?: Partial<Settings>;
+  random?: Random;
+  now?: () => number;
+}
+
+/** Joining failed: too few seeds answered. The message lists each failure. */
+export class JoinError extends Error {
+  override name = "JoinError";
+}
+
+export type Direction = "outbound" | "inbound";
+
+/** A neighbour as the console and tests see it. */
+export interface NeighbourInfo {
+  /** The neighbour's listening address. */
+  addr: string;
+  direction: Direction;
+  /** When the connection was accepted, in clock milliseconds. */
+  since: number;
+  /** Round-trip time of the last answered probe, in milliseconds. */
+  rttMs: number | undefined;
+  /** Consecutive unanswered probes. */
+  misses: number;
+}
+
+/** A message as this peer stored it. */
+export interface StoredMessage {
+  id: string;
+  origin: string;
+  content: string;
+  /** Origin's clock when created, in milliseconds since the epoch. */
+  created: number;
+  /** This peer's clock when it first saw the message. */
+  firstSeen: number;
+  /** The neighbour it came from; undefined for a message this peer published. */
+  from: string | undefined;
+}
+
+export interface PeerEvents extends Record<string, unknown> {
+  /** A message seen for the first time (published here when `from` is undefined). */
+  message: StoredMessage;
+  neighbourAdded: { addr: string; direction: Direction };
+  neighbourRemoved: { addr: string; reason: string };
+  /** A neighbour found dead and reported to the seeds. */
+  deathReported: { addr: string; why: string };
+}
+
+interface Neighbour extends NeighbourInfo {
+  readonly conn: Connection;
+  /** Timestamp of the outstanding probe, if any. */
+  probeTs: number | undefined;
+  answered: boolean;
+  /** Set when this peer closed the connection on purpose, so the close is not a loss. */
+  removedFor: string | undefined;
+}
+
+type Waiter = (message: Message | undefined) => void;
+
+export class PeerNode {
+  readonly settings: Settings;
+  readonly events = new Emitter<PeerEvents>();
+  readonly #host: string;
+  readonly #port: number;
+  readonly #random: Random;
+  readonly #now: () => number;
+  readonly #limits: MessageLimits;
+
+  readonly #neighbours = new Map<string, Neighbour>();
+  readonly #byConn = new Map<Connection, Neighbour>();
+  readonly #pendingOut = new Set<string>();
+  /** Peers learnt from seeds: candidates for new neighbours. */
+  readonly #known = new Set<string>();
+  /** Candidates not to try again before the given clock time. */
+  readonly #backoff = new Map<string, number>();
+  /** Seeds this peer registered with, and the open connection to each. */
+  readonly #registeredSeeds = new Set<string>();
+  readonly #seedLinks = new Map<string, Connection>();
+  readonly #seedOf = new Map<Connection, string>();
+  /** Connections waiting for their first answer (a Peer List or a Peer Reply). */
+  readonly #waiters = new Map<Connection, Waiter>();
+
+  readonly #seen: SeenSet;
+  readonly #store = new Map<string, StoredMessage>();
+  #created = 0;
+  #lastRefresh = -Infinity;
+  #debug = false;
+
+  #endpoint: Endpoint | undefined;
+  #scheduler: Scheduler | undefined;
+  #prober: Prober | undefined;
+  #log: Logger = nodeLogger("peer", "unstarted");
+  #address: Address | undefined;
+  #self = "";
+  #stopping: Promise<void> | undefined;
+
+  constructor(options: PeerNodeOptions = {}) {
+    this.settings = resolveSettings(options.settings ?? {});
+    this.#host = options.host ?? this.settings.host;
+    this.#port = options.port ?? this.settings.port;
+    this.#random = options.random ?? Math.random;
+    this.#now = options.now ?? Date.now;
+    this.#seen = new SeenSet(this.settings.seenLimit, this.settings.seenTtl);
+    this.#limits = {
+      maxPeers: this.settings.peerListLimit,
+      maxIds: this.settings.storeLimit,
+      maxContent: this.settings.maxMessageBytes,
+    };
+  }
+
+  /** The address this peer listens on and announces; set by {@link start}. */
+  get address(): Address {
+    if (this.#address === undefined) throw new Error("PeerNode.address: the peer has not started");
+    return this.#address;
+  }
+
+  /** `host:port` of the peer. */
+  get label(): string {
+    return this.#self;
+  }
+
+  get isStopped(): boolean {
+    return this.#stopping !== undefined;
+  }
+
+  /** Current neighbours, oldest first. */
+  neighbours(): NeighbourInfo[] {
+    return [...this.#neighbours.values()].map(({ addr, direction, since, rttMs, misses }) => ({
+      addr,
+      direction,
+      since,
+      rttMs,
+      misses,
+    }));
+  }
+
+  /** Stored messages in the order first seen. */
+  messages(): StoredMessage[] {
+    return [...this.#store.values()];
+  }
+
+  /** Seeds this peer is registered with, `host:port` each. */
+  registeredSeeds(): string[] {
+    return [...this.#registeredSeeds];
+  }
+
+  /**
+   * Listens, registers with a majority of the seeds and connects to neighbours.
+   * Throws {@link JoinError} (after releasing everything) when too few seeds answer.
+   */
+  async start(): Promise<Address> {
+    if (this.#endpoint) throw new Error("PeerNode.start: already started");
+    const endpoint = new Endpoint({
+      settings: this.settings,
+      log: () => this.#log,
+      limits: this.#limits,
+      now: this.#now,
+      onMessage: (conn, message) => this.#onMessage(conn, message),
+      onClose: (conn) => this.#onClose(conn),
+    });
+    this.#endpoint = endpoint;
+    this.#address = endpoint.listen(this.#host, this.#port);
+    this.#self = formatAddress(this.#address);
+    this.#log = nodeLogger("peer", this.#self);
+    this.#debug = this.#log.isEnabledFor("debug");
+    this.#prober = new Prober(endpoint, this.#now);
+    this.#log.info("peer listening on {addr}", { addr: this.#self });
+    try {
+      await this.#join();
+    } catch (error) {
+      this.#stopping = endpoint.close();
+      await this.#stopping;
+      throw error;
+    }
+    this.#startLoop();
+    await Promise.all(this.#fill());
+    return this.#address;
+  }
+
+  /**
+   * Leaves the network: tells seeds and neighbours (unless `graceful` is false, which
+   * simulates a crash), closes every connection and timer. Safe to call twice.
+   */
+  stop({ graceful = true }: { graceful?: boolean } = {}): Promise<void> {
+    this.#stopping ??= this.#shutdown(graceful);
+    return this.#stopping;
+  }
+
+  /** Publishes `content` as a new message from this peer and gossips it. */
+  publish(content: string): StoredMessage {
+    if (this.#endpoint === undefined || this.#stopping) {
+      throw new Error("PeerNode.publish: the peer is not running");
+    }
+    if (content.length > this.settings.maxMessageBytes) {
+      throw new RangeError(
+        `PeerNode.publish: content of ${content.length} characters exceeds maxMessageBytes ${this.settings.maxMessageBytes}`,
+      );
+    }
+    const message: GossipMessage = {
+      type: "message",
+      id: messageId(this.#self, content),
+      origin: this.#self,
+      content,
+      created: this.#now(),
+    };
+    this.#accept(message, undefined);
+    return this.#store.get(message.id)!;
+  }
+
+  /** Asks neighbour `addr` for the messages with these ids. Returns false if it is not a neighbour. */
+  requestData(addr: string, ids: string[]): boolean {
+    const neighbour = this.#neighbours.get(addr);
+    if (neighbour === undefined) return false;
+    this.#send(neighbour.conn, { type: "get_data", ids: ids.slice(0, this.#limits.maxIds) });
+    return true;
+  }
+
+  // ---- join -------------------------------------------------------------------
+
+  async #join(): Promise<void> {
+    const seeds = this.settings.seeds;
+    const need = seedMajority(seeds.length);
+    const order = shuffled(seeds, this.#random);
+    const failures: string[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (this.#registeredSeeds.size < need && next < order.length && !this.#stopping) {
+        const seed = order[next++]!;
+        try {
+          await this.#registerWith(seed);
+          return;
+        } catch (error) {
+          failures.push(`${formatAddress(seed)} ${(error as Error).message}`);
+          this.#log.warn("seed {seed} unavailable: {why}", {
+            seed: formatAddress(seed),
+            why: (error as Error).message,
+          });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(need, order.length) }, worker));
+    if (this.#registeredSeeds.size < need) {
+      throw new JoinError(
+        `registered with ${this.#registeredSeeds.size} of ${seeds.length} seeds, need ${need}: ${
+          failures.join(", ")
+        }`,
+      );
+    }
+    this.#log.info("joined through {count} seeds", {
+      count: this.#registeredSeeds.size,
+      seeds: [...this.#registeredSeeds],
+      known: this.#known.size,
+    });
+    if (this.#known.size === 0) this.#log.info("first peer of the network: waiting for others to connect");
+  }
+
+  /** Connects to a seed, registers and merges its Peer List. Throws with a few words on failure. */
+  async #registerWith(seed: Address): Promise<void> {
+    const key = formatAddress(seed);
+    const conn = await this.#endpoint!.connect(seed, this.settings.seedTimeout);
+    this.#seedOf.set(conn, key);
+    this.#send(conn, { type: "get_peer_list", addr: this.#self });
+    await this.#awaitFirst(conn, this.settings.seedTimeout, (reply) => {
+      if (reply?.type !== "peer_list") {
+        conn.close(reply ? `expected peer_list, got ${reply.type}` : conn.closeReason);
+        throw new Error(reply ? `answered ${reply.type}` : conn.closeReason ?? "closed");
+      }
+      this.#registeredSeeds.add(key);
+      this.#seedLinks.set(key, conn);
+      this.#mergePeers(reply.peers);
+    });
+  }
+
+  /**
+   * Waits for the first message on `conn` and hands it to `handle` synchronously, in
+   * the read loop, so that the frames right behind it already find the new state.
+   * `handle` gets undefined if the connection closes or `timeoutMs` passes first.
+   */
+  #awaitFirst<T>(
+    conn: Connection,
+    timeoutMs: number,
+    handle: (message: Message | undefined) => T,
+  ): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => conn.close("timed out"), timeoutMs);
+      this.#waiters.set(conn, (message) => {
+        clearTimeout(timer);
+        this.#waiters.delete(conn);
+        try {
+          resolve(handle(message));
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+  }
+
+  #mergePeers(peers: string[]): void {
+    for (const peer of peers) if (peer !== this.#self) this.#known.add(peer);
+  }
+
+  /** Sends a Get Peer List to every registered seed (reconnecting where needed); answers arrive as events. */
+  #refreshFromSeeds(): void {
+    this.#lastRefresh = this.#now();
+    for (const seed of this.#registeredSeeds) {
+      const link = this.#seedLinks.get(seed);
+      if (link && !link.isClosed) this.#send(link, { type: "get_peer_list", addr: this.#self });
+      else this.#reconnectSeed(seed);
+    }
+  }
+
+  /** Registers again with a seed whose connection closed; failures are logged. */
+  #reconnectSeed(seed: string): Promise<Connection | undefined> {
+    return this.#endpoint!.track((async () => {
+      try {
+        await this.#registerWith(parseAddress(seed));
+        this.#fill();
+        return this.#seedLinks.get(seed);
+      } catch (error) {
+        this.#log.warn("seed {seed} unavailable: {why}", { seed, why: (error as Error).message });
+        return undefined;
+      }
+    })());
+  }
+
+  // ---- overlay ----------------------------------------------------------------
+
+  get #outbound(): number {
+    let count = 0;
+    for (const n of this.#neighbours.values()) if (n.direction === "outbound") count++;
+    return count;
+  }
+
+  /** Opens connections until `degree` outbound neighbours (or candidates run out). Returns the attempts. */
+  #fill(): Promise<void>[] {
+    if (this.#stopping || this.#endpoint === undefined) return [];
+    const want = this.settings.degree - this.#outbound - this.#pendingOut.size;
+    if (want <= 0) return [];
+    const now = this.#now();
+    const candidates = [...this.#known].filter((addr) =>
+      !this.#neighbours.has(addr) && !this.#pendingOut.has(addr) && (this.#backoff.get(addr) ?? 0) <= now
+    );
+    if (candidates.length < want && now - this.#lastRefresh >= this.settings.overlayInterval) {
+      this.#refreshFromSeeds();
+    }
+    return sample(candidates, want, this.#random).map((addr) => this.#connectPeer(addr));
+  }
+
+  #connectPeer(addr: string): Promise<void> {
+    this.#pendingOut.add(addr);
+    return this.#endpoint!.track((async () => {
+      let conn: Connection | undefined;
+      try {
+        conn = await this.#endpoint!.connect(parseAddress(addr), this.settings.connectTimeout);
+        const opened = conn;
+        this.#send(opened, { type: "peer_request", addr: this.#self });
+        await this.#awaitFirst(opened, this.settings.connectTimeout, (reply) => {
+          if (reply?.type !== "peer_reply") {
+            throw new Error(reply ? `answered ${reply.type}` : opened.closeReason ?? "closed");
+          }
+          this.#onPeerReply(opened, addr, reply);
+        });
+      } catch (error) {
+        conn?.close("peer request failed");
+        const why = (error as Error).message;
+        this.#log.info("could not connect to {addr}: {why}", { addr, why });
+        this.#backoff.set(addr, this.#now() + this.settings.overlayInterval);
+        if (why === "refused") this.#known.delete(addr);
+      } finally {
+        this.#pendingOut.delete(addr);
+      }
+    })());
+  }
+
+  #onPeerReply(conn: Connection, addr: string, reply: PeerReply): void {
+    if (reply.addr !== addr) throw new Error(`answered as ${reply.addr}`);
+    if (!reply.accepted) {
+      this.#log.info("peer {addr} declined: {reason}", { addr, reason: reply.reason ?? "no reason" });
+      this.#backoff.set(addr, this.#now() + this.settings.overlayInterval);
+      conn.close("declined");
+      return;
+    }
+    if (this.#neighbours.has(addr) || this.#stopping) {
+      conn.close("duplicate");
+      return;
+    }
+    this.#addNeighbour(addr, conn, "outbound");
+    // Catch up on what was gossiped before this link existed.
+    const have = [...this.#store.keys()].slice(-this.#limits.maxIds);
+    this.#send(conn, { type: "get_data", have });
+  }
+
+  #onPeerRequest(conn: Connection, addr: string): void {
+    let reason: string | undefined;
+    let inbound = 0;
+    for (const n of this.#neighbours.values()) if (n.direction === "inbound") inbound++;
+    if (addr === this.#self) reason = "that is my own address";
+    else if (!hostMatches(conn.remoteAddress, addr)) reason = "announced address is not on your host";
+    else if (this.#neighbours.has(addr)) reason = "already neighbours";
+    // Both dialled each other at once: the connection opened by the smaller address wins.
+    else if (this.#pendingOut.has(addr) && this.#self < addr) reason = "simultaneous connect; mine wins";
+    else if (inbound >= this.settings.maxInbound) reason = `full: ${inbound} inbound neighbours`;
+    if (reason !== undefined) {
+      this.#log.info("declined peer request from {addr}: {reason}", { addr, reason });
+      this.#send(conn, { type: "peer_reply", accepted: false, addr: this.#self, reason });
+      conn.flush().then(() => conn.close("declined"));
+      return;
+    }
+    this.#send(conn, { type: "peer_reply", accepted: true, addr: this.#self });
+    this.#addNeighbour(addr, conn, "inbound");
+  }
+
+  #addNeighbour(addr: string, conn: Connection, direction: Direction): void {
+    const neighbour: Neighbour = {
+      addr,
+      direction,
+      since: this.#now(),
+      rttMs: undefined,
+      misses: 0,
+      conn,
+      probeTs: undefined,
+      answered: true,
+      removedFor: undefined,
+    };
+    this.#neighbours.set(addr, neighbour);
+    this.#byConn.set(conn, neighbour);
+    this.#known.add(addr);
+    this.#log.info("connected to {addr} ({direction})", {
+      addr,
+      direction,
+      neighbours: this.#neighbours.size,
+    });
+    this.events.emit("neighbourAdded", { addr, direction });
+  }
+
+  /** Closes a neighbour's connection on purpose; the close is then not treated as a loss. */
+  #dropNeighbour(neighbour: Neighbour, reason: string): void {
+    neighbour.removedFor = reason;
+    neighbour.conn.close(reason);
+  }
+
+  // ---- liveliness ---------------------------------------------------------------
+
+  #probeNeighbours(): void {
+    const ts = this.#now();
+    const frame = encodeFrame({ type: "liveliness", ts }, this.settings.maxFrameBytes);
+    for (const n of this.#neighbours.values()) {
+      n.probeTs = ts;
+      n.answered = false;
+      n.conn.sendFrame(frame);
+    }
+    if (this.#debug && this.#neighbours.size > 0) {
+      this.#log.debug("sent liveliness to {count} neighbours", { count: this.#neighbours.size, ts });
+    }
+    this.#scheduler!.after(this.settings.probeTimeout, () => this.#checkProbes(ts));
+  }
+
+  #checkProbes(ts: number): void {
+    for (const n of [...this.#neighbours.values()]) {
+      if (n.probeTs !== ts || n.answered) continue;
+      n.misses++;
+      this.#log.info("liveliness probe to {addr} unanswered ({misses} of {limit})", {
+        addr: n.addr,
+        misses: n.misses,
+        limit: this.settings.livelinessMisses,
+      });
+      if (n.misses >= this.settings.livelinessMisses) {
+        this.#declareDead(n, `missed ${n.misses} liveliness probes`);
+      }
+    }
+  }
+
+  #declareDead(neighbour: Neighbour, why: string): void {
+    this.#dropNeighbour(neighbour, `dead: ${why}`);
+    this.#reportDead(neighbour.addr, why);
+  }
+
+  /** Tells every registered seed that `addr` is dead, and forgets it as a candidate. */
+  #reportDead(addr: string, why: string): void {
+    this.#known.delete(addr);
+    this.#backoff.set(addr, this.#now() + this.settings.overlayInterval);
+    this.#log.warn("neighbour {addr} is dead: {why}; reporting to seeds", { addr, why });
+    const report: Message = { type: "death", addr, reason: "dead", reporter: this.#self };
+    for (const seed of this.#registeredSeeds) {
+      const link = this.#seedLinks.get(seed);
+      if (link && !link.isClosed) this.#send(link, report);
+      else this.#reconnectSeed(seed).then((conn) => conn && this.#send(conn, report));
+    }
+    this.events.emit("deathReported", { addr, why });
+    this.#scheduler?.after(0, () => this.#fill());
+  }
+
+  /** A neighbour's connection dropped without a goodbye: probe it directly before calling it dead. */
+  #suspect(addr: string, reason: string): void {
+    this.#log.info("lost connection to neighbour {addr}: {reason}; probing", { addr, reason });
+    this.#prober!.probe(addr, this.settings.probeTimeout).then((result) => {
+      if (this.#stopping) return;
+      if (result.alive) {
+        this.#log.info("neighbour {addr} still answers probes", { addr, rttMs: result.rttMs });
+      } else this.#reportDead(addr, `connection lost and probe failed: ${result.reason}`);
+      this.#fill();
+    });
+  }
+
+  // ---- gossip -------------------------------------------------------------------
+
+  #gossipTick(): void {
+    if (this.#created >= this.settings.gossipCount) return;
+    this.#created++;
+    this.publish(`${Date.now()}:${this.#address!.host}:${this.#address!.port}:${this.#created}`);
+  }
+
+  /** Stores, delivers and forwards a message seen for the first time; drops repeats. */
+  #accept(message: GossipMessage, from: Neighbour | undefined): void {
+    if (this.#seen.has(message.id) || this.#store.has(message.id)) return;
+    if (from !== undefined && messageId(message.origin, message.content) !== message.id) {
+      this.#log.warn("closing {remote}: message id does not match its content", {
+        remote: from.addr,
+        id: message.id,
+      });
+      this.#dropNeighbour(from, "forged message id");
+      return;
+    }
+    const now = this.#now();
+    this.#seen.add(message.id, now);
+    const stored: StoredMessage = {
+      id: message.id,
+      origin: message.origin,
+      content: message.content,
+      created: message.created,
+      firstSeen: now,
+      from: from?.addr,
+    };
+    this.#store.set(message.id, stored);
+    if (this.#store.size > this.settings.storeLimit) {
+      this.#store.delete(this.#store.keys().next().value!);
+    }
+    this.#log.info("new message {id} from {from}: {content}", {
+      id: message.id,
+      from: from?.addr ?? "self",
+      content: message.content.length > 80 ? message.content.slice(0, 80) + "…" : message.content,
+    });
+    this.events.emit("message", stored);
+    const frame = encodeFrame(message, this.settings.maxFrameBytes);
+    let forwarded = 0;
+    for (const n of this.#neighbours.values()) {
+      if (n !== from && n.conn.sendFrame(frame)) forwarded++;
+    }
+    if (this.#debug) {
+      this.#log.debug("forwarded message {id} to {count} neighbours", { id: message.id, count: forwarded });
+    }
+  }
+
+  #serveData(neighbour: Neighbour, request: GetData): void {
+    let messages: StoredMessage[];
+    if (request.ids) {
+      messages = request.ids.map((id) => this.#store.get(id)).filter((m): m is StoredMessage =>
+        m !== undefined
+      );
+    } else {
+      const have = new Set(request.have ?? []);
+      messages = [...this.#store.values()].filter((m) => !have.has(m.id)).slice(-this.settings.catchUpLimit);
+    }
+    for (const m of messages.slice(0, this.settings.catchUpLimit)) {
+      const { id, origin, content, created } = m;
+      this.#send(neighbour.conn, { type: "message", id, origin, content, created });
+    }
+    this.#log.info("served get_data to {addr}: {count} messages", {
+      addr: neighbour.addr,
+      count: messages.length,
+    });
+  }
+
+  // ---- dispatch -----------------------------------------------------------------
+
+  #send(conn: Connection, message: Message): void {
+    if (this.#debug) {
+      this.#log.debug("sent {type} to {remote}", { type: message.type, remote: conn.remote, message });
+    }
+    conn.send(message);
+  }
+
+  #onMessage(conn: Connection, message: Message): void {
+    if (this.#debug) {
+      this.#log.debug("received {type} from {remote}", { type: message.type, remote: conn.remote, message });
+    }
+    if (this.#prober!.accept(conn, message)) return;
+    const waiter = this.#waiters.get(conn);
+    if (waiter !== undefined) return waiter(message);
+    const neighbour = this.#byConn.get(conn);
+    if (neighbour !== undefined) return this.#fromNeighbour(neighbour, message);
+    if (this.#seedOf.has(conn)) return this.#fromSeed(conn, message);
+    switch (message.type) {
+      case "peer_request":
+        return this.#onPeerRequest(conn, message.addr);
+      case "liveliness":
+        // A probe from a seed or a peer checking on us: answer, then end the one-shot connection.
+        this.#send(conn, { type: "liveliness_reply", ts: message.ts });
+        conn.flush().then(() => conn.close("probe answered"));
+        return;
+      default:
+        this.#reject(conn, `${message.type} before peer_request`);
+    }
+  }
+
+  #fromSeed(conn: Connection, message: Message): void {
+    switch (message.type) {
+      case "peer_list":
+        this.#mergePeers(message.peers);
+        this.#fill();
+        return;
+      case "liveliness":
+        this.#send(conn, { type: "liveliness_reply", ts: message.ts });
+        return;
+      default:
+        this.#reject(conn, `unexpected ${message.type} from a seed`);
+    }
+  }
+
+  #fromNeighbour(neighbour: Neighbour, message: Message): void {
+    switch (message.type) {
+      case "message":
+        return this.#accept(message, neighbour);
+      case "liveliness":
+        this.#send(neighbour.conn, { type: "liveliness_reply", ts: message.ts });
+        return;
+      case "liveliness_reply":
+        if (message.ts === neighbour.probeTs && !neighbour.answered) {
+          neighbour.answered = true;
+          neighbour.misses = 0;
+          neighbour.rttMs = this.#now() - message.ts;
+        }
+        return;
+      case "get_data":
+        return this.#serveData(neighbour, message);
+      case "death":
+        if (message.reason === "leaving" && message.addr === neighbour.addr) {
+          this.#log.info("neighbour {addr} is leaving", { addr: neighbour.addr });
+          this.#known.delete(neighbour.addr);
+          this.#dropNeighbour(neighbour, "left");
+          return;
+        }
+        return this.#reject(neighbour.conn, "death reports go to seeds");
+      default:
+        this.#reject(neighbour.conn, `unexpected ${message.type} from a neighbour`);
+    }
+  }
+
+  #reject(conn: Connection, why: string): void {
+    this.#log.warn("closing {remote}: {why}", { remote: conn.remote, why });
+    const neighbour = this.#byConn.get(conn);
+    if (neighbour) this.#dropNeighbour(neighbour, why);
+    else conn.close(why);
+  }
+
+  #onClose(conn: Connection): void {
+    this.#waiters.get(conn)?.(undefined);
+    const seed = this.#seedOf.get(conn);
+    if (seed !== undefined) {
+      this.#seedOf.delete(conn);
+      if (this.#seedLinks.get(seed) === conn) this.#seedLinks.delete(seed);
+      if (!this.#stopping) {
+        this.#log.info("connection to seed {seed} closed: {reason}", { seed, reason: conn.closeReason });
+      }
+      return;
+    }
+    const neighbour = this.#byConn.get(conn);
+    if (neighbour === undefined) return;
+    this.#byConn.delete(conn);
+    if (this.#neighbours.get(neighbour.addr) === neighbour) this.#neighbours.delete(neighbour.addr);
+    const reason = neighbour.removedFor ?? conn.closeReason ?? "closed";
+    this.#log.info("connection to {addr} closed: {reason}", {
+      addr: neighbour.addr,
+      reason,
+      neighbours: this.#neighbours.size,
+    });
+    this.events.emit("neighbourRemoved", { addr: neighbour.addr, reason });
+    if (this.#stopping) return;
+    if (neighbour.removedFor === undefined) this.#suspect(neighbour.addr, reason);
+    else this.#fill();
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------
+
+  #startLoop(): void {
+    const s = this.settings;
+    const scheduler = new Scheduler({
+      now: this.#now,
+      onError: (error) => this.#log.error("scheduled task failed: {error}", { error }),
+    });
+    this.#scheduler = scheduler;
+    const sweepEvery = Math.max(50, Math.min(1000, s.handshakeTimeout / 2, s.frameTimeout / 2));
+    scheduler.every(sweepEvery, () => {
+      const now = this.#now();
+      this.#endpoint!.sweep(now);
+      this.#seen.prune(now);
+      this.#debug = this.#log.isEnabledFor("debug");
+    });
+    scheduler.every(s.livelinessInterval, () => this.#probeNeighbours());
+    scheduler.every(s.overlayInterval, () => this.#fill());
+    if (s.gossipCount > 0) scheduler.every(s.gossipInterval, () => this.#gossipTick());
+  }
+
+  async #shutdown(graceful: boolean): Promise<void> {
+    this.#scheduler?.stop();
+    const endpoint = this.#endpoint;
+    if (endpoint === undefined) return;
+    if (graceful) {
+      const goodbye = encodeFrame(
+        { type: "death", addr: this.#self, reason: "leaving", reporter: this.#self },
+        this.settings.maxFrameBytes,
+      );
+      const conns = [...this.#seedLinks.values(), ...[...this.#neighbours.values()].map((n) => n.conn)];
+      for (const conn of conns) conn.sendFrame(goodbye);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all(conns.map((conn) => conn.flush())),
+        new Promise((resolve) => timer = setTimeout(resolve, 1000)),
+      ]);
+      clearTimeout(timer);
+      this.#log.info("sent leaving notice to {seeds} seeds and {neighbours} neighbours", {
+        seeds: this.#seedLinks.size,
+        neighbours: this.#neighbours.size,
+      });
+    }
+    await endpoint.close();
+    this.#log.info(graceful ? "peer stopped" : "peer stopped without goodbye", {
+      messages: this.#store.size,
+    });
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * The p2pnet messages and their schemas. Every frame's JSON object passes
+ * {@link parseMessage} before any node looks at it; the README's "Wire protocol"
+ * section documents the same shapes for authors of other clients.
+ */
+
+import { parseAddress } from "./address.ts";
+import { WireError } from "./wire_error.ts";
+
+/** Peer → seed, first frame on a seed connection and later refreshes: register `addr` and ask for peers. */
+export interface GetPeerList {
+  type: "get_peer_list";
+  /** The asking peer's listening address, `host:port`. */
+  addr: string;
+}
+/** Seed → peer: the other active peers (a random sample when there are many). */
+export interface PeerList {
+  type: "peer_list";
+  peers: string[];
+}
+/** Peer → peer, first frame on an overlay connection: the sender, listening at `addr`, asks to be a neighbour. */
+export interface PeerRequest {
+  type: "peer_request";
+  addr: string;
+}
+/** Peer → peer: answer to {@link PeerRequest}; a declined request carries a reason and the connection closes. */
+export interface PeerReply {
+  type: "peer_reply";
+  accepted: boolean;
+  /** The answering peer's listening address. */
+  addr: string;
+  reason?: string;
+}
+/** A probe; any node answers it with {@link LivelinessReply} echoing `ts`. */
+export interface Liveliness {
+  type: "liveliness";
+  /** Sender's clock in milliseconds since the epoch when it sent the probe. */
+  ts: number;
+}
+export interface LivelinessReply {
+  type: "liveliness_reply";
+  ts: number;
+}
+/**
+ * Ask a neighbour for messages. With `ids`, those messages; without, every stored
+ * message whose id is not in `have` (up to the neighbour's catch-up limit).
+ */
+export interface GetData {
+  type: "get_data";
+  ids?: string[];
+  have?: string[];
+}
+/** A gossiped message. `id` is {@link messageId} of `origin` and `content`. */
+export interface GossipMessage {
+  type: "message";
+  id: string;
+  /** Listening address of the peer that created it. */
+  origin: string;
+  content: string;
+  /** Origin's clock in milliseconds since the epoch when it created the message. */
+  created: number;
+}
+/** Peer → seed (and → neighbours when leaving): `addr` left (`leaving`) or was found dead (`dead`). */
+export interface Death {
+  type: "death";
+  addr: string;
+  reason: "leaving" | "dead";
+  /** The reporting peer's listening address. */
+  reporter: string;
+}
+
+export type Message =
+  | GetPeerList
+  | PeerList
+  | PeerRequest
+  | PeerReply
+  | Liveliness
+  | LivelinessReply
+  | GetData
+  | GossipMessage
+  | Death;
+
+export type MessageType = Message["type"];
+
+export const MESSAGE_TYPES: readonly MessageType[] = [
+  "get_peer_list",
+  "peer_list",
+  "peer_request",
+  "peer_reply",
+  "liveliness",
+  "liveliness_reply",
+  "get_data",
+  "message",
+  "death",
+];
+
+/** Bounds that a decoded message must respect; the node passes its settings. */
+export interface MessageLimits {
+  /** Most entries of `peers` in a Peer List. @default 64 */
+  maxPeers: number;
+  /** Most entries of `ids` or `have` in a getData. @default 10000 */
+  maxIds: number;
+  /** Longest `content` of a message, in UTF-16 code units. @default 65536 */
+  maxContent: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<MessageLimits> = Object.freeze({
+  maxPeers: 64,
+  maxIds: 10_000,
+  maxContent: 64 * 1024,
+});
+
+/** Longest reason text a Peer Reply may carry. */
+const MAX_REASON = 200;
+/** Longest address text, with room for a bracketed IPv6 host name. */
+const MAX_ADDRESS = 300;
+const MESSAGE_ID = /^[0-9a-f]{32}$/;
+
+type Fields = Record<string, unknown>;
+
+function fail(type: string, field: string, problem: string, value: unknown): never {
+  const shown = value === undefined ? "nothing" : JSON.stringify(value)?.slice(0, 60) ?? String(value);
+  throw new WireError("invalid_field", `${type}.${field}: ${problem}, got ${shown}`, field);
+}
+
+function address(obj: Fields, type: string, field: string): string {
+  return addressValue(obj[field], type, field);
+}
+
+function addressValue(value: unknown, type: string, field: string): string {
+  if (typeof value !== "string" || value.length > MAX_ADDRESS) {
+    fail(type, field, 'must be a "host:port" string', value);
+  }
+  try {
+    parseAddress(value);
+  } catch {
+    fail(type, field, 'must be a "host:port" string', value);
+  }
+  return value;
+}
+
+function timestamp(obj: Fields, type: string, field: string): number {
+  const value = obj[field];
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+    fail(type, field, "must be a non-negative number of milliseconds", value);
+  }
+  return value;
+}
+
+function idList(obj: Fields, type: string, field: string, max: number): string[] | undefined {
+  const value = obj[field];
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length > max) {
+    fail(type, field, `must be a list of at most ${max} ids`, value);
+  }
+  for (const id of value) {
+    if (typeof id !== "string" || !MESSAGE_ID.test(id)) fail(type, field, "must hold 32-hex-digit ids", id);
+  }
+  return value as string[];
+}
+
+/**
+ * Checks a decoded JSON value against the schema of its `type` and returns a
+ * fresh message holding only the known fields. Throws {@link WireError}.
+ */
+export function parseMessage(value: unknown, limits: MessageLimits = DEFAULT_LIMITS): Message {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new WireError(
+      "not_object",
+      `frame must hold a JSON object, got ${Array.isArray(value) ? "an array" : typeof value}`,
+    );
+  }
+  const obj = value as Fields;
+  const type = obj.type;
+  switch (type) {
+    case "get_peer_list":
+      return { type, addr: address(obj, type, "addr") };
+    case "peer_request":
+      return { type, addr: address(obj, type, "addr") };
+    case "peer_list": {
+      const peers = obj.peers;
+      if (!Array.isArray(peers) || peers.length > limits.maxPeers) {
+        fail(type, "peers", `must be a list of at most ${limits.maxPeers} addresses`, peers);
+      }
+      peers.forEach((peer, i) => addressValue(peer, type, `peers[${i}]`));
+      return { type, peers: peers as string[] };
+    }
+    case "peer_reply": {
+      if (typeof obj.accepted !== "boolean") fail(type, "accepted", "must be true or false", obj.accepted);
+      const reason = obj.reason;
+      if (reason !== undefined && (typeof reason !== "string" || reason.length > MAX_REASON)) {
+        fail(type, "reason", `must be a string of at most ${MAX_REASON} characters`, reason);
+      }
+      const reply: PeerReply = { type, accepted: obj.accepted, addr: address(obj, type, "addr") };
+      if (reason !== undefined) reply.reason = reason as string;
+      return reply;
+    }
+    case "liveliness":
+    case "liveliness_reply":
+      return { type, ts: timestamp(obj, type, "ts") };
+    case "get_data": {
+      const ids = idList(obj, type, "ids", limits.maxIds);
+      const have = idList(obj, type, "have", limits.maxIds);
+      const request: GetData = { type };
+      if (ids) request.ids = ids;
+      if (have) request.have = have;
+      return request;
+    }
+    case "message": {
+      if (typeof obj.id !== "string" || !MESSAGE_ID.test(obj.id)) {
+        fail(type, "id", "must be 32 hex digits", obj.id);
+      }
+      const content = obj.content;
+      if (typeof content !== "string" || content.length > limits.maxContent) {
+        fail(type, "content", `must be a string of at most ${limits.maxContent} characters`, content);
+      }
+      return {
+        type,
+        id: obj.id,
+        origin: address(obj, type, "origin"),
+        content,
+        created: timestamp(obj, type, "created"),
+      };
+    }
+    case "death": {
+      if (obj.reason !== "leaving" && obj.reason !== "dead") {
+        fail(type, "reason", 'must be "leaving" or "dead"', obj.reason);
+      }
+      return {
+        type,
+        addr: address(obj, type, "addr"),
+        reason: obj.reason,
+        reporter: address(obj, type, "reporter"),
+      };
+    }
+    default:
+      if (typeof type !== "string") fail("message", "type", "must be a string", type);
+      throw new WireError(
+        "unknown_type",
+        `unknown message type ${JSON.stringify(type.slice(0, 40))}`,
+        "type",
+      );
+  }
+}

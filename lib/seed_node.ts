@@ -1,0 +1,244 @@
+/**
+ * A seed: the first point of contact. It registers peers that ask it for peers,
+ * answers with a sample of the others, and removes a peer that leaves or that it
+ * confirms dead after a report.
+ */
+
+import type { Logger } from "@logtape/logtape";
+import { type Address, formatAddress, hostMatches } from "./address.ts";
+import { resolveSettings, type Settings } from "./config.ts";
+import type { Connection } from "./connection.ts";
+import { Endpoint } from "./endpoint.ts";
+import { Emitter } from "./events.ts";
+import { nodeLogger } from "./logging.ts";
+import { Prober } from "./prober.ts";
+import type { Death, Message, MessageLimits } from "./protocol.ts";
+import { type Random, sample } from "./random.ts";
+import { Scheduler } from "./scheduler.ts";
+
+export interface SeedNodeOptions {
+  /** Host to listen on. @default settings.host */
+  host?: string;
+  /** Port to listen on; 0 picks a free one. @default 0 */
+  port?: number;
+  /** Settings over the defaults (already resolved settings pass through unchanged). */
+  settings?: Partial<Settings>;
+  random?: Random;
+  now?: () => number;
+}
+
+/** Why a peer left a seed's list. */
+export type RemovalReason = "leaving" | "dead";
+
+export interface SeedEvents extends Record<string, unknown> {
+  registered: { addr: string };
+  removed: { addr: string; reason: RemovalReason; reporter: string };
+  reportRejected: { addr: string; reporter: string; why: string };
+}
+
+interface Registration {
+  readonly addr: string;
+  readonly since: number;
+  conn: Connection;
+}
+
+export class SeedNode {
+  readonly settings: Settings;
+  readonly events = new Emitter<SeedEvents>();
+  readonly #host: string;
+  readonly #port: number;
+  readonly #random: Random;
+  readonly #now: () => number;
+  readonly #peers = new Map<string, Registration>();
+  /** The peer address each connection registered, once it has. */
+  readonly #registeredBy = new WeakMap<Connection, string>();
+  /** Accused peers being probed, so concurrent reports share one probe. */
+  readonly #verifying = new Set<string>();
+  #endpoint: Endpoint | undefined;
+  #scheduler: Scheduler | undefined;
+  #prober: Prober | undefined;
+  #log: Logger = nodeLogger("seed", "unstarted");
+  #address: Address | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(options: SeedNodeOptions = {}) {
+    this.settings = resolveSettings(options.settings ?? {});
+    this.#host = options.host ?? this.settings.host;
+    this.#port = options.port ?? 0;
+    this.#random = options.random ?? Math.random;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The address the seed listens on; set by {@link start}. */
+  get address(): Address {
+    if (this.#address === undefined) throw new Error("SeedNode.address: the seed has not started");
+    return this.#address;
+  }
+
+  /** `host:port` of the seed. */
+  get label(): string {
+    return formatAddress(this.address);
+  }
+
+  /** The active peers, by listening address. */
+  peers(): string[] {
+    return [...this.#peers.keys()];
+  }
+
+  /** Starts listening. Throws if the address is in use or not available. */
+  start(): Promise<Address> {
+    if (this.#endpoint) throw new Error("SeedNode.start: already started");
+    const limits: MessageLimits = {
+      maxPeers: this.settings.peerListLimit,
+      maxIds: this.settings.storeLimit,
+      maxContent: this.settings.maxMessageBytes,
+    };
+    const endpoint = new Endpoint({
+      settings: this.settings,
+      log: () => this.#log,
+      limits,
+      now: this.#now,
+      onMessage: (conn, message) => this.#onMessage(conn, message),
+      onClose: (conn) => this.#onClose(conn),
+    });
+    this.#address = endpoint.listen(this.#host, this.#port);
+    this.#log = nodeLogger("seed", this.label);
+    this.#endpoint = endpoint;
+    this.#prober = new Prober(endpoint, this.#now);
+    const scheduler = new Scheduler({
+      now: this.#now,
+      onError: (error) => this.#log.error("scheduled task failed: {error}", { error }),
+    });
+    this.#scheduler = scheduler;
+    const sweepEvery = Math.max(
+      50,
+      Math.min(1000, this.settings.handshakeTimeout / 2, this.settings.frameTimeout / 2),
+    );
+    scheduler.every(sweepEvery, () => endpoint.sweep(this.#now()));
+    this.#log.info("seed listening on {addr}", { addr: this.label });
+    return Promise.resolve(this.#address);
+  }
+
+  /** Closes every connection and stops. Safe to call twice. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      this.#scheduler?.stop();
+      await this.#endpoint?.close();
+      this.#log.info("seed stopped", { peers: this.#peers.size });
+    })();
+    return this.#stopping;
+  }
+
+  #onMessage(conn: Connection, message: Message): void {
+    if (this.#prober!.accept(conn, message)) return;
+    const registered = this.#registeredBy.get(conn);
+    switch (message.type) {
+      case "get_peer_list":
+        this.#register(conn, message.addr, registered);
+        return;
+      case "liveliness":
+        conn.send({ type: "liveliness_reply", ts: message.ts });
+        return;
+      case "death":
+        if (registered === undefined) return this.#reject(conn, "death before get_peer_list");
+        this.#onDeath(conn, registered, message);
+        return;
+      default:
+        this.#reject(conn, `unexpected ${message.type}`);
+    }
+  }
+
+  #reject(conn: Connection, why: string): void {
+    this.#log.warn("closing {remote}: {why}", { remote: conn.remote, why });
+    conn.close(why);
+  }
+
+  #register(conn: Connection, addr: string, registered: string | undefined): void {
+    if (registered !== undefined && registered !== addr) {
+      return this.#reject(conn, `connection registered ${registered} and now claims ${addr}`);
+    }
+    if (!hostMatches(conn.remoteAddress, addr)) {
+      return this.#reject(conn, `claims address ${addr} on another host`);
+    }
+    this.#log.debug("received get_peer_list from {addr}", { addr });
+    const existing = this.#peers.get(addr);
+    if (existing === undefined) {
+      this.#peers.set(addr, { addr, since: this.#now(), conn });
+      this.#log.info("registered peer {addr}", { addr, peers: this.#peers.size });
+      this.events.emit("registered", { addr });
+    } else if (existing.conn !== conn) {
+      existing.conn = conn;
+    }
+    this.#registeredBy.set(conn, addr);
+    const others = [...this.#peers.keys()].filter((peer) => peer !== addr);
+    const peers = sample(others, this.settings.peerListLimit, this.#random);
+    conn.send({ type: "peer_list", peers });
+    this.#log.info("sent peer_list to {addr}", { addr, count: peers.length, of: others.length });
+  }
+
+  #onDeath(conn: Connection, reporter: string, death: Death): void {
+    this.#log.info("received death of {addr} from {reporter}", {
+      addr: death.addr,
+      reporter,
+      reason: death.reason,
+    });
+    if (death.reporter !== reporter) {
+      return this.#rejectReport(death.addr, reporter, `reporter field says ${death.reporter}`);
+    }
+    if (death.reason === "leaving") {
+      if (death.addr !== reporter) {
+        return this.#rejectReport(death.addr, reporter, "only a peer itself may leave");
+      }
+      if (this.#peers.get(reporter)?.conn !== conn) {
+        return this.#rejectReport(death.addr, reporter, "leave not sent on the registering connection");
+      }
+      this.#remove(death.addr, "leaving", reporter);
+      return;
+    }
+    if (!this.#peers.has(death.addr)) {
+      this.#log.debug("death report about unknown peer {addr} ignored", { addr: death.addr, reporter });
+      return;
+    }
+    if (death.addr === reporter) {
+      return this.#rejectReport(death.addr, reporter, "a peer cannot report itself dead");
+    }
+    this.#verify(death.addr, reporter);
+  }
+
+  /** Probes an accused peer; removes it only if the seed cannot reach it either. */
+  #verify(addr: string, reporter: string): void {
+    if (this.#verifying.has(addr)) return;
+    this.#verifying.add(addr);
+    this.#prober!.probe(addr, this.settings.probeTimeout).then((result) => {
+      this.#verifying.delete(addr);
+      if (result.alive) {
+        this.#rejectReport(addr, reporter, `accused answered a probe in ${result.rttMs} ms`);
+      } else if (this.#peers.has(addr)) {
+        this.#log.info("confirmed {addr} dead: {why}", { addr, why: result.reason, reporter });
+        this.#remove(addr, "dead", reporter);
+      }
+    });
+  }
+
+  #rejectReport(addr: string, reporter: string, why: string): void {
+    this.#log.warn("rejected death report about {addr} from {reporter}: {why}", { addr, reporter, why });
+    this.events.emit("reportRejected", { addr, reporter, why });
+  }
+
+  #remove(addr: string, reason: RemovalReason, reporter: string): void {
+    const registration = this.#peers.get(addr);
+    if (registration === undefined) return;
+    this.#peers.delete(addr);
+    this.#log.info("removed peer {addr}: {reason}", { addr, reason, reporter, peers: this.#peers.size });
+    this.events.emit("removed", { addr, reason, reporter });
+  }
+
+  #onClose(conn: Connection): void {
+    const addr = this.#registeredBy.get(conn);
+    this.#log.info("connection closed {remote}: {reason}", {
+      remote: conn.remote,
+      reason: conn.closeReason ?? "closed",
+      ...(addr ? { peer: addr } : {}),
+    });
+  }
+}

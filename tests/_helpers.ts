@@ -1,0 +1,111 @@
+/** Shared test helpers: deadline-based waiting and small networks with fast timers. */
+
+import type { Settings } from "../lib/config.ts";
+import { formatAddress } from "../lib/address.ts";
+import { PeerNode } from "../lib/peer_node.ts";
+import { SeedNode } from "../lib/seed_node.ts";
+
+/** Short timers for tests, passed through the same settings path as config.json and flags. */
+export const FAST: Partial<Settings> = {
+  livelinessInterval: 200,
+  livelinessMisses: 3,
+  probeTimeout: 150,
+  gossipInterval: 100,
+  gossipCount: 0,
+  overlayInterval: 200,
+  seedTimeout: 1000,
+  connectTimeout: 1000,
+  handshakeTimeout: 2000,
+  frameTimeout: 2000,
+};
+
+/**
+ * Polls `condition` until it holds or `timeoutMs` passes; then fails with `what`.
+ * Polling reads observable state; the interval only bounds how soon a change is seen.
+ */
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  { timeoutMs = 10_000, what = "condition" }: { timeoutMs?: number; what?: string } = {},
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** A running network of seeds and peers in this process; `stop()` stops every node. */
+export class TestNetwork {
+  readonly seeds: SeedNode[] = [];
+  readonly peers: PeerNode[] = [];
+  settings: Partial<Settings> = FAST;
+
+  static async start(
+    seedCount: number,
+    peerCount: number,
+    settings: Partial<Settings> = {},
+  ): Promise<TestNetwork> {
+    const net = new TestNetwork();
+    net.settings = { ...FAST, ...settings };
+    try {
+      for (let i = 0; i < seedCount; i++) {
+        const seed = new SeedNode({ host: "127.0.0.1", port: 0, settings: net.settings });
+        net.seeds.push(seed);
+        await seed.start();
+      }
+      for (let i = 0; i < peerCount; i++) await net.addPeer();
+    } catch (error) {
+      await net.stop();
+      throw error;
+    }
+    return net;
+  }
+
+  get seedAddresses() {
+    return this.seeds.map((s) => s.address);
+  }
+
+  /** Starts one more peer that knows every seed of this network. */
+  async addPeer(settings: Partial<Settings> = {}): Promise<PeerNode> {
+    const peer = new PeerNode({
+      host: "127.0.0.1",
+      port: 0,
+      settings: { ...this.settings, seeds: this.seedAddresses, ...settings },
+    });
+    this.peers.push(peer);
+    await peer.start();
+    return peer;
+  }
+
+  /** Peers that are still running. */
+  get live(): PeerNode[] {
+    return this.peers.filter((p) => !p.isStopped);
+  }
+
+  /** True when every live peer can reach every other through neighbour links. */
+  isConnected(): boolean {
+    const live = this.live;
+    if (live.length === 0) return true;
+    const byLabel = new Map(live.map((p) => [p.label, p]));
+    const reached = new Set([live[0]!.label]);
+    const queue = [live[0]!];
+    while (queue.length > 0) {
+      for (const n of queue.pop()!.neighbours()) {
+        if (!reached.has(n.addr) && byLabel.has(n.addr)) {
+          reached.add(n.addr);
+          queue.push(byLabel.get(n.addr)!);
+        }
+      }
+    }
+    return reached.size === live.length;
+  }
+
+  seedsListing(addr: string): string[] {
+    return this.seeds.filter((s) => s.peers().includes(addr)).map((s) => formatAddress(s.address));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.peers.map((p) => p.stop()));
+    await Promise.all(this.seeds.map((s) => s.stop()));
+  }
+}
