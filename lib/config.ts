@@ -39,7 +39,7 @@ export interface Settings {
   livelinessInterval: number;
   /** Consecutive unanswered probes after which a neighbour is dead. @default 3 */
   livelinessMisses: number;
-  /** Milliseconds a probe waits for its reply before it counts as missed. @default 2000 */
+  /** Milliseconds a probe waits for its reply before it counts as missed; at most livelinessInterval. @default 2000 */
   probeTimeout: number;
   /** Milliseconds between messages a peer creates on its own. @default 5000 */
   gossipInterval: number;
@@ -299,6 +299,9 @@ export function resolveSettings(...layers: Partial<Settings>[]): Settings {
       if (value !== undefined) (settings as unknown as Record<string, unknown>)[key] = value;
     }
   }
+  // A probe timeout left at its default follows a shorter liveliness interval down.
+  const probeTimeoutSet = layers.some((layer) => layer.probeTimeout !== undefined);
+  if (!probeTimeoutSet) settings.probeTimeout = Math.min(settings.probeTimeout, settings.livelinessInterval);
   if (settings.probeTimeout > settings.livelinessInterval) {
     throw new ConfigError(
       `probeTimeout must be <= livelinessInterval: current values ${settings.probeTimeout} > ${settings.livelinessInterval}`,

@@ -1,0 +1,298 @@
+/**
+ * The `p2pnet` command line: argument parsing, settings from config.json and flags,
+ * and the `seed`, `peer` and `clean` commands over the library.
+ */
+
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import denoJson from "../deno.json" with { type: "json" };
+import { formatAddress, isLocalHost } from "./address.ts";
+import { cleanLogs } from "./clean.ts";
+import { ConfigError, loadConfigFile, parseFlagValue, resolveSettings, type Settings } from "./config.ts";
+import { closeLogging, setupLogging } from "./logging.ts";
+import { formatConnections, formatMessages, readLines } from "./peer_console.ts";
+import { JoinError, PeerNode } from "./peer_node.ts";
+import { SeedNode } from "./seed_node.ts";
+import { HELP, USAGE_HINT } from "./cli_help.ts";
+
+export const VERSION: string = denoJson.version;
+
+/** A bad command line: exit code 2, one line on stderr. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+const NODE_OPTIONS: Options = {
+  config: { type: "string" },
+  host: { type: "string" },
+  port: { type: "string" },
+  "log-dir": { type: "string" },
+  "log-level": { type: "string" },
+  "log-format": { type: "string" },
+  help: { type: "boolean", short: "h" },
+};
+
+const PEER_OPTIONS: Options = {
+  ...NODE_OPTIONS,
+  "no-console": { type: "boolean" },
+  degree: { type: "string" },
+  "liveliness-interval": { type: "string" },
+  "liveliness-misses": { type: "string" },
+  "gossip-interval": { type: "string" },
+  "gossip-count": { type: "string" },
+};
+
+const CLEAN_OPTIONS: Options = {
+  config: { type: "string" },
+  "log-dir": { type: "string" },
+  help: { type: "boolean", short: "h" },
+};
+
+/** Which settings field each value flag sets. */
+const FLAG_FIELDS: Record<string, Exclude<keyof Settings, "seeds">> = {
+  host: "host",
+  port: "port",
+  "log-dir": "logDir",
+  "log-level": "logLevel",
+  "log-format": "logFormat",
+  degree: "degree",
+  "liveliness-interval": "livelinessInterval",
+  "liveliness-misses": "livelinessMisses",
+  "gossip-interval": "gossipInterval",
+  "gossip-count": "gossipCount",
+};
+
+type Values = Record<string, string | boolean | undefined>;
+
+/** Parses a command's arguments strictly; unknown flags and missing values become one-line usage errors. */
+function parseCommand(command: string, args: string[], options: Options): Values {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as Values;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const message = (error as Error).message;
+    const flag = /'([^']+)'/.exec(message)?.[1] ?? "";
+    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+      throw new UsageError(`${command}: unknown option '${flag.split(" ")[0]}'`);
+    }
+    if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+      throw new UsageError(`${command}: option '${flag.split(" ")[0]}' needs a value`);
+    }
+    if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
+      throw new UsageError(`${command}: unexpected argument '${flag}'`);
+    }
+    throw new UsageError(`${command}: ${message.split("\n")[0]}`);
+  }
+}
+
+/** Settings from defaults, the config file, then flags. */
+async function loadSettings(values: Values): Promise<Settings> {
+  const path = typeof values.config === "string" ? values.config : "config.json";
+  const fromFile = await loadConfigFile(path, { required: values.config !== undefined });
+  const fromFlags: Partial<Settings> = {};
+  for (const [flag, field] of Object.entries(FLAG_FIELDS)) {
+    const text = values[flag];
+    if (typeof text === "string") {
+      (fromFlags as Record<string, unknown>)[field] = parseFlagValue(field, `--${flag}`, text);
+    }
+  }
+  return resolveSettings(fromFile, fromFlags);
+}
+
+/** Resolves on the first SIGINT or SIGTERM; a second one forces exit at once. */
+function onStopSignal(): { signalled: Promise<string>; dispose: () => void } {
+  const { promise, resolve } = Promise.withResolvers<string>();
+  let count = 0;
+  const handlers = (["SIGINT", "SIGTERM"] as const).map((signal) => {
+    const handler = () => {
+      count++;
+      if (count > 1) {
+        console.error(`p2pnet: ${signal} again, exiting at once`);
+        Deno.exit(130);
+      }
+      resolve(signal);
+    };
+    Deno.addSignalListener(signal, handler);
+    return () => Deno.removeSignalListener(signal, handler);
+  });
+  return { signalled: promise, dispose: () => handlers.forEach((remove) => remove()) };
+}
+
+function listenFailure(what: string, error: unknown): Error {
+  if (error instanceof Deno.errors.AddrInUse) {
+    return new Error(`cannot listen on ${what}: address already in use (is another node running there?)`);
+  }
+  if (error instanceof Deno.errors.AddrNotAvailable) {
+    return new Error(`cannot listen on ${what}: address not available on this machine`);
+  }
+  return new Error(`cannot listen on ${what}: ${(error as Error).message}`);
+}
+
+async function runSeed(args: string[]): Promise<number> {
+  const values = parseCommand("seed", args, NODE_OPTIONS);
+  if (values.help) return printHelp("seed");
+  const settings = await loadSettings(values);
+  let addresses = settings.seeds;
+  if (values.port !== undefined) {
+    addresses = [{ host: settings.host, port: settings.port }];
+  } else {
+    addresses = addresses.filter((a) =>
+      values.host === undefined ? isLocalHost(a.host) : a.host === settings.host
+    );
+    if (addresses.length === 0) {
+      throw new Error(
+        `no seed in the config is on this machine${
+          values.host ? ` at host ${values.host}` : ""
+        }; pass --port to start one`,
+      );
+    }
+  }
+  await setupLogging({
+    logDir: settings.logDir,
+    consoleLevel: settings.logLevel,
+    fileLevel: settings.fileLogLevel,
+    format: settings.logFormat,
+  });
+  const seeds: SeedNode[] = [];
+  const stop = onStopSignal();
+  try {
+    for (const address of addresses) {
+      const seed = new SeedNode({ host: address.host, port: address.port, settings });
+      try {
+        await seed.start();
+      } catch (error) {
+        throw listenFailure(formatAddress(address), error);
+      }
+      seeds.push(seed);
+    }
+    console.log(
+      `p2pnet ${VERSION}: ${seeds.length} seed${seeds.length === 1 ? "" : "s"} running (${
+        seeds.map((s) => s.label).join(", ")
+      }); Ctrl+C stops`,
+    );
+    const signal = await stop.signalled;
+    console.log(`p2pnet: ${signal}: stopping`);
+    return 0;
+  } finally {
+    await Promise.all(seeds.map((s) => s.stop()));
+    stop.dispose();
+    await closeLogging();
+  }
+}
+
+async function runPeer(args: string[]): Promise<number> {
+  const values = parseCommand("peer", args, PEER_OPTIONS);
+  if (values.help) return printHelp("peer");
+  const settings = await loadSettings(values);
+  await setupLogging({
+    logDir: settings.logDir,
+    consoleLevel: settings.logLevel,
+    fileLevel: settings.fileLogLevel,
+    format: settings.logFormat,
+  });
+  const peer = new PeerNode({ settings });
+  const stop = onStopSignal();
+  try {
+    try {
+      await peer.start();
+    } catch (error) {
+      if (error instanceof JoinError) throw error;
+      throw listenFailure(`${settings.host}:${settings.port}`, error);
+    }
+    const useConsole = !values["no-console"];
+    console.log(
+      `p2pnet ${VERSION}: peer ${peer.label} joined through ${peer.registeredSeeds().join(", ")}` +
+        (useConsole ? "; type 1 for connections, 2 for messages, anything else to quit" : "; Ctrl+C stops"),
+    );
+    const reason = await Promise.race([
+      stop.signalled,
+      useConsole ? consoleLoop(peer) : new Promise<never>(() => {}),
+    ]);
+    console.log(`p2pnet: ${reason}: leaving the network`);
+    return 0;
+  } finally {
+    await peer.stop();
+    stop.dispose();
+    await closeLogging();
+  }
+}
+
+/** Reads console lines until one asks to quit; at end of input it waits forever (a signal ends the peer). */
+async function consoleLoop(peer: PeerNode): Promise<string> {
+  for await (const line of readLines(Deno.stdin.readable)) {
+    const command = line.trim();
+    if (command === "1") console.log(formatConnections(peer.neighbours(), Date.now()));
+    else if (command === "2") console.log(formatMessages(peer.messages()));
+    else return `console input ${JSON.stringify(command)}`;
+  }
+  return await new Promise<never>(() => {});
+}
+
+async function runClean(args: string[]): Promise<number> {
+  const values = parseCommand("clean", args, CLEAN_OPTIONS);
+  if (values.help) return printHelp("clean");
+  const logDir = typeof values["log-dir"] === "string"
+    ? values["log-dir"]
+    : (await loadSettings(values)).logDir;
+  const removed = await cleanLogs(logDir);
+  if (removed.length === 0) {
+    console.log(`nothing to remove in ${logDir}`);
+    return 0;
+  }
+  let files = 0;
+  let bytes = 0;
+  for (const folder of removed) {
+    console.log(`removed ${folder.path} (${folder.files} files, ${folder.bytes} bytes)`);
+    files += folder.files;
+    bytes += folder.bytes;
+  }
+  console.log(`removed ${files} files, ${bytes} bytes in all`);
+  return 0;
+}
+
+function printHelp(topic: keyof typeof HELP): number {
+  console.log(HELP[topic].replaceAll("{version}", VERSION));
+  return 0;
+}
+
+const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
+  seed: runSeed,
+  peer: runPeer,
+  clean: runClean,
+};
+
+/**
+ * Runs the command line and returns the exit code: 0 done, 1 failed at run time,
+ * 2 bad usage or configuration. Errors are printed as one line on stderr.
+ */
+export async function runCli(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  try {
+    if (command === undefined || command === "--help" || command === "-h" || command === "help") {
+      return printHelp("main");
+    }
+    if (command === "--version" || command === "-V") {
+      console.log(`p2pnet ${VERSION}`);
+      return 0;
+    }
+    const run = COMMANDS[command];
+    if (run === undefined) {
+      throw new UsageError(
+        command.startsWith("-") ? `unknown option '${command}'` : `unknown command '${command}'`,
+      );
+    }
+    return await run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`p2pnet: ${error.message}; ${USAGE_HINT(command)}`);
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      console.error(`p2pnet: ${error.message}`);
+      return 2;
+    }
+    console.error(`p2pnet: ${(error as Error).message}`);
+    return 1;
+  }
+}

@@ -1,0 +1,73 @@
+/** Help texts of the `p2pnet` command. `{version}` is replaced when printed. */
+
+import { DEFAULT_SETTINGS as D } from "./config.ts";
+import { formatDuration as dur } from "./duration.ts";
+
+/** The hint that ends every usage error. */
+export const USAGE_HINT = (command: string | undefined): string =>
+  command === "seed" || command === "peer" || command === "clean"
+    ? `see 'p2pnet ${command} --help'`
+    : "see 'p2pnet --help'";
+
+const NODE_FLAGS = `  --config FILE         settings file (default: ./config.json if present)
+  --host H              host to listen on and announce (default: ${D.host})
+  --port P              port to listen on
+  --log-dir DIR         log directory, holding seeds/ and peers/ (default: ${D.logDir})
+  --log-level L         lowest console level: trace, debug, info, warning, error, fatal (default: ${D.logLevel})
+  --log-format F        log file format: text or json (default: ${D.logFormat})
+  -h, --help            this help`;
+
+export const HELP = {
+  main: `p2pnet {version}: a gossip network of seeds and peers
+
+Usage:
+  p2pnet seed  [options]   run the seeds of config.json that are on this machine (or one, with --port)
+  p2pnet peer  [options]   join the network through a majority of the seeds and gossip
+  p2pnet clean [options]   remove the seeds/ and peers/ log folders
+  p2pnet --help | p2pnet <command> --help | p2pnet --version
+
+Durations are written 250ms, 13s, 2m. Exit codes: 0 done, 1 failed at run time, 2 bad usage or config.`,
+
+  seed:
+    `Usage: p2pnet seed [--config FILE] [--host H] [--port P] [--log-dir DIR] [--log-level L] [--log-format F]
+
+Runs seed nodes. Without --port, starts every seed listed in the config whose host is this
+machine (or is --host), each with its own log file; with --port, starts one seed at --host:--port.
+Stops cleanly on Ctrl+C or SIGTERM.
+
+Options:
+${NODE_FLAGS}`,
+
+  peer:
+    `Usage: p2pnet peer [--config FILE] [--host H] [--port P] [--log-dir DIR] [--log-level L] [--log-format F]
+                   [--no-console] [--degree N] [--liveliness-interval DUR] [--liveliness-misses N]
+                   [--gossip-interval DUR] [--gossip-count N]
+
+Runs a peer: registers with a majority of the config's seeds, connects to neighbours, probes
+them, gossips messages. Console: type 1 for connections, 2 for messages, anything else to leave.
+Leaves cleanly (telling the seeds) on console input, Ctrl+C or SIGTERM.
+
+Options:
+${
+      NODE_FLAGS.replace(
+        `--port P              port to listen on`,
+        `--port P              port to listen on (default: a free port)`,
+      )
+    }
+  --no-console              do not read commands from stdin; run until a signal
+  --degree N                outbound neighbours to keep (default: ${D.degree})
+  --liveliness-interval DUR time between probes to each neighbour (default: ${dur(D.livelinessInterval)})
+  --liveliness-misses N     unanswered probes in a row that make a neighbour dead (default: ${D.livelinessMisses})
+  --gossip-interval DUR     time between messages this peer creates (default: ${dur(D.gossipInterval)})
+  --gossip-count N          messages this peer creates, 0 for none (default: ${D.gossipCount})`,
+
+  clean: `Usage: p2pnet clean [--log-dir DIR] [--config FILE]
+
+Removes the seeds/ and peers/ folders of the log directory and prints what it removed.
+Nothing outside those folders is touched.
+
+Options:
+  --log-dir DIR         log directory (default: the config's logDir, else ${D.logDir})
+  --config FILE         settings file to read logDir from (default: ./config.json if present)
+  -h, --help            this help`,
+} as const;

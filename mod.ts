@@ -1,0 +1,38 @@
+/**
+ * p2pnet as a library: run seeds and peers in any number, in one process.
+ *
+ * ```ts
+ * import { PeerNode, SeedNode } from "./mod.ts";
+ * const seed = new SeedNode({ port: 0 });
+ * await seed.start();
+ * const peer = new PeerNode({ settings: { seeds: [seed.address] } });
+ * await peer.start();
+ * peer.events.on("message", (m) => console.log(m.content));
+ * peer.publish("hello");
+ * await peer.stop();
+ * await seed.stop();
+ * ```
+ * @module
+ */
+export { type Address, formatAddress, parseAddress } from "./lib/address.ts";
+export {
+  ConfigError,
+  DEFAULT_SETTINGS,
+  loadConfigFile,
+  resolveSettings,
+  type Settings,
+} from "./lib/config.ts";
+export { decodeBody, encodeFrame, FrameDecoder } from "./lib/codec.ts";
+export { Connection } from "./lib/connection.ts";
+export { closeLogging, setupLogging } from "./lib/logging.ts";
+export { messageId } from "./lib/message_id.ts";
+export {
+  JoinError,
+  type NeighbourInfo,
+  PeerNode,
+  type PeerNodeOptions,
+  type StoredMessage,
+} from "./lib/peer_node.ts";
+export type { Message, MessageType } from "./lib/protocol.ts";
+export { SeedNode, type SeedNodeOptions } from "./lib/seed_node.ts";
+export { WireError, type WireErrorCode } from "./lib/wire_error.ts";
