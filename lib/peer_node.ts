@@ -85,7 +85,7 @@ type Waiter = (message: Message | undefined) => void;
 
 export class PeerNode {
   readonly settings: Settings;
-  readonly events = new Emitter<PeerEvents>();
+  readonly events: Emitter<PeerEvents> = new Emitter();
   readonly #host: string;
   readonly #port: number;
   readonly #random: Random;

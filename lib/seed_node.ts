@@ -44,7 +44,7 @@ interface Registration {
 
 export class SeedNode {
   readonly settings: Settings;
-  readonly events = new Emitter<SeedEvents>();
+  readonly events: Emitter<SeedEvents> = new Emitter();
   readonly #host: string;
   readonly #port: number;
   readonly #random: Random;
