@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { waitFor } from "./_helpers.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+/** A running `p2pnet` subprocess whose stdout is collected as it arrives. */
+class Proc {
+  stdout = "";
+  stderr = "";
+  readonly #child: Deno.ChildProcess;
+  readonly #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  readonly #pumps: Promise<void>[];
+  readonly status: Promise<Deno.CommandStatus>;
+
+  constructor(args: string[], { stdin = false } = {}) {
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", join(ROOT, "main.ts"), ...args],
+      cwd: ROOT,
+      stdin: stdin ? "piped" : "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    this.#stdin = stdin ? this.#child.stdin.getWriter() : undefined;
+    this.#pumps = [
+      this.#pump(this.#child.stdout, (t) => this.stdout += t),
+      this.#pump(this.#child.stderr, (t) => this.stderr += t),
+    ];
+    this.status = this.#child.status;
+  }
+
+  async #pump(stream: ReadableStream<Uint8Array>, sink: (text: string) => void): Promise<void> {
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) sink(text);
+  }
+
+  async type(line: string): Promise<void> {
+    await this.#stdin!.write(new TextEncoder().encode(line + "\n"));
+  }
+
+  signal(signal: Deno.Signal): void {
+    try {
+      this.#child.kill(signal);
+    } catch {
+      // Already exited.
+    }
+  }
+
+  /** Waits for exit (killing the process after `timeoutMs`) and returns the exit code. */
+  async exit(timeoutMs = 10_000): Promise<number> {
+    const timer = setTimeout(() => this.signal("SIGKILL"), timeoutMs);
+    try {
+      const { code } = await this.status;
+      await Promise.all(this.#pumps);
+      await this.#stdin?.close().catch(() => {});
+      return code;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+function freePorts(count: number): number[] {
+  const listeners = Array.from({ length: count }, () => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
+  const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
+  listeners.forEach((l) => l.close());
+  return ports;
+}
+
+Deno.test("real processes: a seed process and three peers gossip, answer 1 and 2, and leave cleanly", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "p2pnet-cli-" });
+  const logDir = join(dir, "logs");
+  const config = join(dir, "config.json");
+  const seeds = freePorts(3).map((port) => `127.0.0.1:${port}`);
+  await Deno.writeTextFile(config, JSON.stringify({ seeds, logDir, probeTimeout: "300ms" }));
+  const fast = [
+    "--config",
+    config,
+    "--gossip-interval",
+    "200ms",
+    "--gossip-count",
+    "2",
+    "--liveliness-interval",
+    "500ms",
+  ];
+  const seed = new Proc(["seed", "--config", config]);
+  const peers: Proc[] = [];
+  try {
+    await waitFor(() => seed.stdout.includes("3 seeds running"), {
+      what: "the seeds to start",
+      timeoutMs: 20_000,
+    });
+    for (let i = 0; i < 3; i++) peers.push(new Proc(["peer", ...fast], { stdin: true }));
+    const joined = /peer (127\.0\.0\.1:\d+) joined through/;
+    await waitFor(() => peers.every((p) => joined.test(p.stdout)), {
+      what: "three peers to join",
+      timeoutMs: 20_000,
+    });
+    const labels = peers.map((p) => joined.exec(p.stdout)![1]!);
+    const [first] = peers as [Proc];
+
+    // Ask for the messages until all six (two from each peer) have arrived.
+    await waitFor(async () => {
+      await first.type("2");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return first.stdout.includes("6 messages:");
+    }, { what: "six messages at the first peer", timeoutMs: 20_000 });
+    const listing = first.stdout.slice(first.stdout.lastIndexOf("6 messages:"));
+    for (const label of labels) assert.ok(listing.includes(`:${label}:2`), `message 2 of ${label} listed`);
+    assert.ok(listing.includes("(published here)"));
+
+    const before = first.stdout.length;
+    await first.type("1");
+    await waitFor(() => /active connections?:/.test(first.stdout.slice(before)), {
+      what: "the connection list",
+    });
+    const connections = first.stdout.slice(before);
+    for (const label of labels.slice(1)) assert.ok(connections.includes(label), `${label} in ${connections}`);
+
+    await first.type("q");
+    assert.equal(await first.exit(), 0);
+    assert.ok(first.stdout.includes('console input "q": leaving the network'));
+
+    const seedLogs = join(logDir, "seeds");
+    const seedLogText = async () =>
+      (await Promise.all(
+        [...Deno.readDirSync(seedLogs)].map((f) => Deno.readTextFile(join(seedLogs, f.name))),
+      )).join("");
+    await waitFor(async () => (await seedLogText()).includes(`removed peer ${labels[0]}: leaving`), {
+      what: "a seed to log the removal",
+      timeoutMs: 5000,
+    });
+    for (const peer of peers.slice(1)) peer.signal("SIGTERM");
+    for (const peer of peers.slice(1)) assert.equal(await peer.exit(), 0);
+    seed.signal("SIGTERM");
+    assert.equal(await seed.exit(), 0);
+
+    const seedFiles = [...Deno.readDirSync(seedLogs)].map((f) => f.name).sort();
+    assert.deepEqual(seedFiles, seeds.map((s) => `seed-${s.replace(":", "-")}.log`).sort());
+    const peerFiles = [...Deno.readDirSync(join(logDir, "peers"))].map((f) => f.name).sort();
+    assert.deepEqual(peerFiles, labels.map((l) => `peer-${l.replace(":", "-")}.log`).sort());
+    const peerLog = await Deno.readTextFile(
+      join(logDir, "peers", `peer-${labels[1]!.replace(":", "-")}.log`),
+    );
+    assert.match(peerLog, /received liveliness_reply/);
+    assert.match(peerLog, /peer stopped/);
+  } finally {
+    for (const p of [...peers, seed]) p.signal("SIGKILL");
+    await Promise.all([...peers, seed].map((p) => p.exit()));
+    await Deno.remove(dir, { recursive: true });
+  }
+});
