@@ -13,6 +13,8 @@ import { formatConnections, formatMessages, readLines } from "./peer_console.ts"
 import { JoinError, PeerNode } from "./peer_node.ts";
 import { SeedNode } from "./seed_node.ts";
 import { HELP, USAGE_HINT } from "./cli_help.ts";
+import { type DemoProgress, formatProgress, formatSummary, runDemo } from "./demo.ts";
+import { parseDuration } from "./duration.ts";
 
 export const VERSION: string = denoJson.version;
 
@@ -41,6 +43,19 @@ const PEER_OPTIONS: Options = {
   "liveliness-misses": { type: "string" },
   "gossip-interval": { type: "string" },
   "gossip-count": { type: "string" },
+};
+
+const DEMO_OPTIONS: Options = {
+  config: { type: "string" },
+  seeds: { type: "string" },
+  peers: { type: "string" },
+  duration: { type: "string" },
+  rate: { type: "string" },
+  churn: { type: "boolean" },
+  "log-dir": { type: "string" },
+  "log-level": { type: "string" },
+  "log-format": { type: "string" },
+  help: { type: "boolean", short: "h" },
 };
 
 const CLEAN_OPTIONS: Options = {
@@ -229,6 +244,68 @@ async function consoleLoop(peer: PeerNode): Promise<string> {
   return await new Promise<never>(() => {});
 }
 
+/** Parses a whole-number flag within bounds, or throws a usage error naming it. */
+function intFlag(values: Values, flag: string, fallback: number, min: number, max: number): number {
+  const text = values[flag];
+  if (text === undefined) return fallback;
+  const n = typeof text === "string" && /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${flag}: must be an integer ${min}-${max}, got ${JSON.stringify(text)}`);
+  }
+  return n;
+}
+
+async function runDemoCommand(args: string[]): Promise<number> {
+  const values = parseCommand("demo", args, DEMO_OPTIONS);
+  if (values.help) return printHelp("demo");
+  const settings = await loadSettings(values);
+  const seeds = intFlag(values, "seeds", 3, 1, 50);
+  const peers = intFlag(values, "peers", 20, 1, 5000);
+  const rate = intFlag(values, "rate", 10, 1, 10_000);
+  const durationText = typeof values.duration === "string" ? values.duration : "30s";
+  const durationMs = parseDuration(durationText);
+  if (durationMs === undefined || durationMs <= 0) {
+    throw new UsageError(
+      `--duration: must be a duration such as "30s" or "2m", got ${JSON.stringify(durationText)}`,
+    );
+  }
+  await setupLogging({
+    logDir: settings.logDir,
+    consoleLevel: values["log-level"] === undefined ? null : settings.logLevel,
+    fileLevel: settings.fileLogLevel,
+    format: settings.logFormat,
+  });
+  const tty = Deno.stdout.isTerminal();
+  console.log(
+    `p2pnet ${VERSION} demo: ${seeds} seeds and ${peers} peers on 127.0.0.1 for ${durationText}` +
+      `${
+        values.churn ? " with churn" : ""
+      }, ${rate} messages/s; logs in ${settings.logDir}; Ctrl+C stops early`,
+  );
+  const abort = new AbortController();
+  const stop = onStopSignal();
+  stop.signalled.then(() => abort.abort());
+  let ticks = 0;
+  const show = (p: DemoProgress) => {
+    if (tty) Deno.stdout.writeSync(new TextEncoder().encode(`\r\x1b[2K${formatProgress(p)}`));
+    else if (ticks++ % 8 === 0) console.log(formatProgress(p));
+  };
+  try {
+    // Nodes run on the demo's fast timers; config.json contributes only where logs go.
+    const result = await runDemo(
+      { seeds, peers, durationMs, churn: values.churn === true, rate, settings: {} },
+      show,
+      abort.signal,
+    );
+    if (tty) console.log();
+    console.log(formatSummary(result));
+    return result.deliveryRatio === 1 && result.falseRemovals === 0 ? 0 : 1;
+  } finally {
+    stop.dispose();
+    await closeLogging();
+  }
+}
+
 async function runClean(args: string[]): Promise<number> {
   const values = parseCommand("clean", args, CLEAN_OPTIONS);
   if (values.help) return printHelp("clean");
@@ -260,6 +337,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   seed: runSeed,
   peer: runPeer,
   clean: runClean,
+  demo: runDemoCommand,
 };
 
 /**

@@ -194,10 +194,11 @@ export class PeerNode {
     try {
       await this.#join();
     } catch (error) {
-      this.#stopping = endpoint.close();
+      this.#stopping ??= endpoint.close();
       await this.#stopping;
       throw error;
     }
+    if (this.#stopping) throw new Error("PeerNode.start: stopped while starting");
     this.#startLoop();
     await Promise.all(this.#fill());
     return this.#address;

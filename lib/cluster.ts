@@ -1,0 +1,301 @@
+/**
+ * A whole network in one process, with a ledger of what happened: which messages
+ * reached which peers and when, which peers were killed and when every seed
+ * dropped them, and any peer removed while alive. The demo and the benchmark
+ * run on it.
+ */
+
+import type { Settings } from "./config.ts";
+import { PeerNode } from "./peer_node.ts";
+import { type Random, sample } from "./random.ts";
+import { SeedNode } from "./seed_node.ts";
+
+export interface ClusterOptions {
+  /** Seeds to start. @default 3 */
+  seeds?: number;
+  /** Host every node listens on. @default "127.0.0.1" */
+  host?: string;
+  /** Settings of every node (seed addresses are filled in). */
+  settings?: Partial<Settings>;
+  random?: Random;
+}
+
+interface MessageRecord {
+  readonly publishedAt: number;
+  /** Peers running when it was published: the ones it must reach. */
+  readonly expected: Set<string>;
+  /** Peer label → when it arrived, in `performance.now()` milliseconds. */
+  readonly delivered: Map<string, number>;
+}
+
+interface KillRecord {
+  readonly killedAt: number;
+  /** When the last seed dropped the peer. */
+  removedAt: number | undefined;
+}
+
+export interface ClusterSummary {
+  peers: number;
+  messages: number;
+  /** Deliveries made over deliveries expected (to peers alive from publish to now). */
+  deliveryRatio: number;
+  delivered: number;
+  expected: number;
+  /** Deliveries of a message to a peer that already had it: always 0 unless exactly-once broke. */
+  duplicates: number;
+  /** Milliseconds from publish to the last expected peer's delivery, for fully delivered messages. */
+  latencyMs: { p50: number; p99: number; max: number } | undefined;
+  killed: number;
+  /** Killed peers that every seed has dropped. */
+  detected: number;
+  /** Milliseconds from kill to the last seed's removal. */
+  detectionMs: { p50: number; max: number } | undefined;
+  /** Peers a seed removed as dead while they were running. */
+  falseRemovals: number;
+}
+
+/** The value at fraction `p` (0-1) of an ascending list; nearest rank. */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
+  return sorted[index]!;
+}
+
+export class Cluster {
+  readonly seeds: SeedNode[] = [];
+  /** Every peer ever started, running or not. */
+  readonly peers: PeerNode[] = [];
+  readonly #options: ClusterOptions;
+  readonly #random: Random;
+  readonly #messages = new Map<string, MessageRecord>();
+  readonly #kills = new Map<string, KillRecord>();
+  /** Labels of the peers started here and not stopped. */
+  readonly #running = new Set<string>();
+  /** Expected deliveries not yet made, to peers still running. */
+  #outstanding = 0;
+  #duplicates = 0;
+  #falseRemovals = 0;
+  #published = 0;
+  /** The record of the message being published, for the publisher's own delivery event. */
+  #pendingPublish: MessageRecord | undefined;
+
+  constructor(options: ClusterOptions = {}) {
+    this.#options = options;
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** Starts the seeds on free ports. */
+  async startSeeds(): Promise<void> {
+    for (let i = 0; i < (this.#options.seeds ?? 3); i++) {
+      const seed = new SeedNode({
+        host: this.#options.host ?? "127.0.0.1",
+        port: 0,
+        settings: this.#options.settings,
+      });
+      await seed.start();
+      this.seeds.push(seed);
+      seed.events.on("removed", ({ addr, reason }) => this.#onRemoved(addr, reason));
+    }
+  }
+
+  /** Peers still running. */
+  get live(): PeerNode[] {
+    return this.peers.filter((p) => this.#running.has(p.label));
+  }
+
+  get published(): number {
+    return this.#published;
+  }
+
+  /** Deliveries so far, counting the publisher's own. */
+  get deliveries(): number {
+    let total = 0;
+    for (const record of this.#messages.values()) total += record.delivered.size;
+    return total;
+  }
+
+  get killed(): number {
+    return this.#kills.size;
+  }
+
+  /** Killed peers that every seed has dropped. */
+  get detected(): number {
+    let count = 0;
+    for (const kill of this.#kills.values()) if (kill.removedAt !== undefined) count++;
+    return count;
+  }
+
+  get falseRemovals(): number {
+    return this.#falseRemovals;
+  }
+
+  /** Neighbour links, each counted once. */
+  get links(): number {
+    let ends = 0;
+    for (const peer of this.live) ends += peer.neighbours().length;
+    return Math.round(ends / 2);
+  }
+
+  /** Starts `count` peers, `concurrency` at a time. */
+  async addPeers(count: number, concurrency = 1): Promise<PeerNode[]> {
+    const started: PeerNode[] = [];
+    for (let i = 0; i < count; i += concurrency) {
+      const batch = Math.min(concurrency, count - i);
+      started.push(...await Promise.all(Array.from({ length: batch }, () => this.addPeer())));
+    }
+    return started;
+  }
+
+  async addPeer(): Promise<PeerNode> {
+    const peer = new PeerNode({
+      host: this.#options.host ?? "127.0.0.1",
+      port: 0,
+      settings: { ...this.#options.settings, seeds: this.seeds.map((s) => s.address) },
+    });
+    this.peers.push(peer);
+    peer.events.on("message", (m) => this.#onDelivered(peer, m.id));
+    await peer.start();
+    this.#running.add(peer.label);
+    return peer;
+  }
+
+  /** Publishes `content` from `peer` and records who must receive it. */
+  publish(peer: PeerNode, content: string): string {
+    const record: MessageRecord = {
+      publishedAt: performance.now(),
+      expected: new Set(this.#running),
+      delivered: new Map(),
+    };
+    this.#outstanding += record.expected.size;
+    // The publisher's own delivery fires inside publish(), before its id is known here.
+    this.#pendingPublish = record;
+    try {
+      const { id } = peer.publish(content);
+      this.#messages.set(id, record);
+      this.#published++;
+      return id;
+    } finally {
+      this.#pendingPublish = undefined;
+    }
+  }
+
+  /** A random running peer. */
+  randomPeer(): PeerNode | undefined {
+    return sample(this.live, 1, this.#random)[0];
+  }
+
+  /** Crashes `peer`: its sockets close without a goodbye. */
+  async kill(peer: PeerNode): Promise<void> {
+    this.#kills.set(peer.label, { killedAt: performance.now(), removedAt: undefined });
+    this.#stopped(peer.label);
+    await peer.stop({ graceful: false });
+    this.#checkRemoved(peer.label);
+  }
+
+  /** True when every expected delivery to a running peer has happened. */
+  allDelivered(): boolean {
+    return this.#outstanding === 0;
+  }
+
+  /** True when every running peer reaches every other through neighbour links. */
+  isConnected(): boolean {
+    const live = this.live;
+    if (live.length === 0) return true;
+    const byLabel = new Map(live.map((p) => [p.label, p]));
+    const reached = new Set([live[0]!.label]);
+    const queue = [live[0]!];
+    while (queue.length > 0) {
+      for (const n of queue.pop()!.neighbours()) {
+        const next = byLabel.get(n.addr);
+        if (next && !reached.has(n.addr)) {
+          reached.add(n.addr);
+          queue.push(next);
+        }
+      }
+    }
+    return reached.size === live.length;
+  }
+
+  summary(): ClusterSummary {
+    let expected = 0;
+    let delivered = 0;
+    const latencies: number[] = [];
+    for (const record of this.#messages.values()) {
+      let last = record.publishedAt;
+      let complete = true;
+      for (const label of record.expected) {
+        if (!this.#running.has(label)) continue;
+        expected++;
+        const at = record.delivered.get(label);
+        if (at === undefined) complete = false;
+        else {
+          delivered++;
+          last = Math.max(last, at);
+        }
+      }
+      if (complete) latencies.push(last - record.publishedAt);
+    }
+    latencies.sort((a, b) => a - b);
+    const detections = [...this.#kills.values()]
+      .filter((k) => k.removedAt !== undefined)
+      .map((k) => k.removedAt! - k.killedAt)
+      .sort((a, b) => a - b);
+    const round = (ms: number) => Math.round(ms * 100) / 100;
+    return {
+      peers: this.live.length,
+      messages: this.#messages.size,
+      deliveryRatio: expected === 0 ? 1 : delivered / expected,
+      delivered,
+      expected,
+      duplicates: this.#duplicates,
+      latencyMs: latencies.length === 0 ? undefined : {
+        p50: round(percentile(latencies, 0.5)),
+        p99: round(percentile(latencies, 0.99)),
+        max: round(latencies.at(-1)!),
+      },
+      killed: this.#kills.size,
+      detected: detections.length,
+      detectionMs: detections.length === 0
+        ? undefined
+        : { p50: Math.round(percentile(detections, 0.5)), max: Math.round(detections.at(-1)!) },
+      falseRemovals: this.#falseRemovals,
+    };
+  }
+
+  /** Stops every peer (leaving cleanly) and then every seed. */
+  async stop(): Promise<void> {
+    for (const peer of this.peers) this.#stopped(peer.label);
+    await Promise.all(this.peers.map((p) => p.stop()));
+    await Promise.all(this.seeds.map((s) => s.stop()));
+  }
+
+  /** Forgets a peer's outstanding deliveries once it stops running. */
+  #stopped(label: string): void {
+    if (!this.#running.delete(label)) return;
+    for (const record of this.#messages.values()) {
+      if (record.expected.has(label) && !record.delivered.has(label)) this.#outstanding--;
+    }
+  }
+
+  #onDelivered(peer: PeerNode, id: string): void {
+    const record = this.#messages.get(id) ?? this.#pendingPublish;
+    if (record === undefined) return;
+    if (record.delivered.has(peer.label)) {
+      this.#duplicates++;
+      return;
+    }
+    record.delivered.set(peer.label, performance.now());
+    if (record.expected.has(peer.label) && this.#running.has(peer.label)) this.#outstanding--;
+  }
+
+  #onRemoved(addr: string, reason: string): void {
+    if (reason === "dead" && this.#running.has(addr)) this.#falseRemovals++;
+    this.#checkRemoved(addr);
+  }
+
+  #checkRemoved(addr: string): void {
+    const kill = this.#kills.get(addr);
+    if (kill === undefined || kill.removedAt !== undefined) return;
+    if (this.seeds.every((s) => !s.peers().includes(addr))) kill.removedAt = performance.now();
+  }
+}
