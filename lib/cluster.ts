@@ -76,6 +76,7 @@ export class Cluster {
   #duplicates = 0;
   #falseRemovals = 0;
   #published = 0;
+  readonly #deliveryWaiters = new Set<(done: boolean) => void>();
   /** The record of the message being published, for the publisher's own delivery event. */
   #pendingPublish: MessageRecord | undefined;
 
@@ -197,6 +198,24 @@ export class Cluster {
     return this.#outstanding === 0;
   }
 
+  /** Resolves true once every expected delivery has happened, or false after `timeoutMs`. */
+  delivered(timeoutMs: number): Promise<boolean> {
+    if (this.#outstanding === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = (done: boolean) => {
+        clearTimeout(timer);
+        this.#deliveryWaiters.delete(waiter);
+        resolve(done);
+      };
+      const timer = setTimeout(() => waiter(false), timeoutMs);
+      this.#deliveryWaiters.add(waiter);
+    });
+  }
+
+  #settle(): void {
+    if (this.#outstanding === 0) { for (const waiter of [...this.#deliveryWaiters]) waiter(true); }
+  }
+
   /** True when every running peer reaches every other through neighbour links. */
   isConnected(): boolean {
     const live = this.live;
@@ -275,6 +294,7 @@ export class Cluster {
     for (const record of this.#messages.values()) {
       if (record.expected.has(label) && !record.delivered.has(label)) this.#outstanding--;
     }
+    this.#settle();
   }
 
   #onDelivered(peer: PeerNode, id: string): void {
@@ -285,7 +305,10 @@ export class Cluster {
       return;
     }
     record.delivered.set(peer.label, performance.now());
-    if (record.expected.has(peer.label) && this.#running.has(peer.label)) this.#outstanding--;
+    if (record.expected.has(peer.label) && this.#running.has(peer.label)) {
+      this.#outstanding--;
+      this.#settle();
+    }
   }
 
   #onRemoved(addr: string, reason: string): void {

@@ -7,12 +7,25 @@
 import type { Logger } from "@logtape/logtape";
 import { type Address, formatAddress } from "./address.ts";
 import type { Settings } from "./config.ts";
-import { Connection, connectTo } from "./connection.ts";
+import { Connection, type ConnectionOptions, connectTo } from "./connection.ts";
 import type { Message, MessageLimits } from "./protocol.ts";
 import { WireError } from "./wire_error.ts";
 
 /** Handles one checked message that arrived on `conn`. */
 export type MessageHandler = (conn: Connection, message: Message) => void;
+
+/** Counts of what went over the wire. */
+export interface Traffic {
+  framesSent: number;
+  bytesSent: number;
+  framesReceived: number;
+}
+
+function addTraffic(total: Traffic, conn: Connection): void {
+  total.framesSent += conn.framesSent;
+  total.bytesSent += conn.bytesSent;
+  total.framesReceived += conn.framesReceived;
+}
 
 export interface EndpointOptions {
   settings: Settings;
@@ -21,6 +34,8 @@ export interface EndpointOptions {
   limits: MessageLimits;
   /** Called for every message on every connection. */
   onMessage: MessageHandler;
+  /** Drops raw frames before decoding; see {@link ConnectionOptions.skipFrame}. */
+  skipFrame?: (body: Uint8Array) => boolean;
   /** Called once when a connection has closed, with its reason. */
   onClose?: (conn: Connection) => void;
   now?: () => number;
@@ -33,6 +48,8 @@ export class Endpoint {
   readonly #abort = new AbortController();
   #listener: Deno.Listener | undefined;
   #closed = false;
+  /** Traffic of connections already closed, so totals survive them. */
+  #closedTraffic: Traffic = { framesSent: 0, bytesSent: 0, framesReceived: 0 };
 
   constructor(options: EndpointOptions) {
     this.#options = options;
@@ -73,6 +90,13 @@ export class Endpoint {
       throw new Error("node stopped");
     }
     return this.#adopt(conn);
+  }
+
+  /** Frames and bytes this endpoint has sent and frames it has received, over all its connections. */
+  traffic(): Traffic {
+    const total = { ...this.#closedTraffic };
+    for (const conn of this.#connections) addTraffic(total, conn);
+    return total;
   }
 
   /** Keeps `task` until it settles; {@link close} waits for every tracked task. */
@@ -145,13 +169,14 @@ export class Endpoint {
   }
 
   #adopt(raw: Deno.Conn): Connection {
-    const { settings, limits, now } = this.#options;
+    const { settings, limits, now, skipFrame } = this.#options;
     const conn = new Connection(raw, {
       maxFrameBytes: settings.maxFrameBytes,
       maxQueuedBytes: settings.maxQueuedBytes,
       readBufferBytes: settings.readBufferBytes,
       limits,
       ...(now ? { now } : {}),
+      ...(skipFrame ? { skipFrame } : {}),
     });
     this.#connections.add(conn);
     this.track(this.#readLoop(conn));
@@ -177,6 +202,7 @@ export class Endpoint {
       }
     } finally {
       this.#connections.delete(conn);
+      addTraffic(this.#closedTraffic, conn);
       this.#options.onClose?.(conn);
     }
   }

@@ -9,12 +9,20 @@ import { type Address, formatAddress, hostMatches, parseAddress } from "./addres
 import { resolveSettings, seedMajority, type Settings } from "./config.ts";
 import { encodeFrame } from "./codec.ts";
 import type { Connection } from "./connection.ts";
-import { Endpoint } from "./endpoint.ts";
+import { Endpoint, type Traffic } from "./endpoint.ts";
 import { Emitter } from "./events.ts";
 import { nodeLogger } from "./logging.ts";
 import { messageId } from "./message_id.ts";
+import { judgeRound } from "./liveliness.ts";
 import { Prober } from "./prober.ts";
-import type { GetData, GossipMessage, Message, MessageLimits, PeerReply } from "./protocol.ts";
+import {
+  type GetData,
+  type GossipMessage,
+  type Message,
+  type MessageLimits,
+  peekGossipId,
+  type PeerReply,
+} from "./protocol.ts";
 import { type Random, sample, shuffled } from "./random.ts";
 import { Scheduler } from "./scheduler.ts";
 import { SeenSet } from "./seen_set.ts";
@@ -109,7 +117,11 @@ export class PeerNode {
   readonly #seen: SeenSet;
   readonly #store = new Map<string, StoredMessage>();
   #created = 0;
+  /** Gossip frames that brought a message already seen. */
+  #repeats = 0;
   #lastRefresh = -Infinity;
+  /** Liveliness rounds in a row that proved nothing (see {@link judgeRound}). */
+  #inconclusiveRounds = 0;
   #debug = false;
 
   #endpoint: Endpoint | undefined;
@@ -165,6 +177,14 @@ export class PeerNode {
     return [...this.#store.values()];
   }
 
+  /** What this peer has sent and received so far, and how many gossip frames were repeats. */
+  traffic(): Traffic & { repeats: number } {
+    return {
+      ...(this.#endpoint?.traffic() ?? { framesSent: 0, bytesSent: 0, framesReceived: 0 }),
+      repeats: this.#repeats,
+    };
+  }
+
   /** Seeds this peer is registered with, `host:port` each. */
   registeredSeeds(): string[] {
     return [...this.#registeredSeeds];
@@ -183,6 +203,7 @@ export class PeerNode {
       now: this.#now,
       onMessage: (conn, message) => this.#onMessage(conn, message),
       onClose: (conn) => this.#onClose(conn),
+      skipFrame: (body) => this.#isRepeat(body),
     });
     this.#endpoint = endpoint;
     this.#address = endpoint.listen(this.#host, this.#port);
@@ -412,9 +433,6 @@ export class PeerNode {
       return;
     }
     this.#addNeighbour(addr, conn, "outbound");
-    // Catch up on what was gossiped before this link existed.
-    const have = [...this.#store.keys()].slice(-this.#limits.maxIds);
-    this.#send(conn, { type: "get_data", have });
   }
 
   #onPeerRequest(conn: Connection, addr: string): void {
@@ -458,6 +476,9 @@ export class PeerNode {
       neighbours: this.#neighbours.size,
     });
     this.events.emit("neighbourAdded", { addr, direction });
+    // Both ends catch up on what was gossiped before this link existed.
+    const have = [...this.#store.keys()].slice(-this.#limits.maxIds);
+    this.#send(conn, { type: "get_data", have });
   }
 
   /** Closes a neighbour's connection on purpose; the close is then not treated as a loss. */
@@ -474,7 +495,7 @@ export class PeerNode {
     for (const n of this.#neighbours.values()) {
       n.probeTs = ts;
       n.answered = false;
-      n.conn.sendFrame(frame);
+      n.conn.sendFrame(frame, { urgent: true });
     }
     if (this.#debug && this.#neighbours.size > 0) {
       this.#log.debug("sent liveliness to {count} neighbours", { count: this.#neighbours.size, ts });
@@ -483,18 +504,58 @@ export class PeerNode {
   }
 
   #checkProbes(ts: number): void {
-    for (const n of [...this.#neighbours.values()]) {
-      if (n.probeTs !== ts || n.answered) continue;
+    const due = [...this.#neighbours.values()].filter((n) => n.probeTs === ts && !n.answered);
+    // Under load a reply can queue behind gossip: any frame since the probe proves life.
+    const silent = due.filter((n) => n.conn.lastByteAt < ts);
+    for (const n of due) if (n.conn.lastByteAt >= ts) n.misses = 0;
+    const verdict = judgeRound({
+      probed: due.length +
+        [...this.#neighbours.values()].filter((n) => n.probeTs === ts && n.answered).length,
+      silent: silent.length,
+      lateByMs: this.#now() - ts - this.settings.probeTimeout,
+      probeTimeoutMs: this.settings.probeTimeout,
+      inconclusiveBefore: this.#inconclusiveRounds,
+      missesLimit: this.settings.livelinessMisses,
+    });
+    if (!verdict.counts) {
+      this.#inconclusiveRounds++;
+      this.#log.info("liveliness round not counted: {why}", { why: verdict.why });
+      return;
+    }
+    this.#inconclusiveRounds = 0;
+    const failing: Neighbour[] = [];
+    for (const n of silent) {
       n.misses++;
       this.#log.info("liveliness probe to {addr} unanswered ({misses} of {limit})", {
         addr: n.addr,
         misses: n.misses,
         limit: this.settings.livelinessMisses,
       });
-      if (n.misses >= this.settings.livelinessMisses) {
-        this.#declareDead(n, `missed ${n.misses} liveliness probes`);
-      }
+      if (n.misses >= this.settings.livelinessMisses) failing.push(n);
     }
+    if (failing.length > 0) this.#confirmDead(failing);
+  }
+
+  /**
+   * Declares neighbours dead after their last missed probe, unless this node fails
+   * to answer a probe of its own: then it is the one too slow to hear them, and
+   * their misses stay one short of the limit.
+   */
+  #confirmDead(failing: Neighbour[]): void {
+    this.#prober!.probe(this.address, this.settings.probeTimeout).then((control) => {
+      if (this.#stopping) return;
+      for (const n of failing) {
+        if (this.#neighbours.get(n.addr) !== n || n.misses < this.settings.livelinessMisses) continue;
+        if (control.alive) this.#declareDead(n, `missed ${n.misses} liveliness probes`);
+        else {
+          n.misses = this.settings.livelinessMisses - 1;
+          this.#log.info("not declaring {addr} dead: this node did not answer its own probe ({why})", {
+            addr: n.addr,
+            why: control.reason,
+          });
+        }
+      }
+    });
   }
 
   #declareDead(neighbour: Neighbour, why: string): void {
@@ -505,7 +566,9 @@ export class PeerNode {
   /** Tells every registered seed that `addr` is dead, and forgets it as a candidate. */
   #reportDead(addr: string, why: string): void {
     this.#known.delete(addr);
-    this.#backoff.set(addr, this.#now() + this.settings.overlayInterval);
+    // Seeds may list it until they have confirmed its death themselves: do not dial it meanwhile.
+    const s = this.settings;
+    this.#backoff.set(addr, this.#now() + 2 * s.livelinessMisses * s.livelinessInterval);
     this.#log.warn("neighbour {addr} is dead: {why}; reporting to seeds", { addr, why });
     const report: Message = { type: "death", addr, reason: "dead", reporter: this.#self };
     for (const seed of this.#registeredSeeds) {
@@ -520,10 +583,12 @@ export class PeerNode {
   /** A neighbour's connection dropped without a goodbye: probe it directly before calling it dead. */
   #suspect(addr: string, reason: string): void {
     this.#log.info("lost connection to neighbour {addr}: {reason}; probing", { addr, reason });
-    this.#prober!.probe(addr, this.settings.probeTimeout).then((result) => {
+    this.#prober!.probeWithControl(addr, this.address, this.settings.probeTimeout).then((result) => {
       if (this.#stopping) return;
       if (result.alive) {
         this.#log.info("neighbour {addr} still answers probes", { addr, rttMs: result.rttMs });
+      } else if (result.inconclusive) {
+        this.#log.info("not reporting {addr}: {why}", { addr, why: result.reason });
       } else this.#reportDead(addr, `connection lost and probe failed: ${result.reason}`);
       this.#fill();
     });
@@ -537,9 +602,20 @@ export class PeerNode {
     this.publish(`${Date.now()}:${this.#address!.host}:${this.#address!.port}:${this.#created}`);
   }
 
+  /** True for a gossip frame whose id this peer has seen: it is dropped before any parsing. */
+  #isRepeat(body: Uint8Array): boolean {
+    const id = peekGossipId(body);
+    if (id === undefined || !(this.#seen.has(id) || this.#store.has(id))) return false;
+    this.#repeats++;
+    return true;
+  }
+
   /** Stores, delivers and forwards a message seen for the first time; drops repeats. */
   #accept(message: GossipMessage, from: Neighbour | undefined): void {
-    if (this.#seen.has(message.id) || this.#store.has(message.id)) return;
+    if (this.#seen.has(message.id) || this.#store.has(message.id)) {
+      this.#repeats++;
+      return;
+    }
     if (from !== undefined && messageId(message.origin, message.content) !== message.id) {
       this.#log.warn("closing {remote}: message id does not match its content", {
         remote: from.addr,

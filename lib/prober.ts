@@ -10,7 +10,8 @@ import type { Message } from "./protocol.ts";
 
 export type ProbeResult =
   | { alive: true; rttMs: number }
-  | { alive: false; reason: string };
+  /** `inconclusive`: the target was silent, but so was this node when it probed itself. */
+  | { alive: false; reason: string; inconclusive?: boolean };
 
 export class Prober {
   readonly #waiting = new Map<Connection, (message: Message) => void>();
@@ -28,10 +29,40 @@ export class Prober {
     return true;
   }
 
-  /** Probes `addr`: connect, send Liveliness, wait for its reply; all within `timeoutMs`. */
-  probe(addr: string | Address, timeoutMs: number): Promise<ProbeResult> {
+  /**
+   * Probes `addr`: connect, send Liveliness, wait for its reply; each attempt within
+   * `timeoutMs`. An attempt that times out (a busy node answers late) is retried up to
+   * `attempts` in all; a refused connection is final: nothing listens there.
+   */
+  probe(addr: string | Address, timeoutMs: number, attempts = 1): Promise<ProbeResult> {
     const address = typeof addr === "string" ? parseAddress(addr) : addr;
-    return this.endpoint.track(this.#probe(address, timeoutMs));
+    return this.endpoint.track((async () => {
+      let result: ProbeResult = { alive: false, reason: "not probed" };
+      for (let i = 0; i < attempts && !this.endpoint.isClosed; i++) {
+        result = await this.#probe(address, timeoutMs);
+        if (result.alive || result.reason === "connect refused") break;
+      }
+      return result;
+    })());
+  }
+
+  /**
+   * Probes `target` once; if it is silent (rather than refusing), probes `self` as a
+   * control. A node that cannot answer its own probe in time is overloaded or cut
+   * off, and then the target's silence proves nothing: the result is `inconclusive`.
+   */
+  probeWithControl(target: string | Address, self: Address, timeoutMs: number): Promise<ProbeResult> {
+    return this.endpoint.track((async () => {
+      const result = await this.probe(target, timeoutMs);
+      if (result.alive || result.reason === "connect refused" || this.endpoint.isClosed) return result;
+      const control = await this.probe(self, timeoutMs);
+      if (control.alive) return result;
+      return {
+        alive: false,
+        reason: `${result.reason}; this node did not answer itself either`,
+        inconclusive: true,
+      };
+    })());
   }
 
   async #probe(address: Address, timeoutMs: number): Promise<ProbeResult> {

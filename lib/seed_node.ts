@@ -11,10 +11,14 @@ import type { Connection } from "./connection.ts";
 import { Endpoint } from "./endpoint.ts";
 import { Emitter } from "./events.ts";
 import { nodeLogger } from "./logging.ts";
+import { judgeVerification } from "./liveliness.ts";
 import { Prober } from "./prober.ts";
 import type { Death, Message, MessageLimits } from "./protocol.ts";
 import { type Random, sample } from "./random.ts";
 import { Scheduler } from "./scheduler.ts";
+
+/** Verifications in a row that may come out inconclusive (this seed too busy) before a report is dropped. */
+const MAX_INCONCLUSIVE_VERIFICATIONS = 10;
 
 export interface SeedNodeOptions {
   /** Host to listen on. @default settings.host */
@@ -205,16 +209,54 @@ export class SeedNode {
     this.#verify(death.addr, reporter);
   }
 
-  /** Probes an accused peer; removes it only if the seed cannot reach it either. */
-  #verify(addr: string, reporter: string): void {
-    if (this.#verifying.has(addr)) return;
-    this.#verifying.add(addr);
-    this.#prober!.probe(addr, this.settings.probeTimeout).then((result) => {
+  /**
+   * Probes an accused peer; removes it only if the seed cannot reach it either:
+   * at once when nothing listens at its address, after `livelinessMisses` silent
+   * probes a liveliness interval apart when it accepts but does not answer.
+   */
+  #verify(addr: string, reporter: string, attempt = 1, inconclusive = 0): void {
+    if (attempt === 1 && inconclusive === 0) {
+      if (this.#verifying.has(addr)) return;
+      this.#verifying.add(addr);
+    }
+    const { probeTimeout, livelinessInterval, livelinessMisses } = this.settings;
+    this.#prober!.probeWithControl(addr, this.address, probeTimeout).then((result) => {
+      if (this.#stopping) return;
+      if (!result.alive && result.inconclusive) {
+        // This seed is too busy to judge; try again later, up to a bound, then keep the peer.
+        if (inconclusive < MAX_INCONCLUSIVE_VERIFICATIONS) {
+          this.#scheduler!.after(
+            livelinessInterval,
+            () => this.#verify(addr, reporter, attempt, inconclusive + 1),
+          );
+          return;
+        }
+        this.#verifying.delete(addr);
+        return this.#rejectReport(addr, reporter, `could not verify: ${result.reason}`);
+      }
+      const action = judgeVerification(result, attempt, livelinessMisses);
+      if (action === "retry") {
+        this.#log.info("accused {addr} silent to probe {attempt}: {why}; probing again", {
+          addr,
+          attempt,
+          why: result.alive ? "" : result.reason,
+        });
+        this.#scheduler!.after(
+          livelinessInterval,
+          () => this.#verify(addr, reporter, attempt + 1, inconclusive),
+        );
+        return;
+      }
       this.#verifying.delete(addr);
       if (result.alive) {
         this.#rejectReport(addr, reporter, `accused answered a probe in ${result.rttMs} ms`);
       } else if (this.#peers.has(addr)) {
-        this.#log.info("confirmed {addr} dead: {why}", { addr, why: result.reason, reporter });
+        this.#log.info("confirmed {addr} dead: {why}", {
+          addr,
+          why: result.reason,
+          reporter,
+          probes: attempt,
+        });
         this.#remove(addr, "dead", reporter);
       }
     });

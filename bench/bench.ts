@@ -1,0 +1,291 @@
+/**
+ * `deno task bench`: starts 3 seeds and N peers in this process, waits for the
+ * overlay, and prints one JSON object per scenario on stdout (progress on stderr):
+ * setup, latency, throughput, failure, memory. See `--help`.
+ */
+
+import { parseArgs } from "node:util";
+import process from "node:process";
+import { Cluster, percentile } from "../lib/cluster.ts";
+import type { Settings } from "../lib/config.ts";
+import { parseDuration } from "../lib/duration.ts";
+import type { PeerNode } from "../lib/peer_node.ts";
+
+export interface BenchOptions {
+  /** Network sizes to measure, one run each. @default [10, 100, 500, 1000] */
+  peers: number[];
+  /** Outbound neighbours per peer. @default 4 */
+  degree: number;
+  /** Messages in the throughput burst. @default 1000 */
+  messages: number;
+  /** Messages sent one at a time for the latency scenario. @default 200 */
+  latencyMessages: number;
+  /** Bytes of each message's content. @default 100 */
+  size: number;
+  /** Peers killed without goodbye in the failure scenario. @default 5 */
+  kill: number;
+  /** Node timers. */
+  settings: Partial<Settings>;
+}
+
+const HELP =
+  `Usage: deno task bench [--peers 10,100,500,1000] [--degree 4] [--messages 1000] [--latency-messages 200]
+                       [--size 100] [--kill 5] [--liveliness-interval 2s] [--liveliness-misses 3]
+                       [--probe-timeout 1s]
+
+Prints one JSON object per scenario and network size on stdout; progress goes to stderr.`;
+
+/** Bench timers: fast enough to measure failure detection in seconds. */
+const BENCH_SETTINGS: Partial<Settings> = {
+  livelinessInterval: 2000,
+  livelinessMisses: 3,
+  probeTimeout: 1000,
+  overlayInterval: 2000,
+  gossipCount: 0,
+  seedTimeout: 10_000,
+  connectTimeout: 10_000,
+};
+
+function progress(text: string): void {
+  console.error(`[bench] ${text}`);
+}
+
+function emit(result: Record<string, unknown>): void {
+  console.log(JSON.stringify(result));
+}
+
+const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 1000) / 1000;
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** A content string of `size` characters, unique per sequence number. */
+function content(sequence: number, size: number): string {
+  const head = `bench:${sequence}:`;
+  return head + "x".repeat(Math.max(0, size - head.length));
+}
+
+function totalTraffic(peers: PeerNode[]) {
+  let framesSent = 0;
+  let bytesSent = 0;
+  for (const peer of peers) {
+    const t = peer.traffic();
+    framesSent += t.framesSent;
+    bytesSent += t.bytesSent;
+  }
+  return { framesSent, bytesSent };
+}
+
+/** Waits until every peer has its neighbours: `degree` outbound (or all others, in a tiny network) and a connected overlay. */
+async function overlayReady(cluster: Cluster, degree: number, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  const want = Math.min(degree, cluster.live.length - 1);
+  while (performance.now() < deadline) {
+    const ready = cluster.live.every((p) => p.neighbours().length >= want);
+    if (ready && cluster.isConnected()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return false;
+}
+
+/** Runs every scenario for one network size. */
+export async function benchOne(n: number, options: BenchOptions): Promise<void> {
+  const settings = { ...BENCH_SETTINGS, degree: options.degree, ...options.settings };
+  gc();
+  const rssBefore = Deno.memoryUsage().rss;
+  const cpuBefore = process.cpuUsage();
+  const cluster = new Cluster({ seeds: 3, settings });
+  let sequence = 0;
+  try {
+    // setup
+    const setupStart = performance.now();
+    await cluster.startSeeds();
+    await cluster.addPeers(n, 10);
+    const ready = await overlayReady(cluster, options.degree, 60_000 + n * 100);
+    const setupSeconds = (performance.now() - setupStart) / 1000;
+    emit({
+      scenario: "setup",
+      peers: n,
+      seconds: round(setupSeconds, 3),
+      overlayReady: ready,
+      links: cluster.links,
+    });
+    progress(`N=${n}: setup ${round(setupSeconds, 2)} s, ${cluster.links} links`);
+
+    // memory right after setup
+    gc();
+    const rssSetup = Deno.memoryUsage().rss;
+
+    // latency: one message at a time
+    const latencies: number[] = [];
+    let complete = 0;
+    for (let i = 0; i < options.latencyMessages; i++) {
+      const peer = cluster.randomPeer()!;
+      const start = performance.now();
+      cluster.publish(peer, content(++sequence, options.size));
+      if (await cluster.delivered(10_000)) {
+        complete++;
+        latencies.push(performance.now() - start);
+      }
+    }
+    latencies.sort((a, b) => a - b);
+    emit({
+      scenario: "latency",
+      peers: n,
+      messages: options.latencyMessages,
+      p50Ms: round(percentile(latencies, 0.5), 3),
+      p99Ms: round(percentile(latencies, 0.99), 3),
+      maxMs: round(latencies.at(-1) ?? NaN, 3),
+      deliveryRatio: round(cluster.summary().deliveryRatio, 6),
+      fullyDelivered: complete,
+    });
+    progress(
+      `N=${n}: latency p50 ${round(percentile(latencies, 0.5), 2)} ms, p99 ${
+        round(percentile(latencies, 0.99), 2)
+      } ms`,
+    );
+
+    // throughput: a burst from random peers
+    const before = totalTraffic(cluster.live);
+    const burstStart = performance.now();
+    for (let i = 0; i < options.messages; i++) {
+      cluster.publish(cluster.randomPeer()!, content(++sequence, options.size));
+    }
+    const allDelivered = await cluster.delivered(60_000 + options.messages * n);
+    const burstSeconds = (performance.now() - burstStart) / 1000;
+    const after = totalTraffic(cluster.live);
+    const summary = cluster.summary();
+    emit({
+      scenario: "throughput",
+      peers: n,
+      messages: options.messages,
+      size: options.size,
+      seconds: round(burstSeconds, 3),
+      messagesPerSecond: round(options.messages / burstSeconds, 1),
+      allDelivered,
+      deliveryRatio: round(summary.deliveryRatio, 6),
+      duplicates: summary.duplicates,
+      framesPerMessage: round((after.framesSent - before.framesSent) / options.messages, 1),
+      bytesPerMessage: Math.round((after.bytesSent - before.bytesSent) / options.messages),
+    });
+    progress(`N=${n}: throughput ${round(options.messages / burstSeconds, 0)} messages/s`);
+
+    // failure: kill k peers without goodbye
+    const victims = Array.from(
+      { length: Math.min(options.kill, Math.max(0, n - 2)) },
+      () => cluster.randomPeer()!,
+    )
+      .filter((p, i, all) => all.indexOf(p) === i);
+    const failStart = performance.now();
+    await Promise.all(victims.map((v) => cluster.kill(v)));
+    const deadline = performance.now() + 60_000;
+    while (cluster.detected < victims.length && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const fail = cluster.summary();
+    emit({
+      scenario: "failure",
+      peers: n,
+      killed: victims.length,
+      removedByEverySeed: fail.detected,
+      seconds: round((performance.now() - failStart) / 1000, 3),
+      detectionMs: fail.detectionMs,
+      boundMs: settings.livelinessMisses! * settings.livelinessInterval! + settings.probeTimeout!,
+      falseRemovals: fail.falseRemovals,
+    });
+    progress(
+      `N=${n}: failure ${fail.detected}/${victims.length} detected, ${fail.falseRemovals} false removals`,
+    );
+
+    const cpu = process.cpuUsage(cpuBefore);
+    emit({
+      scenario: "memory",
+      peers: n,
+      rssMiB: mib(rssSetup),
+      rssPerPeerMiB: round(mib(rssSetup - rssBefore) / n, 3),
+      heapUsedMiB: mib(Deno.memoryUsage().heapUsed),
+      cpuSeconds: round((cpu.user + cpu.system) / 1e6, 2),
+    });
+  } finally {
+    await cluster.stop();
+  }
+}
+
+function parseList(text: string): number[] {
+  const list = text.split(",").map((x) => Number(x.trim()));
+  if (list.some((x) => !Number.isSafeInteger(x) || x < 2)) {
+    throw new Error(`--peers: expected sizes >= 2 like 10,100, got "${text}"`);
+  }
+  return list;
+}
+
+function parsePositive(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`--${flag}: expected a whole number, got "${text}"`);
+  return n;
+}
+
+function parseDur(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) {
+    throw new Error(`--${flag}: expected a duration like 500ms or 2s, got "${text}"`);
+  }
+  return ms;
+}
+
+/** Parses bench flags; throws an Error with a one-line message on bad input. */
+export function parseBenchArgs(args: string[]): BenchOptions | "help" {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      peers: { type: "string" },
+      degree: { type: "string" },
+      messages: { type: "string" },
+      "latency-messages": { type: "string" },
+      size: { type: "string" },
+      kill: { type: "string" },
+      "liveliness-interval": { type: "string" },
+      "liveliness-misses": { type: "string" },
+      "probe-timeout": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return "help";
+  const settings: Partial<Settings> = {};
+  const interval = parseDur("liveliness-interval", values["liveliness-interval"]);
+  if (interval !== undefined) settings.livelinessInterval = interval;
+  const probe = parseDur("probe-timeout", values["probe-timeout"]);
+  if (probe !== undefined) settings.probeTimeout = probe;
+  if (values["liveliness-misses"] !== undefined) {
+    settings.livelinessMisses = parsePositive("liveliness-misses", values["liveliness-misses"], 3);
+  }
+  return {
+    peers: values.peers ? parseList(values.peers) : [10, 100, 500, 1000],
+    degree: parsePositive("degree", values.degree, 4),
+    messages: parsePositive("messages", values.messages, 1000),
+    latencyMessages: parsePositive("latency-messages", values["latency-messages"], 200),
+    size: parsePositive("size", values.size, 100),
+    kill: parsePositive("kill", values.kill, 5),
+    settings,
+  };
+}
+
+if (import.meta.main) {
+  let options: BenchOptions | "help";
+  try {
+    options = parseBenchArgs(Deno.args);
+  } catch (error) {
+    console.error(`bench: ${(error as Error).message.split("\n")[0]}; see 'deno task bench --help'`);
+    Deno.exit(2);
+  }
+  if (options === "help") {
+    console.log(HELP);
+    Deno.exit(0);
+  }
+  for (const n of options.peers) await benchOne(n, options);
+}
