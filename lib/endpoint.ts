@@ -7,7 +7,7 @@
 import type { Logger } from "@logtape/logtape";
 import { type Address, formatAddress } from "./address.ts";
 import type { Settings } from "./config.ts";
-import { Connection, type ConnectionOptions, connectTo } from "./connection.ts";
+import { Connection, connectTo } from "./connection.ts";
 import type { Message, MessageLimits } from "./protocol.ts";
 import { WireError } from "./wire_error.ts";
 
@@ -34,7 +34,7 @@ export interface EndpointOptions {
   limits: MessageLimits;
   /** Called for every message on every connection. */
   onMessage: MessageHandler;
-  /** Drops raw frames before decoding; see {@link ConnectionOptions.skipFrame}. */
+  /** Drops raw frames before decoding; see `ConnectionOptions.skipFrame`. */
   skipFrame?: (body: Uint8Array) => boolean;
   /** Called once when a connection has closed, with its reason. */
   onClose?: (conn: Connection) => void;
