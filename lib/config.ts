@@ -75,6 +75,14 @@ export interface Settings {
   maxQueuedBytes: number;
   /** Bytes of the read buffer of each connection. @default 16384 */
   readBufferBytes: number;
+  /** Frames one connection may send per second (bursts of twice that pass); more closes it. @default 5000 */
+  maxFramesPerSecond: number;
+  /** Bytes one connection may send per second (bursts of twice that pass); more closes it. @default 16777216 (16 MiB) */
+  maxBytesPerSecond: number;
+  /** Strikes (invalid frames, protocol violations, false reports) that ban a remote host; 0 never bans. @default 10 */
+  banThreshold: number;
+  /** Milliseconds a ban lasts, and the window in which strikes add up. @default 60000 */
+  banTime: number;
 }
 
 /** The defaults, tuned for people watching a network on one machine. */
@@ -113,6 +121,10 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze(
     maxConnections: 2048,
     maxQueuedBytes: 8 * 1024 * 1024,
     readBufferBytes: 16 * 1024,
+    maxFramesPerSecond: 5_000,
+    maxBytesPerSecond: 16 * 1024 * 1024,
+    banThreshold: 10,
+    banTime: 60_000,
   } satisfies Settings,
 );
 
@@ -153,6 +165,10 @@ const FIELD_KINDS: Record<Exclude<keyof Settings, "seeds">, Kind> = {
   maxConnections: "positive",
   maxQueuedBytes: "bytes",
   readBufferBytes: "bytes",
+  maxFramesPerSecond: "positive",
+  maxBytesPerSecond: "bytes",
+  banThreshold: "count",
+  banTime: "duration",
 };
 
 /** Names of every field a config file may hold. */

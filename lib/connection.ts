@@ -7,6 +7,7 @@
 import { type Address, formatAddress } from "./address.ts";
 import { decodeBody, encodeFrame, FrameDecoder } from "./codec.ts";
 import { DEFAULT_LIMITS, type Message, type MessageLimits } from "./protocol.ts";
+import { TokenBucket } from "./rate_limiter.ts";
 import { WireError } from "./wire_error.ts";
 
 export interface ConnectionOptions {
@@ -26,6 +27,10 @@ export interface ConnectionOptions {
    * they have already seen without paying for JSON. @default keeps every frame
    */
   skipFrame?: (body: Uint8Array) => boolean;
+  /** Most frames per second the remote may send; bursts of twice that pass. @default unlimited */
+  maxFramesPerSecond?: number;
+  /** Most bytes per second the remote may send; bursts of twice that pass. @default unlimited */
+  maxBytesPerSecond?: number;
 }
 
 /** Why a connection ended, for logs and for deciding whether a neighbour is lost. */
@@ -50,6 +55,8 @@ export class Connection {
   readonly #readBufferBytes: number;
   readonly #now: () => number;
   readonly #skipFrame: ((body: Uint8Array) => boolean) | undefined;
+  readonly #frameBudget: TokenBucket | undefined;
+  readonly #byteBudget: TokenBucket | undefined;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
   #writing = false;
@@ -65,6 +72,9 @@ export class Connection {
     this.#readBufferBytes = options.readBufferBytes ?? 16 * 1024;
     this.#now = options.now ?? Date.now;
     this.#skipFrame = options.skipFrame;
+    const { maxFramesPerSecond: frames, maxBytesPerSecond: bytes } = options;
+    if (frames !== undefined) this.#frameBudget = new TokenBucket(frames, 2 * frames, this.#now());
+    if (bytes !== undefined) this.#byteBudget = new TokenBucket(bytes, 2 * bytes, this.#now());
     // Views are safe: each body is decoded before the next read reuses the buffer.
     this.#decoder = new FrameDecoder(this.#maxFrameBytes, { views: true });
     // Small frames must leave at once: Nagle's algorithm with delayed ACKs adds ~40 ms per hop.
@@ -195,9 +205,15 @@ export class Connection {
           }
           return;
         }
-        this.lastByteAt = this.#now();
+        const now = this.lastByteAt = this.#now();
+        if (this.#byteBudget && !this.#byteBudget.take(n, now)) {
+          throw new WireError("rate_limited", `more than ${this.#byteBudget.rate} bytes per second`);
+        }
         for (const body of this.#decoder.push(buffer.subarray(0, n))) {
           this.framesReceived++;
+          if (this.#frameBudget && !this.#frameBudget.take(1, now)) {
+            throw new WireError("rate_limited", `more than ${this.#frameBudget.rate} frames per second`);
+          }
           if (this.#skipFrame?.(body)) continue;
           const message = decodeBody(body, this.#limits);
           yield message;

@@ -9,6 +9,7 @@ import { type Address, formatAddress } from "./address.ts";
 import type { Settings } from "./config.ts";
 import { Connection, connectTo } from "./connection.ts";
 import type { Message, MessageLimits } from "./protocol.ts";
+import { BanList } from "./ban_list.ts";
 import { WireError } from "./wire_error.ts";
 
 /** Handles one checked message that arrived on `conn`. */
@@ -46,6 +47,7 @@ export class Endpoint {
   readonly #connections = new Set<Connection>();
   readonly #tasks = new Set<Promise<unknown>>();
   readonly #abort = new AbortController();
+  readonly #bans: BanList;
   #listener: Deno.Listener | undefined;
   #closed = false;
   /** Traffic of connections already closed, so totals survive them. */
@@ -53,6 +55,7 @@ export class Endpoint {
 
   constructor(options: EndpointOptions) {
     this.#options = options;
+    this.#bans = new BanList(options.settings.banThreshold, options.settings.banTime);
   }
 
   /** Open connections, inbound and outbound. */
@@ -97,6 +100,27 @@ export class Endpoint {
     const total = { ...this.#closedTraffic };
     for (const conn of this.#connections) addTraffic(total, conn);
     return total;
+  }
+
+  /**
+   * Counts a strike against the host of `conn` (an invalid frame, a protocol
+   * violation, a false report); enough strikes ban the host for `banTime`.
+   */
+  strike(conn: Connection, why: string): void {
+    const host = conn.remoteAddress.host;
+    if (this.#bans.strike(host, this.#now())) {
+      const { banTime, banThreshold } = this.#options.settings;
+      this.#options.log().warn("banned {host} for {ms} ms after {strikes} strikes; last: {why}", {
+        host,
+        ms: banTime,
+        strikes: banThreshold,
+        why,
+      });
+    }
+  }
+
+  #now(): number {
+    return (this.#options.now ?? Date.now)();
   }
 
   /** Keeps `task` until it settles; {@link close} waits for every tracked task. */
@@ -152,8 +176,13 @@ export class Endpoint {
           raw.close();
           break;
         }
+        const remote = raw.remoteAddr as Deno.NetAddr;
+        if (this.#bans.isBanned(remote.hostname, this.#now())) {
+          this.#options.log().debug("refused {remote}: banned", { remote: remote.hostname });
+          raw.close();
+          continue;
+        }
         if (this.#connections.size >= maxConnections) {
-          const remote = raw.remoteAddr as Deno.NetAddr;
           this.#options.log().warn("refused {remote}: connection limit {limit} reached", {
             remote: formatAddress({ host: remote.hostname, port: remote.port }),
             limit: maxConnections,
@@ -175,6 +204,8 @@ export class Endpoint {
       maxQueuedBytes: settings.maxQueuedBytes,
       readBufferBytes: settings.readBufferBytes,
       limits,
+      maxFramesPerSecond: settings.maxFramesPerSecond,
+      maxBytesPerSecond: settings.maxBytesPerSecond,
       ...(now ? { now } : {}),
       ...(skipFrame ? { skipFrame } : {}),
     });
@@ -193,6 +224,7 @@ export class Endpoint {
           code: error.code,
           error: error.message,
         });
+        this.strike(conn, error.code);
       } else {
         this.#options.log().error("closing {remote}: handler failed: {error}", {
           remote: conn.remote,

@@ -621,6 +621,7 @@ export class PeerNode {
         remote: from.addr,
         id: message.id,
       });
+      this.#endpoint!.strike(from.conn, "forged message id");
       this.#dropNeighbour(from, "forged message id");
       return;
     }
@@ -751,6 +752,7 @@ export class PeerNode {
 
   #reject(conn: Connection, why: string): void {
     this.#log.warn("closing {remote}: {why}", { remote: conn.remote, why });
+    this.#endpoint?.strike(conn, why);
     const neighbour = this.#byConn.get(conn);
     if (neighbour) this.#dropNeighbour(neighbour, why);
     else conn.close(why);

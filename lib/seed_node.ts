@@ -9,6 +9,7 @@ import { type Address, formatAddress, hostMatches } from "./address.ts";
 import { resolveSettings, type Settings } from "./config.ts";
 import type { Connection } from "./connection.ts";
 import { Endpoint } from "./endpoint.ts";
+import { BanList } from "./ban_list.ts";
 import { Emitter } from "./events.ts";
 import { nodeLogger } from "./logging.ts";
 import { judgeVerification } from "./liveliness.ts";
@@ -32,7 +33,7 @@ export interface SeedNodeOptions {
 }
 
 /** Why a peer left a seed's list. */
-export type RemovalReason = "leaving" | "dead";
+export type RemovalReason = "leaving" | "dead" | "banned";
 
 export interface SeedEvents extends Record<string, unknown> {
   registered: { addr: string };
@@ -56,6 +57,10 @@ export class SeedNode {
   readonly #peers = new Map<string, Registration>();
   /** The peer address each connection registered, once it has. */
   readonly #registeredBy = new WeakMap<Connection, string>();
+  /** Connections whose announced address is being checked before registration. */
+  readonly #checking = new Set<Connection>();
+  /** Reporters caught in false death reports. */
+  readonly #liars: BanList;
   /** Accused peers being probed, so concurrent reports share one probe. */
   readonly #verifying = new Set<string>();
   #endpoint: Endpoint | undefined;
@@ -71,6 +76,7 @@ export class SeedNode {
     this.#port = options.port ?? 0;
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
+    this.#liars = new BanList(this.settings.banThreshold, this.settings.banTime);
   }
 
   /** The address the seed listens on; set by {@link start}. */
@@ -154,6 +160,7 @@ export class SeedNode {
 
   #reject(conn: Connection, why: string): void {
     this.#log.warn("closing {remote}: {why}", { remote: conn.remote, why });
+    this.#endpoint?.strike(conn, why);
     conn.close(why);
   }
 
@@ -164,16 +171,40 @@ export class SeedNode {
     if (!hostMatches(conn.remoteAddress, addr)) {
       return this.#reject(conn, `claims address ${addr} on another host`);
     }
+    if (this.#liars.isBanned(addr, this.#now())) {
+      return this.#reject(conn, `${addr} is banned for false reports`);
+    }
     this.#log.debug("received get_peer_list from {addr}", { addr });
     const existing = this.#peers.get(addr);
-    if (existing === undefined) {
-      this.#peers.set(addr, { addr, since: this.#now(), conn });
-      this.#log.info("registered peer {addr}", { addr, peers: this.#peers.size });
-      this.events.emit("registered", { addr });
-    } else if (existing.conn !== conn) {
-      existing.conn = conn;
+    if (existing?.conn === conn) return this.#sendPeerList(conn, addr);
+    if (existing !== undefined && !existing.conn.isClosed) {
+      return this.#reject(conn, `${addr} is registered on another open connection`);
     }
-    this.#registeredBy.set(conn, addr);
+    // A new registration: check that the announced address answers before listing it.
+    if (this.#checking.has(conn)) return;
+    this.#checking.add(conn);
+    this.#prober!.probe(addr, this.settings.probeTimeout).then((result) => {
+      this.#checking.delete(conn);
+      if (conn.isClosed || this.#stopping) return;
+      if (!result.alive) {
+        this.#endpoint!.strike(conn, "unreachable address");
+        return this.#reject(conn, `cannot reach announced address ${addr}: ${result.reason}`);
+      }
+      const current = this.#peers.get(addr);
+      if (current !== undefined && current.conn !== conn && !current.conn.isClosed) {
+        return this.#reject(conn, `${addr} is registered on another open connection`);
+      }
+      if (current === undefined) {
+        this.#peers.set(addr, { addr, since: this.#now(), conn });
+        this.#log.info("registered peer {addr}", { addr, peers: this.#peers.size });
+        this.events.emit("registered", { addr });
+      } else current.conn = conn;
+      this.#registeredBy.set(conn, addr);
+      this.#sendPeerList(conn, addr);
+    });
+  }
+
+  #sendPeerList(conn: Connection, addr: string): void {
     const others = [...this.#peers.keys()].filter((peer) => peer !== addr);
     const peers = sample(others, this.settings.peerListLimit, this.#random);
     conn.send({ type: "peer_list", peers });
@@ -232,7 +263,9 @@ export class SeedNode {
           return;
         }
         this.#verifying.delete(addr);
-        return this.#rejectReport(addr, reporter, `could not verify: ${result.reason}`);
+        return this.#rejectReport(addr, reporter, `could not verify: ${result.reason}`, {
+          falseReport: false,
+        });
       }
       const action = judgeVerification(result, attempt, livelinessMisses);
       if (action === "retry") {
@@ -262,9 +295,23 @@ export class SeedNode {
     });
   }
 
-  #rejectReport(addr: string, reporter: string, why: string): void {
+  /**
+   * Logs a death report not acted on. A `false` one (the accused answered, or the
+   * reporter claimed what it cannot) is a strike against the reporter; enough strikes
+   * remove and refuse it for `banTime`.
+   */
+  #rejectReport(addr: string, reporter: string, why: string, { falseReport = true } = {}): void {
     this.#log.warn("rejected death report about {addr} from {reporter}: {why}", { addr, reporter, why });
     this.events.emit("reportRejected", { addr, reporter, why });
+    if (!falseReport || !this.#liars.strike(reporter, this.#now())) return;
+    this.#log.warn("banned {reporter} for {ms} ms after {strikes} false reports", {
+      reporter,
+      ms: this.settings.banTime,
+      strikes: this.settings.banThreshold,
+    });
+    const registration = this.#peers.get(reporter);
+    this.#remove(reporter, "banned", reporter);
+    registration?.conn.close("banned for false reports");
   }
 
   #remove(addr: string, reason: RemovalReason, reporter: string): void {

@@ -13,7 +13,9 @@ export type WireErrorCode =
   /** The object's `type` names no p2pnet message. */
   | "unknown_type"
   /** A field of a known message is missing, of the wrong type or out of bounds; `field` names it. */
-  | "invalid_field";
+  | "invalid_field"
+  /** The remote sent more frames or bytes per second than the connection allows. */
+  | "rate_limited";
 
 /**
  * The one error the codec and the schemas throw. A node that catches it logs it with

@@ -82,20 +82,27 @@ export class WireClient {
 }
 
 /**
- * A peer that registers with seeds and accepts every Peer Request, then never answers
- * a probe: alive on the socket, dead to the protocol.
+ * A peer that registers with seeds and accepts every Peer Request, answering probes
+ * until {@link freeze}; from then on it answers nothing: alive on the socket, dead
+ * to the protocol.
  */
 export class SilentPeer {
   readonly clients: WireClient[] = [];
   readonly #listener: Deno.Listener;
   readonly #accepting: Promise<void>;
   readonly address: Address;
+  #frozen = false;
 
   constructor() {
     this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const addr = this.#listener.addr as Deno.NetAddr;
     this.address = { host: addr.hostname, port: addr.port };
     this.#accepting = this.#accept();
+  }
+
+  /** Stops answering anything, probes included. */
+  freeze(): void {
+    this.#frozen = true;
   }
 
   get label(): string {
@@ -115,8 +122,11 @@ export class SilentPeer {
     try {
       for await (const conn of this.#listener) {
         this.clients.push(WireClient.wrap(conn, (message, client) => {
+          if (this.#frozen) return;
           if (message.type === "peer_request") {
             client.send({ type: "peer_reply", accepted: true, addr: this.label });
+          } else if (message.type === "liveliness") {
+            client.send({ type: "liveliness_reply", ts: message.ts });
           }
         }));
       }

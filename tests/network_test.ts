@@ -87,6 +87,7 @@ Deno.test("a peer that stops answering probes is reported after the configured m
     }
     const linked = net.peers.filter((p) => p.neighbours().some((n) => n.addr === silent.label));
     assert.ok(linked.length > 0, "some peer took the silent peer as a neighbour");
+    silent.freeze();
     const started = Date.now();
     await waitFor(() => net.seedsListing(silent.label).length === 0, {
       what: "every seed to drop the silent peer",
