@@ -112,7 +112,18 @@ async function loadSettings(values: Values): Promise<Settings> {
       (fromFlags as Record<string, unknown>)[field] = parseFlagValue(field, `--${flag}`, text);
     }
   }
-  return resolveSettings(fromFile, fromFlags);
+  return resolveSettings(fromFile, fromEnvironment(), fromFlags);
+}
+
+/** Settings from the environment: P2PNET_KEY, the network key (kept out of files and shell history). */
+function fromEnvironment(): Partial<Settings> {
+  let key: string | undefined;
+  try {
+    key = Deno.env.get("P2PNET_KEY");
+  } catch {
+    // No permission to read it: the config file decides.
+  }
+  return key ? { networkKey: key } : {};
 }
 
 /** Resolves on the first SIGINT or SIGTERM; a second one forces exit at once. */

@@ -83,6 +83,12 @@ export interface Settings {
   banThreshold: number;
   /** Milliseconds a ban lasts, and the window in which strikes add up. @default 60000 */
   banTime: number;
+  /**
+   * Shared secret of a private network: only nodes with the same key can connect,
+   * and every frame is encrypted. Also read from the P2PNET_KEY environment variable
+   * by the CLI. Never logged. @default "" (an open network)
+   */
+  networkKey: string;
 }
 
 /** The defaults, tuned for people watching a network on one machine. */
@@ -125,6 +131,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze(
     maxBytesPerSecond: 16 * 1024 * 1024,
     banThreshold: 10,
     banTime: 60_000,
+    networkKey: "",
   } satisfies Settings,
 );
 
@@ -133,7 +140,7 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-type Kind = "count" | "positive" | "duration" | "bytes" | "string" | "level" | "format" | "port";
+type Kind = "count" | "positive" | "duration" | "bytes" | "string" | "secret" | "level" | "format" | "port";
 
 /** How each settable field is checked. `seeds` is handled on its own. */
 const FIELD_KINDS: Record<Exclude<keyof Settings, "seeds">, Kind> = {
@@ -169,6 +176,7 @@ const FIELD_KINDS: Record<Exclude<keyof Settings, "seeds">, Kind> = {
   maxBytesPerSecond: "bytes",
   banThreshold: "count",
   banTime: "duration",
+  networkKey: "secret",
 };
 
 /** Names of every field a config file may hold. */
@@ -186,6 +194,10 @@ function checkField(kind: Kind, value: unknown): unknown {
       if (typeof value !== "string" || value === "") {
         throw new Error(`must be a non-empty string, got ${shown}`);
       }
+      return value;
+    case "secret":
+      // The value is never echoed: it may be a key.
+      if (typeof value !== "string") throw new Error(`must be a string, got a ${typeof value}`);
       return value;
     case "port":
       return parsePort(String(value), { allowPortZero: true });

@@ -5,7 +5,19 @@
  */
 
 import { type Address, formatAddress } from "./address.ts";
-import { decodeBody, encodeFrame, FrameDecoder } from "./codec.ts";
+import { decodeBody, encodeFrame, FrameDecoder, HEADER_BYTES } from "./codec.ts";
+import {
+  checkProof,
+  type FrameCipher,
+  helloBody,
+  makeProof,
+  type NetworkKey,
+  newNonce,
+  parseAuthBody,
+  proofBody,
+  type Role,
+  sessionCiphers,
+} from "./secure_channel.ts";
 import { DEFAULT_LIMITS, type Message, type MessageLimits } from "./protocol.ts";
 import { TokenBucket } from "./rate_limiter.ts";
 import { WireError } from "./wire_error.ts";
@@ -31,6 +43,24 @@ export interface ConnectionOptions {
   maxFramesPerSecond?: number;
   /** Most bytes per second the remote may send; bursts of twice that pass. @default unlimited */
   maxBytesPerSecond?: number;
+  /** Shared network key: authenticate both ends and encrypt every frame. @default none (plain frames) */
+  networkKey?: NetworkKey;
+  /** True on the end that opened the connection (it matters for the key handshake). @default false */
+  initiator?: boolean;
+}
+
+/** Key handshake state of one connection; see secure_channel.ts. */
+interface Secure {
+  readonly key: NetworkKey;
+  readonly role: Role;
+  readonly nonce: Uint8Array;
+  peerNonce: Uint8Array | undefined;
+  seal: FrameCipher | undefined;
+  open: FrameCipher | undefined;
+  /** Settles once the handshake is done or the connection closed. */
+  readonly ready: PromiseWithResolvers<void>;
+  /** Handshake frames go out one after another, ahead of everything else. */
+  writes: Promise<unknown>;
 }
 
 /** Why a connection ended, for logs and for deciding whether a neighbour is lost. */
@@ -57,6 +87,7 @@ export class Connection {
   readonly #skipFrame: ((body: Uint8Array) => boolean) | undefined;
   readonly #frameBudget: TokenBucket | undefined;
   readonly #byteBudget: TokenBucket | undefined;
+  readonly #secure: Secure | undefined;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
   #writing = false;
@@ -76,7 +107,23 @@ export class Connection {
     if (frames !== undefined) this.#frameBudget = new TokenBucket(frames, 2 * frames, this.#now());
     if (bytes !== undefined) this.#byteBudget = new TokenBucket(bytes, 2 * bytes, this.#now());
     // Views are safe: each body is decoded before the next read reuses the buffer.
-    this.#decoder = new FrameDecoder(this.#maxFrameBytes, { views: true });
+    // Sealed frames carry a 16-byte authentication tag on top of the body.
+    this.#decoder = new FrameDecoder(this.#maxFrameBytes + (options.networkKey ? TAG_BYTES : 0), {
+      views: true,
+    });
+    if (options.networkKey) {
+      this.#secure = {
+        key: options.networkKey,
+        role: options.initiator ? "initiator" : "responder",
+        nonce: newNonce(),
+        peerNonce: undefined,
+        seal: undefined,
+        open: undefined,
+        ready: Promise.withResolvers<void>(),
+        writes: Promise.resolve(),
+      };
+      this.#writeHandshake(helloBody(this.#secure.nonce));
+    }
     // Small frames must leave at once: Nagle's algorithm with delayed ACKs adds ~40 ms per hop.
     if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
     const addr = conn.remoteAddr as Deno.NetAddr;
@@ -151,11 +198,57 @@ export class Connection {
     return this.#drained.promise;
   }
 
+  /** Writes one handshake frame, after the previous one. */
+  #writeHandshake(body: Uint8Array): void {
+    const secure = this.#secure!;
+    secure.writes = secure.writes.then(async () => {
+      const frame = withHeader(body);
+      let written = 0;
+      while (written < frame.length) written += await this.#conn.write(frame.subarray(written));
+    }).catch((error) => this.close(`write failed: ${(error as Error).message}`));
+  }
+
+  /** Runs one handshake step on a frame body that arrived before the handshake was done. */
+  async #handshakeStep(body: Uint8Array): Promise<void> {
+    const secure = this.#secure!;
+    const initiator = secure.role === "initiator";
+    if (secure.peerNonce === undefined) {
+      secure.peerNonce = parseAuthBody(body, "hello");
+      const [nonceI, nonceR] = initiator
+        ? [secure.nonce, secure.peerNonce]
+        : [secure.peerNonce, secure.nonce];
+      this.#writeHandshake(proofBody(await makeProof(secure.key, secure.role, nonceI, nonceR)));
+      return;
+    }
+    const mac = parseAuthBody(body, "proof");
+    const [nonceI, nonceR] = initiator ? [secure.nonce, secure.peerNonce] : [secure.peerNonce, secure.nonce];
+    const other = initiator ? "responder" : "initiator";
+    if (!(await checkProof(secure.key, other, nonceI, nonceR, mac as Uint8Array<ArrayBuffer>))) {
+      throw new WireError("auth_failed", "network key mismatch: the remote proved a different key");
+    }
+    const ciphers = await sessionCiphers(secure.key, secure.role, nonceI, nonceR);
+    secure.seal = ciphers.seal;
+    secure.open = ciphers.open;
+    await secure.writes;
+    secure.ready.resolve();
+  }
+
+  /** Encrypts each queued plaintext frame for this connection (the shared frame is not touched). */
+  async #sealAll(frames: Uint8Array[]): Promise<Uint8Array[]> {
+    const seal = this.#secure!.seal!;
+    const sealed: Uint8Array[] = [];
+    for (const frame of frames) sealed.push(withHeader(await seal.seal(frame.slice(HEADER_BYTES))));
+    return sealed;
+  }
+
   async #writeQueued(): Promise<void> {
     try {
+      if (this.#secure && !this.#secure.seal) await this.#secure.ready.promise;
       while (this.#queue.length > 0 && this.#closeReason === undefined) {
-        const frames = this.#queue;
+        let frames = this.#queue;
         this.#queue = [];
+        const plainBytes = frames.reduce((sum, f) => sum + f.length, 0);
+        if (this.#secure) frames = await this.#sealAll(frames);
         let bytes: Uint8Array;
         if (frames.length === 1) {
           bytes = frames[0]!;
@@ -171,7 +264,7 @@ export class Connection {
         while (written < bytes.length) {
           written += await this.#conn.write(bytes.subarray(written));
         }
-        this.#queuedBytes -= bytes.length;
+        this.#queuedBytes -= plainBytes;
       }
     } catch (error) {
       this.close(`write failed: ${(error as Error).message}`);
@@ -209,11 +302,18 @@ export class Connection {
         if (this.#byteBudget && !this.#byteBudget.take(n, now)) {
           throw new WireError("rate_limited", `more than ${this.#byteBudget.rate} bytes per second`);
         }
-        for (const body of this.#decoder.push(buffer.subarray(0, n))) {
-          this.framesReceived++;
+        for (let body of this.#decoder.push(buffer.subarray(0, n))) {
           if (this.#frameBudget && !this.#frameBudget.take(1, now)) {
             throw new WireError("rate_limited", `more than ${this.#frameBudget.rate} frames per second`);
           }
+          if (this.#secure) {
+            if (!this.#secure.open) {
+              await this.#handshakeStep(body);
+              continue;
+            }
+            body = await this.#secure.open.open(body.slice());
+          }
+          this.framesReceived++;
           if (this.#skipFrame?.(body)) continue;
           const message = decodeBody(body, this.#limits);
           yield message;
@@ -221,7 +321,10 @@ export class Connection {
         }
       }
     } catch (error) {
-      if (error instanceof WireError) this.close(`bad frame: ${error.code}`);
+      if (error instanceof WireError) {
+        const auth = error.code === "auth_failed" || error.code === "auth_required";
+        this.close(auth ? error.message : `bad frame: ${error.code}`);
+      }
       throw error;
     } finally {
       this.close("reader done");
@@ -232,6 +335,7 @@ export class Connection {
   close(reason: CloseReason = "closed locally"): void {
     if (this.#closeReason !== undefined) return;
     this.#closeReason = reason;
+    this.#secure?.ready.resolve();
     this.#queue = [];
     this.#queuedBytes = 0;
     try {
@@ -275,4 +379,15 @@ export async function connectTo(
     clearTimeout(timer);
     signal?.removeEventListener("abort", cancel);
   }
+}
+
+/** Bytes of the AES-GCM authentication tag on every sealed frame. */
+const TAG_BYTES = 16;
+
+/** A frame: the 4-byte big-endian length of `body`, then `body`. */
+function withHeader(body: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(HEADER_BYTES + body.length);
+  new DataView(frame.buffer).setUint32(0, body.length);
+  frame.set(body, HEADER_BYTES);
+  return frame;
 }

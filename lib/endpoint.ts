@@ -10,6 +10,7 @@ import type { Settings } from "./config.ts";
 import { Connection, connectTo } from "./connection.ts";
 import type { Message, MessageLimits } from "./protocol.ts";
 import { BanList } from "./ban_list.ts";
+import type { NetworkKey } from "./secure_channel.ts";
 import { WireError } from "./wire_error.ts";
 
 /** Handles one checked message that arrived on `conn`. */
@@ -35,6 +36,8 @@ export interface EndpointOptions {
   limits: MessageLimits;
   /** Called for every message on every connection. */
   onMessage: MessageHandler;
+  /** The network key, when the network is private. */
+  networkKey?: NetworkKey;
   /** Drops raw frames before decoding; see `ConnectionOptions.skipFrame`. */
   skipFrame?: (body: Uint8Array) => boolean;
   /** Called once when a connection has closed, with its reason. */
@@ -92,7 +95,7 @@ export class Endpoint {
       conn.close();
       throw new Error("node stopped");
     }
-    return this.#adopt(conn);
+    return this.#adopt(conn, true);
   }
 
   /** Frames and bytes this endpoint has sent and frames it has received, over all its connections. */
@@ -190,15 +193,15 @@ export class Endpoint {
           raw.close();
           continue;
         }
-        this.#adopt(raw);
+        this.#adopt(raw, false);
       }
     } catch (error) {
       if (!this.#closed) this.#options.log().error("listener failed: {error}", { error });
     }
   }
 
-  #adopt(raw: Deno.Conn): Connection {
-    const { settings, limits, now, skipFrame } = this.#options;
+  #adopt(raw: Deno.Conn, initiator: boolean): Connection {
+    const { settings, limits, now, skipFrame, networkKey } = this.#options;
     const conn = new Connection(raw, {
       maxFrameBytes: settings.maxFrameBytes,
       maxQueuedBytes: settings.maxQueuedBytes,
@@ -208,6 +211,7 @@ export class Endpoint {
       maxBytesPerSecond: settings.maxBytesPerSecond,
       ...(now ? { now } : {}),
       ...(skipFrame ? { skipFrame } : {}),
+      ...(networkKey ? { networkKey, initiator } : {}),
     });
     this.#connections.add(conn);
     this.track(this.#readLoop(conn));

@@ -25,6 +25,7 @@ import {
 } from "./protocol.ts";
 import { type Random, sample, shuffled } from "./random.ts";
 import { Scheduler } from "./scheduler.ts";
+import { importNetworkKey } from "./secure_channel.ts";
 import { SeenSet } from "./seen_set.ts";
 
 export interface PeerNodeOptions {
@@ -196,6 +197,9 @@ export class PeerNode {
    */
   async start(): Promise<Address> {
     if (this.#endpoint) throw new Error("PeerNode.start: already started");
+    const networkKey = this.settings.networkKey
+      ? await importNetworkKey(this.settings.networkKey)
+      : undefined;
     const endpoint = new Endpoint({
       settings: this.settings,
       log: () => this.#log,
@@ -204,6 +208,7 @@ export class PeerNode {
       onMessage: (conn, message) => this.#onMessage(conn, message),
       onClose: (conn) => this.#onClose(conn),
       skipFrame: (body) => this.#isRepeat(body),
+      ...(networkKey ? { networkKey } : {}),
     });
     this.#endpoint = endpoint;
     this.#address = endpoint.listen(this.#host, this.#port);
@@ -211,7 +216,7 @@ export class PeerNode {
     this.#log = nodeLogger("peer", this.#self);
     this.#debug = this.#log.isEnabledFor("debug");
     this.#prober = new Prober(endpoint, this.#now);
-    this.#log.info("peer listening on {addr}", { addr: this.#self });
+    this.#log.info("peer listening on {addr}", { addr: this.#self, private: networkKey !== undefined });
     try {
       await this.#join();
     } catch (error) {

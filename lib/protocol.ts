@@ -234,6 +234,9 @@ export function parseMessage(value: unknown, limits: MessageLimits = DEFAULT_LIM
       };
     }
     default:
+      if (type === undefined && "auth" in obj) {
+        throw new WireError("auth_required", "remote requires a network key: set networkKey or P2PNET_KEY");
+      }
       if (typeof type !== "string") fail("message", "type", "must be a string", type);
       throw new WireError(
         "unknown_type",

@@ -17,6 +17,7 @@ import { Prober } from "./prober.ts";
 import type { Death, Message, MessageLimits } from "./protocol.ts";
 import { type Random, sample } from "./random.ts";
 import { Scheduler } from "./scheduler.ts";
+import { importNetworkKey } from "./secure_channel.ts";
 
 /** Verifications in a row that may come out inconclusive (this seed too busy) before a report is dropped. */
 const MAX_INCONCLUSIVE_VERIFICATIONS = 10;
@@ -96,8 +97,11 @@ export class SeedNode {
   }
 
   /** Starts listening. Throws if the address is in use or not available. */
-  start(): Promise<Address> {
+  async start(): Promise<Address> {
     if (this.#endpoint) throw new Error("SeedNode.start: already started");
+    const networkKey = this.settings.networkKey
+      ? await importNetworkKey(this.settings.networkKey)
+      : undefined;
     const limits: MessageLimits = {
       maxPeers: this.settings.peerListLimit,
       maxIds: this.settings.storeLimit,
@@ -110,6 +114,7 @@ export class SeedNode {
       now: this.#now,
       onMessage: (conn, message) => this.#onMessage(conn, message),
       onClose: (conn) => this.#onClose(conn),
+      ...(networkKey ? { networkKey } : {}),
     });
     this.#address = endpoint.listen(this.#host, this.#port);
     this.#log = nodeLogger("seed", this.label);
@@ -125,8 +130,8 @@ export class SeedNode {
       Math.min(1000, this.settings.handshakeTimeout / 2, this.settings.frameTimeout / 2),
     );
     scheduler.every(sweepEvery, () => endpoint.sweep(this.#now()));
-    this.#log.info("seed listening on {addr}", { addr: this.label });
-    return Promise.resolve(this.#address);
+    this.#log.info("seed listening on {addr}", { addr: this.label, private: networkKey !== undefined });
+    return this.#address;
   }
 
   /** Closes every connection and stops. Safe to call twice. */

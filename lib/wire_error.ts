@@ -15,7 +15,11 @@ export type WireErrorCode =
   /** A field of a known message is missing, of the wrong type or out of bounds; `field` names it. */
   | "invalid_field"
   /** The remote sent more frames or bytes per second than the connection allows. */
-  | "rate_limited";
+  | "rate_limited"
+  /** One end has a network key and the other has none. */
+  | "auth_required"
+  /** The network key handshake failed (different keys), or a frame failed authentication. */
+  | "auth_failed";
 
 /**
  * The one error the codec and the schemas throw. A node that catches it logs it with
