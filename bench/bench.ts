@@ -31,9 +31,10 @@ export interface BenchOptions {
 const HELP =
   `Usage: deno task bench [--peers 10,100,500,1000] [--degree 4] [--messages 1000] [--latency-messages 200]
                        [--size 100] [--kill 5] [--liveliness-interval 2s] [--liveliness-misses 3]
-                       [--probe-timeout 1s]
+                       [--probe-timeout 1s] [--key SECRET]
 
-Prints one JSON object per scenario and network size on stdout; progress goes to stderr.`;
+Prints one JSON object per scenario and network size on stdout; progress goes to stderr.
+--key runs a private network (every frame encrypted), to measure what the key costs.`;
 
 /** Bench timers: fast enough to measure failure detection in seconds. */
 const BENCH_SETTINGS: Partial<Settings> = {
@@ -50,8 +51,8 @@ function progress(text: string): void {
   console.error(`[bench] ${text}`);
 }
 
-function emit(result: Record<string, unknown>): void {
-  console.log(JSON.stringify(result));
+function emit(result: Record<string, unknown>, options: BenchOptions): void {
+  console.log(JSON.stringify({ ...result, key: options.settings.networkKey ? true : false }));
 }
 
 const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 1000) / 1000;
@@ -111,7 +112,7 @@ export async function benchOne(n: number, options: BenchOptions): Promise<void> 
       seconds: round(setupSeconds, 3),
       overlayReady: ready,
       links: cluster.links,
-    });
+    }, options);
     progress(`N=${n}: setup ${round(setupSeconds, 2)} s, ${cluster.links} links`);
 
     // memory right after setup
@@ -140,7 +141,7 @@ export async function benchOne(n: number, options: BenchOptions): Promise<void> 
       maxMs: round(latencies.at(-1) ?? NaN, 3),
       deliveryRatio: round(cluster.summary().deliveryRatio, 6),
       fullyDelivered: complete,
-    });
+    }, options);
     progress(
       `N=${n}: latency p50 ${round(percentile(latencies, 0.5), 2)} ms, p99 ${
         round(percentile(latencies, 0.99), 2)
@@ -169,7 +170,7 @@ export async function benchOne(n: number, options: BenchOptions): Promise<void> 
       duplicates: summary.duplicates,
       framesPerMessage: round((after.framesSent - before.framesSent) / options.messages, 1),
       bytesPerMessage: Math.round((after.bytesSent - before.bytesSent) / options.messages),
-    });
+    }, options);
     progress(`N=${n}: throughput ${round(options.messages / burstSeconds, 0)} messages/s`);
 
     // failure: kill k peers without goodbye
@@ -194,7 +195,7 @@ export async function benchOne(n: number, options: BenchOptions): Promise<void> 
       detectionMs: fail.detectionMs,
       boundMs: settings.livelinessMisses! * settings.livelinessInterval! + settings.probeTimeout!,
       falseRemovals: fail.falseRemovals,
-    });
+    }, options);
     progress(
       `N=${n}: failure ${fail.detected}/${victims.length} detected, ${fail.falseRemovals} false removals`,
     );
@@ -207,7 +208,7 @@ export async function benchOne(n: number, options: BenchOptions): Promise<void> 
       rssPerPeerMiB: round(mib(rssSetup - rssBefore) / n, 3),
       heapUsedMiB: mib(Deno.memoryUsage().heapUsed),
       cpuSeconds: round((cpu.user + cpu.system) / 1e6, 2),
-    });
+    }, options);
   } finally {
     await cluster.stop();
   }
@@ -252,6 +253,7 @@ export function parseBenchArgs(args: string[]): BenchOptions | "help" {
       "liveliness-interval": { type: "string" },
       "liveliness-misses": { type: "string" },
       "probe-timeout": { type: "string" },
+      key: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -261,6 +263,7 @@ export function parseBenchArgs(args: string[]): BenchOptions | "help" {
   if (interval !== undefined) settings.livelinessInterval = interval;
   const probe = parseDur("probe-timeout", values["probe-timeout"]);
   if (probe !== undefined) settings.probeTimeout = probe;
+  if (values.key !== undefined) settings.networkKey = values.key;
   if (values["liveliness-misses"] !== undefined) {
     settings.livelinessMisses = parsePositive("liveliness-misses", values["liveliness-misses"], 3);
   }

@@ -334,5 +334,17 @@ export class SeedNode {
       reason: conn.closeReason ?? "closed",
       ...(addr ? { peer: addr } : {}),
     });
+    // A registered peer's connection dropping is a hint it died: if nothing listens at
+    // its address any more, that is conclusive, and no neighbour needs to report it.
+    if (addr === undefined || this.#stopping || this.#peers.get(addr)?.conn !== conn) return;
+    if (this.#verifying.has(addr)) return;
+    this.#verifying.add(addr);
+    this.#prober!.probe(addr, this.settings.probeTimeout).then((result) => {
+      this.#verifying.delete(addr);
+      if (this.#stopping || result.alive || result.reason !== "connect refused") return;
+      if (this.#peers.get(addr)?.conn !== conn) return;
+      this.#log.info("confirmed {addr} dead: its connection closed and {why}", { addr, why: result.reason });
+      this.#remove(addr, "dead", this.label);
+    });
   }
 }
