@@ -61,6 +61,24 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[index]!;
 }
 
+/** True when every one of `peers` reaches every other through neighbour links among them. */
+export function isOverlayConnected(peers: PeerNode[]): boolean {
+  if (peers.length === 0) return true;
+  const byLabel = new Map(peers.map((p) => [p.label, p]));
+  const reached = new Set([peers[0]!.label]);
+  const queue = [peers[0]!];
+  while (queue.length > 0) {
+    for (const n of queue.pop()!.neighbours()) {
+      const next = byLabel.get(n.addr);
+      if (next && !reached.has(n.addr)) {
+        reached.add(n.addr);
+        queue.push(next);
+      }
+    }
+  }
+  return reached.size === peers.length;
+}
+
 export class Cluster {
   readonly seeds: SeedNode[] = [];
   /** Every peer ever started, running or not. */
@@ -218,21 +236,7 @@ export class Cluster {
 
   /** True when every running peer reaches every other through neighbour links. */
   isConnected(): boolean {
-    const live = this.live;
-    if (live.length === 0) return true;
-    const byLabel = new Map(live.map((p) => [p.label, p]));
-    const reached = new Set([live[0]!.label]);
-    const queue = [live[0]!];
-    while (queue.length > 0) {
-      for (const n of queue.pop()!.neighbours()) {
-        const next = byLabel.get(n.addr);
-        if (next && !reached.has(n.addr)) {
-          reached.add(n.addr);
-          queue.push(next);
-        }
-      }
-    }
-    return reached.size === live.length;
+    return isOverlayConnected(this.live);
   }
 
   summary(): ClusterSummary {

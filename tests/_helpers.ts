@@ -2,6 +2,7 @@
 
 import type { Settings } from "../lib/config.ts";
 import { formatAddress } from "../lib/address.ts";
+import { isOverlayConnected } from "../lib/cluster.ts";
 import { PeerNode } from "../lib/peer_node.ts";
 import { SeedNode } from "../lib/seed_node.ts";
 
@@ -84,20 +85,7 @@ export class TestNetwork {
 
   /** True when every live peer can reach every other through neighbour links. */
   isConnected(): boolean {
-    const live = this.live;
-    if (live.length === 0) return true;
-    const byLabel = new Map(live.map((p) => [p.label, p]));
-    const reached = new Set([live[0]!.label]);
-    const queue = [live[0]!];
-    while (queue.length > 0) {
-      for (const n of queue.pop()!.neighbours()) {
-        if (!reached.has(n.addr) && byLabel.has(n.addr)) {
-          reached.add(n.addr);
-          queue.push(byLabel.get(n.addr)!);
-        }
-      }
-    }
-    return reached.size === live.length;
+    return isOverlayConnected(this.live);
   }
 
   seedsListing(addr: string): string[] {
