@@ -1,0 +1,121 @@
+/** Table tests of the pure decision functions and small bounded structures. */
+
+import assert from "node:assert/strict";
+import { BanList } from "../lib/ban_list.ts";
+import { judgeRound, judgeVerification, type ProbeRound } from "../lib/liveliness.ts";
+import { sample, shuffled } from "../lib/random.ts";
+import { TokenBucket } from "../lib/rate_limiter.ts";
+import { Scheduler } from "../lib/scheduler.ts";
+import { SeenSet } from "../lib/seen_set.ts";
+import { hostMatches, parseAddress } from "../lib/address.ts";
+
+const ROUND: ProbeRound = {
+  probed: 4,
+  silent: 1,
+  lateByMs: 0,
+  probeTimeoutMs: 100,
+  inconclusiveBefore: 0,
+  missesLimit: 3,
+};
+
+Deno.test("judgeRound counts silence only when this node checked in time and most neighbours answered", () => {
+  const cases: [Partial<ProbeRound>, boolean][] = [
+    [{}, true],
+    [{ silent: 2 }, true], // half silent still counts
+    [{ silent: 3 }, false], // most silent at once: suspect this node
+    [{ probed: 2, silent: 2 }, true], // too few neighbours to tell
+    [{ lateByMs: 51 }, false], // checked late: this node is overloaded
+    [{ lateByMs: 50 }, true],
+    [{ silent: 4, inconclusiveBefore: 3 }, true], // after `missesLimit` inconclusive rounds, count anyway
+    [{ lateByMs: 500, inconclusiveBefore: 2 }, false],
+  ];
+  for (const [change, counts] of cases) {
+    assert.equal(judgeRound({ ...ROUND, ...change }).counts, counts, JSON.stringify(change));
+  }
+});
+
+Deno.test("judgeVerification keeps answering peers, removes refused ones at once and retries silent ones", () => {
+  const cases: [{ alive: boolean; reason?: string }, number, string][] = [
+    [{ alive: true }, 1, "keep"],
+    [{ alive: false, reason: "connect refused" }, 1, "remove"],
+    [{ alive: false, reason: "no reply" }, 1, "retry"],
+    [{ alive: false, reason: "no reply" }, 2, "retry"],
+    [{ alive: false, reason: "no reply" }, 3, "remove"],
+    [{ alive: false, reason: "connect timed out" }, 3, "remove"],
+  ];
+  for (const [result, attempt, action] of cases) {
+    assert.equal(
+      judgeVerification(result, attempt, 3),
+      action,
+      `${JSON.stringify(result)} attempt ${attempt}`,
+    );
+  }
+});
+
+Deno.test("SeenSet forgets the oldest ids past its count and its age", () => {
+  const seen = new SeenSet(3, 1000);
+  for (const [i, id] of ["a", "b", "c", "d"].entries()) seen.add(id, i);
+  assert.deepEqual(["a", "b", "c", "d"].map((id) => seen.has(id)), [false, true, true, true]);
+  seen.prune(1002);
+  assert.deepEqual(["b", "c", "d"].map((id) => seen.has(id)), [false, false, true]);
+  assert.equal(seen.size, 1);
+});
+
+Deno.test("TokenBucket passes a burst, then the rate", () => {
+  const bucket = new TokenBucket(10, 20, 0);
+  let passed = 0;
+  for (let i = 0; i < 30; i++) if (bucket.take(1, 0)) passed++;
+  assert.equal(passed, 20);
+  assert.equal(bucket.take(1, 50), false); // half a token after 50 ms
+  assert.equal(bucket.take(1, 100), true); // one token after 100 ms
+});
+
+Deno.test("BanList bans a host after threshold strikes within the window, for banTime", () => {
+  const bans = new BanList(3, 1000);
+  assert.equal(bans.strike("h", 0), false);
+  assert.equal(bans.strike("h", 10), false);
+  assert.equal(bans.strike("h", 20), true);
+  assert.equal(bans.isBanned("h", 500), true);
+  assert.equal(bans.isBanned("other", 500), false);
+  assert.equal(bans.isBanned("h", 1021), false);
+  // Strikes further apart than the window do not add up.
+  assert.equal(bans.strike("x", 0), false);
+  assert.equal(bans.strike("x", 600), false);
+  assert.equal(bans.strike("x", 1700), false);
+  assert.equal(new BanList(0, 1000).strike("h", 0), false, "threshold 0 never bans");
+});
+
+Deno.test("Scheduler runs periodic and one-shot tasks on one timer and leaves none after stop", async () => {
+  const scheduler = new Scheduler();
+  const ran: string[] = [];
+  const { promise, resolve } = Promise.withResolvers<void>();
+  scheduler.every(5, () => {
+    ran.push("tick");
+    if (ran.filter((r) => r === "tick").length === 3) resolve();
+  });
+  scheduler.after(1, () => ran.push("once"));
+  const cancel = scheduler.after(2, () => ran.push("cancelled"));
+  cancel();
+  await promise;
+  scheduler.stop();
+  assert.equal(ran[0], "once");
+  assert.ok(!ran.includes("cancelled"));
+  assert.equal(ran.filter((r) => r === "tick").length, 3);
+});
+
+Deno.test("sample and shuffled pick distinct items without losing any", () => {
+  const items = Array.from({ length: 50 }, (_, i) => i);
+  assert.deepEqual([...shuffled(items)].sort((a, b) => a - b), items);
+  const picked = sample(items, 10);
+  assert.equal(new Set(picked).size, 10);
+  assert.deepEqual(sample(items.slice(0, 3), 10).sort(), [0, 1, 2]);
+});
+
+Deno.test("hostMatches accepts only an announced address on the connection's own host", () => {
+  const remote = parseAddress("127.0.0.1:5555");
+  assert.equal(hostMatches(remote, "127.0.0.1:7000"), true);
+  assert.equal(hostMatches(remote, "localhost:7000"), true);
+  assert.equal(hostMatches({ host: "::ffff:127.0.0.1", port: 1 }, "127.0.0.1:7000"), true);
+  assert.equal(hostMatches(remote, "10.0.0.1:7000"), false);
+  assert.equal(hostMatches(remote, "not an address"), false);
+});

@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+async function run(
+  args: string[],
+  timeoutMs = 120_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  try {
+    const { code, stdout, stderr } = await child.output();
+    return { code, stdout: new TextDecoder().decode(stdout), stderr: new TextDecoder().decode(stderr) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+Deno.test("p2pnet demo runs a network for a few seconds and reports full delivery and no false removals", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "p2pnet-demo-" });
+  try {
+    const { code, stdout, stderr } = await run([
+      "run",
+      "-A",
+      "main.ts",
+      "demo",
+      "--duration",
+      "3s",
+      "--peers",
+      "12",
+      "--churn",
+      "--log-dir",
+      dir,
+    ]);
+    assert.equal(code, 0, stdout + stderr);
+    assert.match(stdout, /delivery ratio\s+100\.00%/);
+    assert.match(stdout, /false removals\s+0/);
+    assert.match(stdout, /duplicates delivered\s+0/);
+    assert.ok([...Deno.readDirSync(join(dir, "peers"))].length >= 12, "one log file per peer");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("deno task bench runs its smallest configuration and prints one JSON object per scenario", async () => {
+  const { code, stdout, stderr } = await run([
+    "run",
+    "-A",
+    "bench/bench.ts",
+    "--peers",
+    "10",
+    "--messages",
+    "20",
+    "--latency-messages",
+    "5",
+    "--kill",
+    "1",
+  ]);
+  assert.equal(code, 0, stderr);
+  const results = stdout.trim().split("\n").map((line) => JSON.parse(line));
+  assert.deepEqual(results.map((r) => r.scenario), ["setup", "latency", "throughput", "failure", "memory"]);
+  for (const r of results) assert.equal(r.peers, 10);
+  const [setup, latency, throughput, failure] = results;
+  assert.equal(setup.overlayReady, true);
+  assert.equal(latency.deliveryRatio, 1);
+  assert.equal(throughput.allDelivered, true);
+  assert.equal(failure.removedByEverySeed, 1);
+  assert.equal(failure.falseRemovals, 0);
+});
