@@ -95,6 +95,7 @@ async function overlayReady(cluster: Cluster, degree: number, timeoutMs: number)
 export async function benchOne(n: number, options: BenchOptions): Promise<void> {
   const settings = { ...BENCH_SETTINGS, degree: options.degree, ...options.settings };
   gc();
+  // This process before any node: the baseline that per-peer memory is measured from.
   const rssBefore = Deno.memoryUsage().rss;
   const cpuBefore = process.cpuUsage();
   const cluster = new Cluster({ seeds: 3, settings });
@@ -290,5 +291,28 @@ if (import.meta.main) {
     console.log(HELP);
     Deno.exit(0);
   }
-  for (const n of options.peers) await benchOne(n, options);
+  if (options.peers.length === 1) {
+    await benchOne(options.peers[0]!, options);
+  } else {
+    // One process per network size, so memory figures do not carry over between sizes.
+    for (const n of options.peers) {
+      const args = [...Deno.args];
+      const at = args.findIndex((a) => a === "--peers" || a.startsWith("--peers="));
+      if (at >= 0) args.splice(at, args[at] === "--peers" ? 2 : 1);
+      const { code } = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "--v8-flags=--expose-gc",
+          new URL(import.meta.url).pathname,
+          ...args,
+          "--peers",
+          String(n),
+        ],
+        stdout: "inherit",
+        stderr: "inherit",
+      }).output();
+      if (code !== 0) Deno.exit(code);
+    }
+  }
 }

@@ -112,6 +112,8 @@ export class PeerNode {
   readonly #registeredSeeds = new Set<string>();
   readonly #seedLinks = new Map<string, Connection>();
   readonly #seedOf = new Map<Connection, string>();
+  /** Seeds being connected to in the background, so attempts do not pile up. */
+  readonly #connectingSeeds = new Set<string>();
   /** Connections waiting for their first answer (a Peer List or a Peer Reply). */
   readonly #waiters = new Map<Connection, Waiter>();
 
@@ -226,6 +228,9 @@ export class PeerNode {
     }
     if (this.#stopping) throw new Error("PeerNode.start: stopped while starting");
     this.#startLoop();
+    for (const seed of this.settings.seeds) {
+      if (!this.#registeredSeeds.has(formatAddress(seed))) this.#reconnectSeed(formatAddress(seed));
+    }
     await Promise.all(this.#fill());
     return this.#address;
   }
@@ -364,16 +369,35 @@ export class PeerNode {
 
   /** Registers again with a seed whose connection closed; failures are logged. */
   #reconnectSeed(seed: string): Promise<Connection | undefined> {
+    if (this.#connectingSeeds.has(seed)) return Promise.resolve(undefined);
+    this.#connectingSeeds.add(seed);
     return this.#endpoint!.track((async () => {
       try {
         await this.#registerWith(parseAddress(seed));
         this.#fill();
         return this.#seedLinks.get(seed);
       } catch (error) {
-        this.#log.warn("seed {seed} unavailable: {why}", { seed, why: (error as Error).message });
+        this.#log.info("seed {seed} unavailable: {why}", { seed, why: (error as Error).message });
         return undefined;
+      } finally {
+        this.#connectingSeeds.delete(seed);
       }
     })());
+  }
+
+  /**
+   * Registers again with every configured seed: renews the registrations this peer
+   * has (healing a removal it never heard of: the seed checks it and lists it again)
+   * and adds the seeds it is not registered with yet. Joining needs a majority; being
+   * known to every seed that is up lets every seed hear this peer's death reports.
+   */
+  #renewRegistrations(): void {
+    for (const seed of this.settings.seeds) {
+      const key = formatAddress(seed);
+      const link = this.#seedLinks.get(key);
+      if (link && !link.isClosed) this.#send(link, { type: "get_peer_list", addr: this.#self });
+      else this.#reconnectSeed(key);
+    }
   }
 
   // ---- overlay ----------------------------------------------------------------
@@ -807,6 +831,7 @@ export class PeerNode {
       this.#debug = this.#log.isEnabledFor("debug");
     });
     scheduler.every(s.livelinessInterval, () => this.#probeNeighbours());
+    scheduler.every(s.livelinessInterval * s.livelinessMisses, () => this.#renewRegistrations());
     scheduler.every(s.overlayInterval, () => this.#fill());
     if (s.gossipCount > 0) scheduler.every(s.gossipInterval, () => this.#gossipTick());
   }

@@ -47,16 +47,19 @@ export class Prober {
   }
 
   /**
-   * Probes `target` once; if it is silent (rather than refusing), probes `self` as a
-   * control. A node that cannot answer its own probe in time is overloaded or cut
-   * off, and then the target's silence proves nothing: the result is `inconclusive`.
+   * Probes `target` once and, at the same time, `self` as a control. A node that
+   * cannot answer its own probe in time is overloaded or cut off, and then the
+   * target's silence proves nothing: the result is `inconclusive`. A refusal (nothing
+   * listens at the target) is conclusive either way.
    */
   probeWithControl(target: string | Address, self: Address, timeoutMs: number): Promise<ProbeResult> {
     return this.endpoint.track((async () => {
-      const result = await this.probe(target, timeoutMs);
-      if (result.alive || result.reason === "connect refused" || this.endpoint.isClosed) return result;
-      const control = await this.probe(self, timeoutMs);
-      if (control.alive) return result;
+      // Both probes run in the same window, so a spell of local overload hits both.
+      const [result, control] = await Promise.all([
+        this.probe(target, timeoutMs),
+        this.probe(self, timeoutMs),
+      ]);
+      if (result.alive || result.reason === "connect refused" || control.alive) return result;
       return {
         alive: false,
         reason: `${result.reason}; this node did not answer itself either`,
