@@ -186,9 +186,10 @@ export const CONFIG_FIELDS: readonly string[] = ["seeds", ...Object.keys(FIELD_K
  * Checks one field's value and returns it in its settled type. `value` may come from
  * JSON (any type) or from a flag (a string). Throws a message without the source.
  */
-function checkField(kind: Kind, value: unknown): unknown {
+function checkField(kind: Kind, value: unknown, { fromFlag = false } = {}): unknown {
   const shown = JSON.stringify(value);
-  const fromText = typeof value === "string";
+  // Flags are text; in a JSON file a number must be a number (durations may be text: "13s").
+  const fromText = typeof value === "string" && (fromFlag || kind === "duration");
   switch (kind) {
     case "string":
       if (typeof value !== "string" || value === "") {
@@ -313,7 +314,7 @@ export async function loadConfigFile(path: string, { required = true } = {}): Pr
  */
 export function parseFlagValue(field: Exclude<keyof Settings, "seeds">, flag: string, text: string): unknown {
   try {
-    return checkField(FIELD_KINDS[field], text);
+    return checkField(FIELD_KINDS[field], text, { fromFlag: true });
   } catch (error) {
     throw new ConfigError(`${flag}: ${(error as Error).message}`);
   }
