@@ -310,6 +310,8 @@ export class PeerNode {
       known: this.#known.size,
     });
     if (this.#known.size === 0) this.#log.info("first peer of the network: waiting for others to connect");
+    // The lists just received are fresh: no need to ask again before the next overlay check.
+    this.#lastRefresh = this.#now();
   }
 
   /** Connects to a seed, registers and merges its Peer List. Throws with a few words on failure. */

@@ -145,6 +145,9 @@ export class SeedNode {
   }
 
   #onMessage(conn: Connection, message: Message): void {
+    if (this.#log.isEnabledFor("debug")) {
+      this.#log.debug("received {type} from {remote}", { type: message.type, remote: conn.remote, message });
+    }
     if (this.#prober!.accept(conn, message)) return;
     const registered = this.#registeredBy.get(conn);
     switch (message.type) {
@@ -152,7 +155,7 @@ export class SeedNode {
         this.#register(conn, message.addr, registered);
         return;
       case "liveliness":
-        conn.send({ type: "liveliness_reply", ts: message.ts });
+        this.#send(conn, { type: "liveliness_reply", ts: message.ts });
         return;
       case "death":
         if (registered === undefined) return this.#reject(conn, "death before get_peer_list");
@@ -161,6 +164,13 @@ export class SeedNode {
       default:
         this.#reject(conn, `unexpected ${message.type}`);
     }
+  }
+
+  #send(conn: Connection, message: Message): void {
+    if (this.#log.isEnabledFor("debug")) {
+      this.#log.debug("sent {type} to {remote}", { type: message.type, remote: conn.remote, message });
+    }
+    conn.send(message);
   }
 
   #reject(conn: Connection, why: string): void {
@@ -179,9 +189,8 @@ export class SeedNode {
     if (this.#liars.isBanned(addr, this.#now())) {
       return this.#reject(conn, `${addr} is banned for false reports`);
     }
-    this.#log.debug("received get_peer_list from {addr}", { addr });
     const existing = this.#peers.get(addr);
-    if (existing?.conn === conn) return this.#sendPeerList(conn, addr);
+    if (existing?.conn === conn) return this.#sendPeerList(conn, addr, { refresh: true });
     if (existing !== undefined && !existing.conn.isClosed) {
       return this.#reject(conn, `${addr} is registered on another open connection`);
     }
@@ -209,11 +218,16 @@ export class SeedNode {
     });
   }
 
-  #sendPeerList(conn: Connection, addr: string): void {
+  /** Answers a Get Peer List; logged at info for a new registration, at debug for a refresh. */
+  #sendPeerList(conn: Connection, addr: string, { refresh = false } = {}): void {
     const others = [...this.#peers.keys()].filter((peer) => peer !== addr);
     const peers = sample(others, this.settings.peerListLimit, this.#random);
-    conn.send({ type: "peer_list", peers });
-    this.#log.info("sent peer_list to {addr}", { addr, count: peers.length, of: others.length });
+    this.#send(conn, { type: "peer_list", peers });
+    this.#log[refresh ? "debug" : "info"]("sent peer_list to {addr}", {
+      addr,
+      count: peers.length,
+      of: others.length,
+    });
   }
 
   #onDeath(conn: Connection, reporter: string, death: Death): void {
@@ -329,7 +343,9 @@ export class SeedNode {
 
   #onClose(conn: Connection): void {
     const addr = this.#registeredBy.get(conn);
-    this.#log.info("connection closed {remote}: {reason}", {
+    // A registered peer's connection matters; this seed's own probe connections do not.
+    const level = addr === undefined && conn.closeReason === "probe done" ? "debug" : "info";
+    this.#log[level]("connection closed {remote}: {reason}", {
       remote: conn.remote,
       reason: conn.closeReason ?? "closed",
       ...(addr ? { peer: addr } : {}),
