@@ -1,5 +1,6 @@
 /** Shared test helpers: deadline-based waiting and small networks with fast timers. */
 
+import { configure, type LogRecord, reset } from "@logtape/logtape";
 import type { Settings } from "../lib/config.ts";
 import { formatAddress } from "../lib/address.ts";
 import { isOverlayConnected } from "../lib/cluster.ts";
@@ -96,4 +97,36 @@ export class TestNetwork {
     await Promise.all(this.peers.map((p) => p.stop()));
     await Promise.all(this.seeds.map((s) => s.stop()));
   }
+}
+
+/** Captures the p2pnet log records written while `body` runs (LogTape is reset afterwards). */
+export async function withLogs<T>(body: (records: LogRecord[]) => Promise<T>): Promise<T> {
+  const records: LogRecord[] = [];
+  await configure({
+    sinks: { array: (r) => records.push(r) },
+    loggers: [
+      { category: ["p2pnet"], sinks: ["array"], lowestLevel: "debug" },
+      { category: ["logtape", "meta"], sinks: [], lowestLevel: "warning" },
+    ],
+  });
+  try {
+    return await body(records);
+  } finally {
+    await reset();
+  }
+}
+
+/** A record as one searchable line: its message and its properties. */
+export function recordText(record: LogRecord): string {
+  return record.message.map(String).join("") + " " + JSON.stringify(record.properties);
+}
+
+/** A small seeded PRNG, so that a failing random case can be replayed from its seed. */
+export function mulberry32(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

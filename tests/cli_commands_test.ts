@@ -1,43 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import denoJson from "../deno.json" with { type: "json" };
-
-const ROOT = new URL("..", import.meta.url).pathname;
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `main.ts` with `args` as a real process; kills it after `timeoutMs`. */
-async function p2pnet(args: string[], { timeoutMs = 30_000, cwd = ROOT } = {}): Promise<Result> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(ROOT, "main.ts"), ...args],
-    cwd,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-  try {
-    const { code, stdout, stderr } = await child.output();
-    return { code, stdout: new TextDecoder().decode(stdout), stderr: new TextDecoder().decode(stderr) };
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { freePorts, runP2pnet } from "./_process.ts";
 
 function lines(text: string): string[] {
   return text.split("\n").filter((l) => l.trim() !== "");
-}
-
-function freePorts(count: number): number[] {
-  const listeners = Array.from({ length: count }, () => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
-  const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
-  listeners.forEach((l) => l.close());
-  return ports;
 }
 
 async function tempDir(body: (dir: string) => Promise<void>): Promise<void> {
@@ -51,12 +18,12 @@ async function tempDir(body: (dir: string) => Promise<void>): Promise<void> {
 
 Deno.test("p2pnet --help, <command> --help and --version print to stdout and exit 0", async () => {
   const [help, seed, peer, clean, demo, version] = await Promise.all([
-    p2pnet(["--help"]),
-    p2pnet(["seed", "--help"]),
-    p2pnet(["peer", "--help"]),
-    p2pnet(["clean", "--help"]),
-    p2pnet(["demo", "--help"]),
-    p2pnet(["--version"]),
+    runP2pnet(["--help"]),
+    runP2pnet(["seed", "--help"]),
+    runP2pnet(["peer", "--help"]),
+    runP2pnet(["clean", "--help"]),
+    runP2pnet(["demo", "--help"]),
+    runP2pnet(["--version"]),
   ]);
   for (const r of [help, seed, peer, clean, demo, version]) assert.equal(r.code, 0, r.stderr);
   for (const command of ["seed", "peer", "clean", "demo"]) {
@@ -80,7 +47,7 @@ Deno.test("bad usage exits 2 with one line on stderr that names the problem and 
     [["seed", "--config", "/nonexistent/p2pnet.json"], /^p2pnet: \/nonexistent\/p2pnet.json: file not found/],
     [["demo", "--duration", "forever"], /^p2pnet: --duration: must be a duration/],
   ];
-  const results = await Promise.all(cases.map(([args]) => p2pnet(args)));
+  const results = await Promise.all(cases.map(([args]) => runP2pnet(args)));
   results.forEach((r, i) => {
     const [args, pattern] = cases[i]!;
     assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
@@ -93,11 +60,11 @@ Deno.test("a malformed config.json exits 2 naming the file and the field", async
   await tempDir(async (dir) => {
     const path = join(dir, "config.json");
     await Deno.writeTextFile(path, JSON.stringify({ seeds: ["127.0.0.1:6001", "127.0.0.1:abc"] }));
-    const r = await p2pnet(["peer", "--config", path]);
+    const r = await runP2pnet(["peer", "--config", path]);
     assert.equal(r.code, 2);
     assert.equal(r.stderr.trim(), `p2pnet: ${path}: seeds[1]: port must be an integer 1-65535, got "abc"`);
     await Deno.writeTextFile(path, "{ nope");
-    const invalid = await p2pnet(["seed", "--config", path]);
+    const invalid = await runP2pnet(["seed", "--config", path]);
     assert.equal(invalid.code, 2);
     assert.match(invalid.stderr, new RegExp(`^p2pnet: ${path}: invalid JSON`));
   });
@@ -109,7 +76,7 @@ Deno.test("a peer that cannot reach a seed majority exits 1 with one clear line,
     const path = join(dir, "config.json");
     await Deno.writeTextFile(path, JSON.stringify({ seeds, seedTimeout: "1s", logDir: join(dir, "logs") }));
     const started = Date.now();
-    const r = await p2pnet(["peer", "--config", path, "--no-console"]);
+    const r = await runP2pnet(["peer", "--config", path, "--no-console"]);
     assert.equal(r.code, 1, r.stderr);
     const error = lines(r.stderr).filter((l) => l.startsWith("p2pnet:"));
     assert.equal(error.length, 1, r.stderr);
@@ -129,7 +96,7 @@ Deno.test("clean removes seeds/ and peers/ with what and how many bytes, and not
     await Deno.writeTextFile(join(logDir, "notes.txt"), "keep me");
     await Deno.writeTextFile(join(dir, "beside.log"), "keep me too");
 
-    const full = await p2pnet(["clean", "--log-dir", logDir]);
+    const full = await runP2pnet(["clean", "--log-dir", logDir]);
     assert.equal(full.code, 0, full.stderr);
     assert.match(full.stdout, new RegExp(`removed ${join(logDir, "seeds")} \\(1 files, 100 bytes\\)`));
     assert.match(full.stdout, new RegExp(`removed ${join(logDir, "peers")} \\(1 files, 50 bytes\\)`));
@@ -137,10 +104,10 @@ Deno.test("clean removes seeds/ and peers/ with what and how many bytes, and not
     assert.deepEqual([...Deno.readDirSync(logDir)].map((e) => e.name), ["notes.txt"]);
     assert.equal(await Deno.readTextFile(join(dir, "beside.log")), "keep me too");
 
-    const empty = await p2pnet(["clean", "--log-dir", logDir]);
+    const empty = await runP2pnet(["clean", "--log-dir", logDir]);
     assert.equal(empty.code, 0);
     assert.equal(empty.stdout.trim(), `nothing to remove in ${logDir}`);
-    const missing = await p2pnet(["clean", "--log-dir", join(dir, "never-made")]);
+    const missing = await runP2pnet(["clean", "--log-dir", join(dir, "never-made")]);
     assert.equal(missing.code, 0);
     assert.match(missing.stdout, /nothing to remove/);
   });
@@ -154,7 +121,7 @@ Deno.test("clean removes a symbolic link in place of a log folder, not what it p
     await Deno.mkdir(elsewhere);
     await Deno.writeTextFile(join(elsewhere, "precious.txt"), "keep");
     await Deno.symlink(elsewhere, join(logDir, "peers"));
-    const r = await p2pnet(["clean", "--log-dir", logDir]);
+    const r = await runP2pnet(["clean", "--log-dir", logDir]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await Deno.readTextFile(join(elsewhere, "precious.txt")), "keep");
     assert.deepEqual([...Deno.readDirSync(logDir)], []);

@@ -1,71 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { waitFor } from "./_helpers.ts";
-
-const ROOT = new URL("..", import.meta.url).pathname;
-
-/** A running `p2pnet` subprocess whose stdout is collected as it arrives. */
-class Proc {
-  stdout = "";
-  stderr = "";
-  readonly #child: Deno.ChildProcess;
-  readonly #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
-  readonly #pumps: Promise<void>[];
-  readonly status: Promise<Deno.CommandStatus>;
-
-  constructor(args: string[], { stdin = false } = {}) {
-    this.#child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", join(ROOT, "main.ts"), ...args],
-      cwd: ROOT,
-      stdin: stdin ? "piped" : "null",
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).spawn();
-    this.#stdin = stdin ? this.#child.stdin.getWriter() : undefined;
-    this.#pumps = [
-      this.#pump(this.#child.stdout, (t) => this.stdout += t),
-      this.#pump(this.#child.stderr, (t) => this.stderr += t),
-    ];
-    this.status = this.#child.status;
-  }
-
-  async #pump(stream: ReadableStream<Uint8Array>, sink: (text: string) => void): Promise<void> {
-    for await (const text of stream.pipeThrough(new TextDecoderStream())) sink(text);
-  }
-
-  async type(line: string): Promise<void> {
-    await this.#stdin!.write(new TextEncoder().encode(line + "\n"));
-  }
-
-  signal(signal: Deno.Signal): void {
-    try {
-      this.#child.kill(signal);
-    } catch {
-      // Already exited.
-    }
-  }
-
-  /** Waits for exit (killing the process after `timeoutMs`) and returns the exit code. */
-  async exit(timeoutMs = 10_000): Promise<number> {
-    const timer = setTimeout(() => this.signal("SIGKILL"), timeoutMs);
-    try {
-      const { code } = await this.status;
-      await Promise.all(this.#pumps);
-      await this.#stdin?.close().catch(() => {});
-      return code;
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-}
-
-function freePorts(count: number): number[] {
-  const listeners = Array.from({ length: count }, () => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
-  const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
-  listeners.forEach((l) => l.close());
-  return ports;
-}
+import { freePorts, Proc } from "./_process.ts";
 
 Deno.test("real processes: a seed process and three peers gossip, answer 1 and 2, and leave cleanly", async () => {
   const dir = await Deno.makeTempDir({ prefix: "p2pnet-cli-" });

@@ -1,33 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-
-const ROOT = new URL("..", import.meta.url).pathname;
-
-async function run(
-  args: string[],
-  timeoutMs = 120_000,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args,
-    cwd: ROOT,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-  try {
-    const { code, stdout, stderr } = await child.output();
-    return { code, stdout: new TextDecoder().decode(stdout), stderr: new TextDecoder().decode(stderr) };
-  } finally {
-    clearTimeout(timer);
-  }
-}
+import { runDeno } from "./_process.ts";
 
 Deno.test("p2pnet demo runs a network for a few seconds and reports full delivery and no false removals", async () => {
   const dir = await Deno.makeTempDir({ prefix: "p2pnet-demo-" });
   try {
-    const { code, stdout, stderr } = await run([
+    const { code, stdout, stderr } = await runDeno([
       "run",
       "-A",
       "main.ts",
@@ -51,7 +29,7 @@ Deno.test("p2pnet demo runs a network for a few seconds and reports full deliver
 });
 
 Deno.test("deno task bench runs its smallest configuration and prints one JSON object per scenario", async () => {
-  const { code, stdout, stderr } = await run([
+  const { code, stdout, stderr } = await runDeno([
     "run",
     "-A",
     "bench/bench.ts",

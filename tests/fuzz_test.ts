@@ -9,17 +9,8 @@ import { messageId } from "../lib/message_id.ts";
 import { PeerNode } from "../lib/peer_node.ts";
 import type { Message } from "../lib/protocol.ts";
 import { SeedNode } from "../lib/seed_node.ts";
-import { FAST, waitFor } from "./_helpers.ts";
+import { FAST, mulberry32, waitFor } from "./_helpers.ts";
 import { WireClient } from "./_wire_client.ts";
-
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ADDR = "127.0.0.1:9";
 const VALID: Message[] = [

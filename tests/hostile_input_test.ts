@@ -4,14 +4,14 @@
  */
 
 import assert from "node:assert/strict";
-import { configure, type LogRecord, reset } from "@logtape/logtape";
+import type { LogRecord } from "@logtape/logtape";
 import { encodeFrame } from "../lib/codec.ts";
 import type { Settings } from "../lib/config.ts";
 import { messageId } from "../lib/message_id.ts";
 import { PeerNode } from "../lib/peer_node.ts";
 import type { Message } from "../lib/protocol.ts";
 import { SeedNode } from "../lib/seed_node.ts";
-import { FAST, waitFor } from "./_helpers.ts";
+import { FAST, waitFor, withLogs } from "./_helpers.ts";
 import { SilentPeer, WireClient } from "./_wire_client.ts";
 
 /** Strangers here all come from 127.0.0.1, so host bans are off unless a test is about them. */
@@ -27,23 +27,6 @@ function frameOf(body: Uint8Array): Uint8Array {
 }
 
 const json = (value: unknown) => frameOf(text(JSON.stringify(value)));
-
-/** Captures the p2pnet log records written while `body` runs. */
-async function withLogs<T>(body: (records: LogRecord[]) => Promise<T>): Promise<T> {
-  const records: LogRecord[] = [];
-  await configure({
-    sinks: { array: (r) => records.push(r) },
-    loggers: [
-      { category: ["p2pnet"], sinks: ["array"], lowestLevel: "debug" },
-      { category: ["logtape", "meta"], sinks: [], lowestLevel: "warning" },
-    ],
-  });
-  try {
-    return await body(records);
-  } finally {
-    await reset();
-  }
-}
 
 function mentions(records: LogRecord[], client: WireClient): LogRecord[] {
   const port = `:${(client.conn.localAddr as Deno.NetAddr).port}`;

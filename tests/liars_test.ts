@@ -2,29 +2,10 @@
 
 import assert from "node:assert/strict";
 import net from "node:net";
-import { configure, type LogRecord, reset } from "@logtape/logtape";
 import type { Settings } from "../lib/config.ts";
 import { encodeFrame } from "../lib/codec.ts";
-import { FAST, TestNetwork, waitFor } from "./_helpers.ts";
+import { FAST, recordText, TestNetwork, waitFor, withLogs } from "./_helpers.ts";
 import { WireClient } from "./_wire_client.ts";
-
-async function withLogs<T>(body: (records: LogRecord[]) => Promise<T>): Promise<T> {
-  const records: LogRecord[] = [];
-  await configure({
-    sinks: { array: (r) => records.push(r) },
-    loggers: [
-      { category: ["p2pnet"], sinks: ["array"], lowestLevel: "debug" },
-      { category: ["logtape", "meta"], sinks: [], lowestLevel: "warning" },
-    ],
-  });
-  try {
-    return await body(records);
-  } finally {
-    await reset();
-  }
-}
-
-const line = (r: LogRecord) => r.message.map(String).join("") + " " + JSON.stringify(r.properties);
 
 /**
  * A peer that registers honestly (it listens and answers probes at its address) and
@@ -85,10 +66,12 @@ Deno.test("a death report about a live peer does not evict it: the seed probes t
       await waitFor(() => rejected.length === 1, { what: "the report to be rejected" });
       assert.deepEqual(rejected, [`${victim.label} from ${liar.addr}`]);
       assert.ok(seed.peers().includes(victim.label));
-      assert.ok(records.some((r) =>
-        r.level === "warning" && line(r).includes(`rejected death report`) &&
-        line(r).includes(liar.addr)
-      ));
+      assert.ok(
+        records.some((r) =>
+          r.level === "warning" && recordText(r).includes(`rejected death report`) &&
+          recordText(r).includes(liar.addr)
+        ),
+      );
     } finally {
       await liar.close();
       await net.stop();
@@ -145,8 +128,10 @@ Deno.test("a peer cannot register an address it does not listen on, nor one on a
         assert.ok(!client.received.some((m) => m.type === "peer_list"));
         assert.ok(!seed.peers().includes(addr));
       }
-      assert.ok(records.some((r) => line(r).includes(`cannot reach announced address 127.0.0.1:${port}`)));
-      assert.ok(records.some((r) => line(r).includes("claims address 10.1.2.3:4000 on another host")));
+      assert.ok(
+        records.some((r) => recordText(r).includes(`cannot reach announced address 127.0.0.1:${port}`)),
+      );
+      assert.ok(records.some((r) => recordText(r).includes("claims address 10.1.2.3:4000 on another host")));
     } finally {
       await Promise.all(clients.map((c) => c.close()));
       await net.stop();

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { configure, type LogRecord, reset } from "@logtape/logtape";
 import { encodeFrame, FrameDecoder, HEADER_BYTES } from "../lib/codec.ts";
 import { PeerNode } from "../lib/peer_node.ts";
 import type { Message } from "../lib/protocol.ts";
@@ -12,28 +11,7 @@ import {
   proofBody,
   sessionCiphers,
 } from "../lib/secure_channel.ts";
-import { FAST, TestNetwork, waitFor } from "./_helpers.ts";
-
-/** Captures p2pnet log records for the duration of `body`. */
-async function withLogs(body: (records: LogRecord[]) => Promise<void>): Promise<void> {
-  const records: LogRecord[] = [];
-  await configure({
-    sinks: { array: (r) => records.push(r) },
-    loggers: [
-      { category: ["p2pnet"], sinks: ["array"], lowestLevel: "debug" },
-      { category: ["logtape", "meta"], sinks: [], lowestLevel: "warning" },
-    ],
-  });
-  try {
-    await body(records);
-  } finally {
-    await reset();
-  }
-}
-
-function text(record: LogRecord): string {
-  return record.message.map(String).join("") + " " + JSON.stringify(record.properties);
-}
+import { FAST, recordText, TestNetwork, waitFor, withLogs } from "./_helpers.ts";
 
 function frameOf(body: Uint8Array): Uint8Array {
   const frame = new Uint8Array(HEADER_BYTES + body.length);
@@ -145,7 +123,7 @@ Deno.test("a node with another key, or none, is refused with a clear log line on
       );
       assert.match(wrongKey!, /registered with 0 of 3 seeds.*network key mismatch/);
       assert.match(noKey!, /registered with 0 of 3 seeds.*requires a network key/);
-      const lines = records.map(text);
+      const lines = records.map(recordText);
       assert.ok(
         lines.some((l) => /auth_failed: network key mismatch/.test(l)),
         "the seeds log the key mismatch",

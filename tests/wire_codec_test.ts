@@ -1,17 +1,8 @@
 import assert from "node:assert/strict";
+import { mulberry32 } from "./_helpers.ts";
 import { decodeBody, encodeFrame, FrameDecoder } from "../lib/codec.ts";
 import type { Message } from "../lib/protocol.ts";
 import { WireError, type WireErrorCode } from "../lib/wire_error.ts";
-
-/** A small seeded PRNG, so a failing case can be replayed from its seed. */
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomMessage(random: () => number): Message {
   const int = (n: number) => Math.floor(random() * n);

@@ -1,0 +1,98 @@
+/** Helpers for tests that drive p2pnet as real processes (`deno run main.ts ...`). */
+
+import { join } from "node:path";
+
+export const ROOT: string = new URL("..", import.meta.url).pathname;
+
+export interface Output {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `deno <args>` in the project root to completion; kills it after `timeoutMs`. */
+export async function runDeno(args: string[], { timeoutMs = 120_000 } = {}): Promise<Output> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  try {
+    const { code, stdout, stderr } = await child.output();
+    return { code, stdout: new TextDecoder().decode(stdout), stderr: new TextDecoder().decode(stderr) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs `p2pnet <args>` (through `deno run main.ts`) to completion. */
+export function runP2pnet(args: string[], options: { timeoutMs?: number } = {}): Promise<Output> {
+  return runDeno(["run", "-A", join(ROOT, "main.ts"), ...args], options);
+}
+
+/** A running `p2pnet` process whose output is collected as it arrives. */
+export class Proc {
+  stdout = "";
+  stderr = "";
+  readonly #child: Deno.ChildProcess;
+  readonly #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  readonly #pumps: Promise<void>[];
+
+  constructor(args: string[], { stdin = false } = {}) {
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", join(ROOT, "main.ts"), ...args],
+      cwd: ROOT,
+      stdin: stdin ? "piped" : "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    this.#stdin = stdin ? this.#child.stdin.getWriter() : undefined;
+    this.#pumps = [
+      this.#pump(this.#child.stdout, (t) => this.stdout += t),
+      this.#pump(this.#child.stderr, (t) => this.stderr += t),
+    ];
+  }
+
+  async #pump(stream: ReadableStream<Uint8Array>, sink: (text: string) => void): Promise<void> {
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) sink(text);
+  }
+
+  /** Types a line on the process's stdin. */
+  async type(line: string): Promise<void> {
+    await this.#stdin!.write(new TextEncoder().encode(line + "\n"));
+  }
+
+  signal(signal: Deno.Signal): void {
+    try {
+      this.#child.kill(signal);
+    } catch {
+      // Already exited.
+    }
+  }
+
+  /** Waits for exit (killing the process after `timeoutMs`) and returns the exit code. */
+  async exit(timeoutMs = 10_000): Promise<number> {
+    const timer = setTimeout(() => this.signal("SIGKILL"), timeoutMs);
+    try {
+      const { code } = await this.#child.status;
+      await Promise.all(this.#pumps);
+      await this.#stdin?.close().catch(() => {});
+      return code;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** Ports on 127.0.0.1 that were free a moment ago. */
+export function freePorts(count: number): number[] {
+  const listeners = Array.from({ length: count }, () => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
+  const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
+  listeners.forEach((l) => l.close());
+  return ports;
+}
