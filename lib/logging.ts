@@ -26,15 +26,10 @@ export function nodeLogger(role: NodeRole, label: string): Logger {
   return getLogger(["p2pnet", role, label]);
 }
 
-/** The log file of a node under `logDir`: `seeds/seed-127.0.0.1-6001.log`. */
-export function nodeLogPath(
-  logDir: string,
-  role: NodeRole,
-  label: string,
-  format: LogFormat = "text",
-): string {
+/** The log file of a node under `logDir`: `seeds/seed-127.0.0.1-6001.log`, whatever the format. */
+export function nodeLogPath(logDir: string, role: NodeRole, label: string): string {
   const slug = label.replace(/^\[|\]/g, "").replaceAll(":", "-");
-  return join(logDir, `${role}s`, `${role}-${slug}.${format === "json" ? "jsonl" : "log"}`);
+  return join(logDir, `${role}s`, `${role}-${slug}.log`);
 }
 
 const LEVEL_TEXT: Record<LogLevel, string> = {
@@ -142,7 +137,7 @@ class NodeFileSinks implements Disposable {
     const key = `${role} ${label}`;
     let file = this.#files.get(key);
     if (file === undefined) {
-      const path = nodeLogPath(this.logDir, role, label, this.format);
+      const path = nodeLogPath(this.logDir, role, label);
       Deno.mkdirSync(join(this.logDir, `${role}s`), { recursive: true });
       file = getFileSink(path, {
         formatter: this.format === "json" ? formatJsonLine : formatTextLine,

@@ -125,7 +125,9 @@ export class PeerNode {
   #lastRefresh = -Infinity;
   /** Liveliness rounds in a row that proved nothing (see {@link judgeRound}). */
   #inconclusiveRounds = 0;
+  /** Whether debug and info records are wanted, refreshed each sweep: per-message logging costs a flag check when off. */
   #debug = false;
+  #info = false;
 
   #endpoint: Endpoint | undefined;
   #scheduler: Scheduler | undefined;
@@ -217,6 +219,7 @@ export class PeerNode {
     this.#self = formatAddress(this.#address);
     this.#log = nodeLogger("peer", this.#self);
     this.#debug = this.#log.isEnabledFor("debug");
+    this.#info = this.#log.isEnabledFor("info");
     this.#prober = new Prober(endpoint, this.#now);
     this.#log.info("peer listening on {addr}", { addr: this.#self, private: networkKey !== undefined });
     try {
@@ -670,11 +673,13 @@ export class PeerNode {
     if (this.#store.size > this.settings.storeLimit) {
       this.#store.delete(this.#store.keys().next().value!);
     }
-    this.#log.info("new message {id} from {from}: {content}", {
-      id: message.id,
-      from: from?.addr ?? "self",
-      content: message.content.length > 80 ? message.content.slice(0, 80) + "…" : message.content,
-    });
+    if (this.#info) {
+      this.#log.info("new message {id} from {from}: {content}", {
+        id: message.id,
+        from: from?.addr ?? "self",
+        content: message.content.length > 80 ? message.content.slice(0, 80) + "…" : message.content,
+      });
+    }
     this.events.emit("message", stored);
     const frame = encodeFrame(message, this.settings.maxFrameBytes);
     let forwarded = 0;
@@ -831,6 +836,7 @@ export class PeerNode {
       this.#endpoint!.sweep(now);
       this.#seen.prune(now);
       this.#debug = this.#log.isEnabledFor("debug");
+      this.#info = this.#log.isEnabledFor("info");
     });
     scheduler.every(s.livelinessInterval, () => this.#probeNeighbours());
     scheduler.every(s.livelinessInterval * s.livelinessMisses, () => this.#renewRegistrations());
