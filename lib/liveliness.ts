@@ -43,9 +43,11 @@ export function judgeRound(round: ProbeRound): RoundVerdict {
 export type VerifyAction = "keep" | "remove" | "retry";
 
 /**
- * A seed's verdict on an accused peer after probe number `attempt` (from 1). An
- * answer keeps it; a refused connection (nothing listens there) removes it at once;
- * silence is retried until `missesLimit` probes failed, since a busy peer answers late.
+ * A seed's verdict on an accused peer after probe number `attempt` (from 1), probes
+ * one liveliness interval apart. An answer keeps it; a refused connection (nothing
+ * listens there) removes it at once; silence is retried until `missesLimit + 1`
+ * probes failed: a window longer than a peer's registration renewal period, since a
+ * busy peer answers late but still renews.
  */
 export function judgeVerification(
   result: { alive: boolean; reason?: string },
@@ -53,6 +55,6 @@ export function judgeVerification(
   missesLimit: number,
 ): VerifyAction {
   if (result.alive) return "keep";
-  if (result.reason === "connect refused" || attempt >= missesLimit) return "remove";
+  if (result.reason === "connect refused" || attempt > missesLimit) return "remove";
   return "retry";
 }

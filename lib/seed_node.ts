@@ -62,8 +62,8 @@ export class SeedNode {
   readonly #checking = new Set<Connection>();
   /** Reporters caught in false death reports. */
   readonly #liars: BanList;
-  /** Accused peers being probed, so concurrent reports share one probe. */
-  readonly #verifying = new Set<string>();
+  /** Accused peers being checked, and when the check began; concurrent reports share one check. */
+  readonly #verifying = new Map<string, number>();
   #endpoint: Endpoint | undefined;
   #scheduler: Scheduler | undefined;
   #prober: Prober | undefined;
@@ -267,7 +267,7 @@ export class SeedNode {
   #verify(addr: string, reporter: string, attempt = 1, inconclusive = 0): void {
     if (attempt === 1 && inconclusive === 0) {
       if (this.#verifying.has(addr)) return;
-      this.#verifying.add(addr);
+      this.#verifying.set(addr, this.#now());
     }
     const { probeTimeout, livelinessInterval, livelinessMisses } = this.settings;
     this.#prober!.probeWithControl(addr, this.address, probeTimeout).then((result) => {
@@ -283,6 +283,15 @@ export class SeedNode {
         }
         this.#verifying.delete(addr);
         return this.#rejectReport(addr, reporter, `could not verify: ${result.reason}`, {
+          falseReport: false,
+        });
+      }
+      // A peer that renews its registration (every livelinessInterval × livelinessMisses) is
+      // alive, however slow it is to answer probes: busy, not dead.
+      const since = this.#verifying.get(addr) ?? Infinity;
+      if (!result.alive && (this.#peers.get(addr)?.conn.lastByteAt ?? -Infinity) >= since) {
+        this.#verifying.delete(addr);
+        return this.#rejectReport(addr, reporter, "the accused renewed its registration during the check", {
           falseReport: false,
         });
       }
@@ -354,7 +363,7 @@ export class SeedNode {
     // its address any more, that is conclusive, and no neighbour needs to report it.
     if (addr === undefined || this.#stopping || this.#peers.get(addr)?.conn !== conn) return;
     if (this.#verifying.has(addr)) return;
-    this.#verifying.add(addr);
+    this.#verifying.set(addr, this.#now());
     this.#prober!.probe(addr, this.settings.probeTimeout).then((result) => {
       this.#verifying.delete(addr);
       if (this.#stopping || result.alive || result.reason !== "connect refused") return;

@@ -34,14 +34,15 @@ Deno.test("judgeRound counts silence only when this node checked in time and mos
   }
 });
 
-Deno.test("judgeVerification keeps answering peers, removes refused ones at once and retries silent ones", () => {
+Deno.test("judgeVerification keeps answering peers, removes refused ones at once and silent ones after misses + 1 probes", () => {
   const cases: [{ alive: boolean; reason?: string }, number, string][] = [
     [{ alive: true }, 1, "keep"],
     [{ alive: false, reason: "connect refused" }, 1, "remove"],
     [{ alive: false, reason: "no reply" }, 1, "retry"],
     [{ alive: false, reason: "no reply" }, 2, "retry"],
-    [{ alive: false, reason: "no reply" }, 3, "remove"],
-    [{ alive: false, reason: "connect timed out" }, 3, "remove"],
+    [{ alive: false, reason: "no reply" }, 3, "retry"],
+    [{ alive: false, reason: "no reply" }, 4, "remove"],
+    [{ alive: false, reason: "connect timed out" }, 4, "remove"],
   ];
   for (const [result, attempt, action] of cases) {
     assert.equal(
