@@ -26,7 +26,7 @@ import {
 import { type Random, sample, shuffled } from "./random.ts";
 import { Scheduler } from "./scheduler.ts";
 import { importNetworkKey } from "./secure_channel.ts";
-import { SeenSet } from "./seen_set.ts";
+import { MessageStore, type StoredMessage } from "./message_store.ts";
 
 export interface PeerNodeOptions {
   /** Host to listen on and announce. @default settings.host */
@@ -59,18 +59,7 @@ export interface NeighbourInfo {
   misses: number;
 }
 
-/** A message as this peer stored it. */
-export interface StoredMessage {
-  id: string;
-  origin: string;
-  content: string;
-  /** Origin's clock when created, in milliseconds since the epoch. */
-  created: number;
-  /** This peer's clock when it first saw the message. */
-  firstSeen: number;
-  /** The neighbour it came from; undefined for a message this peer published. */
-  from: string | undefined;
-}
+export type { StoredMessage };
 
 export interface PeerEvents extends Record<string, unknown> {
   /** A message seen for the first time (published here when `from` is undefined). */
@@ -117,8 +106,7 @@ export class PeerNode {
   /** Connections waiting for their first answer (a Peer List or a Peer Reply). */
   readonly #waiters = new Map<Connection, Waiter>();
 
-  readonly #seen: SeenSet;
-  readonly #store = new Map<string, StoredMessage>();
+  readonly #store: MessageStore;
   #created = 0;
   /** Gossip frames that brought a message already seen. */
   #repeats = 0;
@@ -143,7 +131,7 @@ export class PeerNode {
     this.#port = options.port ?? this.settings.port;
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
-    this.#seen = new SeenSet(this.settings.seenLimit, this.settings.seenTtl);
+    this.#store = new MessageStore(this.settings);
     this.#limits = {
       maxPeers: this.settings.peerListLimit,
       maxIds: this.settings.storeLimit,
@@ -179,7 +167,7 @@ export class PeerNode {
 
   /** Stored messages in the order first seen. */
   messages(): StoredMessage[] {
-    return [...this.#store.values()];
+    return this.#store.values();
   }
 
   /** What this peer has sent and received so far, and how many gossip frames were repeats. */
@@ -511,7 +499,7 @@ export class PeerNode {
     });
     this.events.emit("neighbourAdded", { addr, direction });
     // Both ends catch up on what was gossiped before this link existed.
-    const have = [...this.#store.keys()].slice(-this.#limits.maxIds);
+    const have = this.#store.recentIds(this.#limits.maxIds);
     this.#send(conn, { type: "get_data", have });
   }
 
@@ -639,14 +627,14 @@ export class PeerNode {
   /** True for a gossip frame whose id this peer has seen: it is dropped before any parsing. */
   #isRepeat(body: Uint8Array): boolean {
     const id = peekGossipId(body);
-    if (id === undefined || !(this.#seen.has(id) || this.#store.has(id))) return false;
+    if (id === undefined || !this.#store.has(id)) return false;
     this.#repeats++;
     return true;
   }
 
   /** Stores, delivers and forwards a message seen for the first time; drops repeats. */
   #accept(message: GossipMessage, from: Neighbour | undefined): void {
-    if (this.#seen.has(message.id) || this.#store.has(message.id)) {
+    if (this.#store.has(message.id)) {
       this.#repeats++;
       return;
     }
@@ -659,20 +647,15 @@ export class PeerNode {
       this.#dropNeighbour(from, "forged message id");
       return;
     }
-    const now = this.#now();
-    this.#seen.add(message.id, now);
     const stored: StoredMessage = {
       id: message.id,
       origin: message.origin,
       content: message.content,
       created: message.created,
-      firstSeen: now,
+      firstSeen: this.#now(),
       from: from?.addr,
     };
-    this.#store.set(message.id, stored);
-    if (this.#store.size > this.settings.storeLimit) {
-      this.#store.delete(this.#store.keys().next().value!);
-    }
+    this.#store.add(stored);
     if (this.#info) {
       this.#log.info("new message {id} from {from}: {content}", {
         id: message.id,
@@ -694,12 +677,9 @@ export class PeerNode {
   #serveData(neighbour: Neighbour, request: GetData): void {
     let messages: StoredMessage[];
     if (request.ids) {
-      messages = request.ids.map((id) => this.#store.get(id)).filter((m): m is StoredMessage =>
-        m !== undefined
-      );
+      messages = request.ids.map((id) => this.#store.get(id)).filter((m) => m !== undefined);
     } else {
-      const have = new Set(request.have ?? []);
-      messages = [...this.#store.values()].filter((m) => !have.has(m.id)).slice(-this.settings.catchUpLimit);
+      messages = this.#store.missingFrom(request.have ?? [], this.settings.catchUpLimit);
     }
     for (const m of messages.slice(0, this.settings.catchUpLimit)) {
       const { id, origin, content, created } = m;
@@ -834,7 +814,7 @@ export class PeerNode {
     scheduler.every(sweepEvery, () => {
       const now = this.#now();
       this.#endpoint!.sweep(now);
-      this.#seen.prune(now);
+      this.#store.prune(now);
       this.#debug = this.#log.isEnabledFor("debug");
       this.#info = this.#log.isEnabledFor("info");
     });

@@ -7,6 +7,7 @@ import { sample, shuffled } from "../lib/random.ts";
 import { TokenBucket } from "../lib/rate_limiter.ts";
 import { Scheduler } from "../lib/scheduler.ts";
 import { SeenSet } from "../lib/seen_set.ts";
+import { MessageStore } from "../lib/message_store.ts";
 import { hostMatches, parseAddress } from "../lib/address.ts";
 
 const ROUND: ProbeRound = {
@@ -119,4 +120,25 @@ Deno.test("hostMatches accepts only an announced address on the connection's own
   assert.equal(hostMatches({ host: "::ffff:127.0.0.1", port: 1 }, "127.0.0.1:7000"), true);
   assert.equal(hostMatches(remote, "10.0.0.1:7000"), false);
   assert.equal(hostMatches(remote, "not an address"), false);
+});
+
+Deno.test("MessageStore keeps the newest storeLimit messages and remembers ids it no longer stores", () => {
+  const store = new MessageStore({ storeLimit: 3, seenLimit: 10, seenTtl: 1000 });
+  for (let i = 0; i < 5; i++) {
+    store.add({
+      id: `m${i}`,
+      origin: "127.0.0.1:1",
+      content: `${i}`,
+      created: i,
+      firstSeen: i,
+      from: undefined,
+    });
+  }
+  assert.deepEqual(store.values().map((m) => m.id), ["m2", "m3", "m4"]);
+  assert.equal(store.has("m0"), true, "seen, though no longer stored");
+  assert.deepEqual(store.recentIds(2), ["m3", "m4"]);
+  assert.deepEqual(store.missingFrom(["m3"], 10).map((m) => m.id), ["m2", "m4"]);
+  assert.deepEqual(store.missingFrom([], 1).map((m) => m.id), ["m4"]);
+  store.prune(2000);
+  assert.equal(store.has("m0"), false, "forgotten past its age");
 });
