@@ -16,6 +16,28 @@ import { WireError } from "./wire_error.ts";
 /** Handles one checked message that arrived on `conn`. */
 export type MessageHandler = (conn: Connection, message: Message) => void;
 
+/** Options shared by `SeedNode` and `PeerNode`. */
+export interface NodeOptions {
+  /** Host to listen on and announce. @default settings.host */
+  host?: string;
+  /** Port to listen on; 0 picks a free one. @default settings.port (a peer) or 0 (a seed) */
+  port?: number;
+  /** Settings over the defaults (resolved settings pass through unchanged). */
+  settings?: Partial<Settings>;
+  /** Source of randomness for every random choice. @default Math.random */
+  random?: () => number;
+  /** Clock in milliseconds. @default Date.now */
+  now?: () => number;
+}
+
+/**
+ * Milliseconds between sweeps for handshake and stalled-frame timeouts: often enough
+ * to enforce the shorter of the two within half of it, and between 50 ms and 1 s.
+ */
+export function sweepInterval({ handshakeTimeout, frameTimeout }: Settings): number {
+  return Math.max(50, Math.min(1000, handshakeTimeout / 2, frameTimeout / 2));
+}
+
 /** Counts of what went over the wire. */
 export interface Traffic {
   framesSent: number;

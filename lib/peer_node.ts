@@ -9,7 +9,7 @@ import { type Address, formatAddress, hostMatches, parseAddress } from "./addres
 import { resolveSettings, seedMajority, type Settings } from "./config.ts";
 import { encodeFrame } from "./codec.ts";
 import type { Connection } from "./connection.ts";
-import { Endpoint, type Traffic } from "./endpoint.ts";
+import { Endpoint, type NodeOptions, sweepInterval, type Traffic } from "./endpoint.ts";
 import { Emitter } from "./events.ts";
 import { nodeLogger } from "./logging.ts";
 import { messageId } from "./message_id.ts";
@@ -28,16 +28,8 @@ import { Scheduler } from "./scheduler.ts";
 import { importNetworkKey } from "./secure_channel.ts";
 import { MessageStore, type StoredMessage } from "./message_store.ts";
 
-export interface PeerNodeOptions {
-  /** Host to listen on and announce. @default settings.host */
-  host?: string;
-  /** Port to listen on; 0 picks a free one. @default settings.port */
-  port?: number;
-  /** Settings over the defaults. */
-  settings?: Partial<Settings>;
-  random?: Random;
-  now?: () => number;
-}
+/** Options of a peer; its port defaults to `settings.port` (0: a free one). */
+export type PeerNodeOptions = NodeOptions;
 
 /** Joining failed: too few seeds answered. The message lists each failure. */
 export class JoinError extends Error {
@@ -810,8 +802,7 @@ export class PeerNode {
       onError: (error) => this.#log.error("scheduled task failed: {error}", { error }),
     });
     this.#scheduler = scheduler;
-    const sweepEvery = Math.max(50, Math.min(1000, s.handshakeTimeout / 2, s.frameTimeout / 2));
-    scheduler.every(sweepEvery, () => {
+    scheduler.every(sweepInterval(s), () => {
       const now = this.#now();
       this.#endpoint!.sweep(now);
       this.#store.prune(now);

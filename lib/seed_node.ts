@@ -8,7 +8,7 @@ import type { Logger } from "@logtape/logtape";
 import { type Address, formatAddress, hostMatches } from "./address.ts";
 import { resolveSettings, type Settings } from "./config.ts";
 import type { Connection } from "./connection.ts";
-import { Endpoint } from "./endpoint.ts";
+import { Endpoint, type NodeOptions, sweepInterval } from "./endpoint.ts";
 import { BanList } from "./ban_list.ts";
 import { Emitter } from "./events.ts";
 import { nodeLogger } from "./logging.ts";
@@ -22,16 +22,8 @@ import { importNetworkKey } from "./secure_channel.ts";
 /** Verifications in a row that may come out inconclusive (this seed too busy) before a report is dropped. */
 const MAX_INCONCLUSIVE_VERIFICATIONS = 10;
 
-export interface SeedNodeOptions {
-  /** Host to listen on. @default settings.host */
-  host?: string;
-  /** Port to listen on; 0 picks a free one. @default 0 */
-  port?: number;
-  /** Settings over the defaults (already resolved settings pass through unchanged). */
-  settings?: Partial<Settings>;
-  random?: Random;
-  now?: () => number;
-}
+/** Options of a seed; its port defaults to 0 (a free one). */
+export type SeedNodeOptions = NodeOptions;
 
 /** Why a peer left a seed's list. */
 export type RemovalReason = "leaving" | "dead" | "banned";
@@ -125,11 +117,7 @@ export class SeedNode {
       onError: (error) => this.#log.error("scheduled task failed: {error}", { error }),
     });
     this.#scheduler = scheduler;
-    const sweepEvery = Math.max(
-      50,
-      Math.min(1000, this.settings.handshakeTimeout / 2, this.settings.frameTimeout / 2),
-    );
-    scheduler.every(sweepEvery, () => endpoint.sweep(this.#now()));
+    scheduler.every(sweepInterval(this.settings), () => endpoint.sweep(this.#now()));
     this.#log.info("seed listening on {addr}", { addr: this.label, private: networkKey !== undefined });
     return this.#address;
   }
