@@ -42,11 +42,6 @@ export function formatAddress({ host, port }: Address): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-/** A file-name-safe form of an address: `127.0.0.1-6001`, `--1-6001` for `[::1]:6001`. */
-export function addressSlug({ host, port }: Address): string {
-  return `${host.replaceAll(":", "-")}-${port}`;
-}
-
 /** True when `host` names this machine's loopback or any-address, so a seed listed with it runs here. */
 export function isLocalHost(host: string): boolean {
   return host === "localhost" || host.startsWith("127.") || host === "::1" || host === "0.0.0.0" ||

@@ -10,11 +10,6 @@ export class Emitter<Events extends Record<string, unknown>> {
     return () => void set.delete(listener as (payload: never) => void);
   }
 
-  /** True when someone listens to `type`, so callers can skip building a payload nobody reads. */
-  has(type: keyof Events): boolean {
-    return (this.#listeners.get(type)?.size ?? 0) > 0;
-  }
-
   emit<K extends keyof Events>(type: K, payload: Events[K]): void {
     const set = this.#listeners.get(type);
     if (set === undefined) return;

@@ -82,18 +82,6 @@ export type Message =
 
 export type MessageType = Message["type"];
 
-export const MESSAGE_TYPES: readonly MessageType[] = [
-  "get_peer_list",
-  "peer_list",
-  "peer_request",
-  "peer_reply",
-  "liveliness",
-  "liveliness_reply",
-  "get_data",
-  "message",
-  "death",
-];
-
 /** Bounds that a decoded message must respect; the node passes its settings. */
 export interface MessageLimits {
   /** Most entries of `peers` in a Peer List. @default 64 */
