@@ -809,9 +809,12 @@ export class PeerNode {
       this.#debug = this.#log.isEnabledFor("debug");
       this.#info = this.#log.isEnabledFor("info");
     });
-    scheduler.every(s.livelinessInterval, () => this.#probeNeighbours());
-    scheduler.every(s.livelinessInterval * s.livelinessMisses, () => this.#renewRegistrations());
-    scheduler.every(s.overlayInterval, () => this.#fill());
+    // Background rounds start at a random phase, so peers started together do not probe in step.
+    const jittered = (ms: number) => ms * (0.5 + this.#random() / 2);
+    scheduler.every(s.livelinessInterval, () => this.#probeNeighbours(), jittered(s.livelinessInterval));
+    const renewEvery = s.livelinessInterval * s.livelinessMisses;
+    scheduler.every(renewEvery, () => this.#renewRegistrations(), jittered(renewEvery));
+    scheduler.every(s.overlayInterval, () => this.#fill(), jittered(s.overlayInterval));
     if (s.gossipCount > 0) scheduler.every(s.gossipInterval, () => this.#gossipTick());
   }
 
