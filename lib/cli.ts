@@ -109,7 +109,12 @@ async function loadSettings(values: Values): Promise<Settings> {
   for (const [flag, field] of Object.entries(FLAG_FIELDS)) {
     const text = values[flag];
     if (typeof text === "string") {
-      (fromFlags as Record<string, unknown>)[field] = parseFlagValue(field, `--${flag}`, text);
+      try {
+        (fromFlags as Record<string, unknown>)[field] = parseFlagValue(field, `--${flag}`, text);
+      } catch (error) {
+        // A bad flag value is a usage error: its line points at --help.
+        throw new UsageError((error as Error).message);
+      }
     }
   }
   return resolveSettings(fromFile, fromEnvironment(), fromFlags);
@@ -167,7 +172,7 @@ async function runSeed(args: string[]): Promise<number> {
       values.host === undefined ? isLocalHost(a.host) : a.host === settings.host
     );
     if (addresses.length === 0) {
-      throw new Error(
+      throw new ConfigError(
         `no seed in the config is on this machine${
           values.host ? ` at host ${values.host}` : ""
         }; pass --port to start one`,
@@ -331,12 +336,16 @@ async function runClean(args: string[]): Promise<number> {
   let files = 0;
   let bytes = 0;
   for (const folder of removed) {
-    console.log(`removed ${folder.path} (${folder.files} files, ${folder.bytes} bytes)`);
+    console.log(`removed ${folder.path} (${plural(folder.files, "file")}, ${plural(folder.bytes, "byte")})`);
     files += folder.files;
     bytes += folder.bytes;
   }
-  console.log(`removed ${files} files, ${bytes} bytes in all`);
+  console.log(`removed ${plural(files, "file")}, ${plural(bytes, "byte")} in all`);
   return 0;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
 function printHelp(topic: keyof typeof HELP): number {

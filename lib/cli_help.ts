@@ -9,13 +9,12 @@ export const USAGE_HINT = (command: string | undefined): string =>
     ? `see 'p2pnet ${command} --help'`
     : "see 'p2pnet --help'";
 
-const NODE_FLAGS = `  --config FILE         settings file (default: ./config.json if present)
-  --host H              host to listen on and announce (default: ${D.host})
-  --port P              port to listen on
-  --log-dir DIR         log directory, holding seeds/ and peers/ (default: ${D.logDir})
-  --log-level L         lowest console level: trace, debug, info, warning, error, fatal (default: ${D.logLevel})
-  --log-format F        log file format: text or json (default: ${D.logFormat})
-  -h, --help            this help`;
+const NODE_FLAGS = `  --config FILE             settings file (default: ./config.json if present)
+  --host H                  host to listen on and announce (default: ${D.host})
+  --port P                  port to listen on
+  --log-dir DIR             log directory, holding seeds/ and peers/ (default: ${D.logDir})
+  --log-level L             lowest console level: trace, debug, info, warning, error, fatal (default: ${D.logLevel})
+  --log-format F            log file format: text or json (default: ${D.logFormat})`;
 
 export const HELP = {
   main: `p2pnet {version}: a gossip network of seeds and peers
@@ -37,7 +36,8 @@ machine (or is --host), each with its own log file; with --port, starts one seed
 Stops cleanly on Ctrl+C or SIGTERM.
 
 Options:
-${NODE_FLAGS}`,
+${NODE_FLAGS}
+  -h, --help                this help`,
 
   peer:
     `Usage: p2pnet peer [--config FILE] [--host H] [--port P] [--log-dir DIR] [--log-level L] [--log-format F]
@@ -51,8 +51,8 @@ Leaves cleanly (telling the seeds) on console input, Ctrl+C or SIGTERM.
 Options:
 ${
       NODE_FLAGS.replace(
-        `--port P              port to listen on`,
-        `--port P              port to listen on (default: a free port)`,
+        `--port P                  port to listen on`,
+        `--port P                  port to listen on (default: a free port)`,
       )
     }
   --no-console              do not read commands from stdin; run until a signal
@@ -60,7 +60,8 @@ ${
   --liveliness-interval DUR time between probes to each neighbour (default: ${dur(D.livelinessInterval)})
   --liveliness-misses N     unanswered probes in a row that make a neighbour dead (default: ${D.livelinessMisses})
   --gossip-interval DUR     time between messages this peer creates (default: ${dur(D.gossipInterval)})
-  --gossip-count N          messages this peer creates, 0 for none (default: ${D.gossipCount})`,
+  --gossip-count N          messages this peer creates, 0 for none (default: ${D.gossipCount})
+  -h, --help                this help`,
 
   demo: `Usage: p2pnet demo [--seeds N] [--peers N] [--duration DUR] [--rate N] [--churn] [--log-dir DIR]
                    [--log-level L] [--log-format F] [--config FILE]
@@ -71,16 +72,16 @@ summary: delivery ratio, full-delivery latency p50/p99, dead peers detected and 
 removals. Exits 0 when every message reached every peer and no live peer was removed.
 
 Options:
-  --seeds N             seeds to run (default: 3)
-  --peers N             peers to run (default: 20)
-  --duration DUR        how long to publish (default: 30s); then in-flight messages settle (up to 5s)
-  --rate N              messages published per second, each from a random peer (default: 10)
-  --churn               every 3s crash a random peer without goodbye and start a new one
-  --log-dir DIR         log directory for the nodes' files (default: the config's logDir, else ${D.logDir})
-  --log-level L         also show node logs at this level on the console (default: none)
-  --log-format F        log file format: text or json (default: ${D.logFormat})
-  --config FILE         settings file to read logDir and log settings from (default: ./config.json if present)
-  -h, --help            this help`,
+  --seeds N                 seeds to run (default: 3)
+  --peers N                 peers to run (default: 20)
+  --duration DUR            how long to run, start-up included (default: 30s); then in-flight messages get up to 5s
+  --rate N                  messages published per second, each from a random peer (default: 10)
+  --churn                   every 3s crash a random peer without goodbye and start a new one
+  --log-dir DIR             log directory for the nodes' files (default: the config's logDir, else ${D.logDir})
+  --log-level L             also show node logs at this level on the console (default: none)
+  --log-format F            log file format: text or json (default: ${D.logFormat})
+  --config FILE             settings file to read logDir and log settings from (default: ./config.json if present)
+  -h, --help                this help`,
 
   clean: `Usage: p2pnet clean [--log-dir DIR] [--config FILE]
 
@@ -88,7 +89,7 @@ Removes the seeds/ and peers/ folders of the log directory and prints what it re
 Nothing outside those folders is touched.
 
 Options:
-  --log-dir DIR         log directory (default: the config's logDir, else ${D.logDir})
-  --config FILE         settings file to read logDir from (default: ./config.json if present)
-  -h, --help            this help`,
+  --log-dir DIR             log directory (default: the config's logDir, else ${D.logDir})
+  --config FILE             settings file to read logDir from (default: ./config.json if present)
+  -h, --help                this help`,
 } as const;

@@ -79,7 +79,11 @@ export interface Settings {
   maxFramesPerSecond: number;
   /** Bytes one connection may send per second (bursts of twice that pass); more closes it. @default 16777216 (16 MiB) */
   maxBytesPerSecond: number;
-  /** Strikes (invalid frames, protocol violations, false reports) that ban a remote host; 0 never bans. @default 10 */
+  /**
+   * Strikes that earn a ban; 0 never bans. Invalid frames and protocol violations count
+   * against the remote host (refused at connect); false death reports count against the
+   * reporting peer's address (removed from the seed and refused). @default 10
+   */
   banThreshold: number;
   /** Milliseconds a ban lasts, and the window in which strikes add up. @default 60000 */
   banTime: number;

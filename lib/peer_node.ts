@@ -64,9 +64,10 @@ export interface PeerEvents extends Record<string, unknown> {
 
 interface Neighbour extends NeighbourInfo {
   readonly conn: Connection;
-  /** Timestamp of the outstanding probe, if any. */
-  probeTs: number | undefined;
-  answered: boolean;
+  /** Clock time of the first probe sent to it; later rounds judge only neighbours probed by then. */
+  probedSince: number | undefined;
+  /** The latest probe timestamp it echoed back. */
+  answeredTs: number;
   /** Set when this peer closed the connection on purpose, so the close is not a loss. */
   removedFor: string | undefined;
 }
@@ -194,8 +195,8 @@ export class PeerNode {
       skipFrame: (body) => this.#isRepeat(body),
       ...(networkKey ? { networkKey } : {}),
     });
-    this.#endpoint = endpoint;
     this.#address = endpoint.listen(this.#host, this.#port);
+    this.#endpoint = endpoint;
     this.#self = formatAddress(this.#address);
     this.#log = nodeLogger("peer", this.#self);
     this.#debug = this.#log.isEnabledFor("debug");
@@ -477,8 +478,8 @@ export class PeerNode {
       rttMs: undefined,
       misses: 0,
       conn,
-      probeTs: undefined,
-      answered: true,
+      probedSince: undefined,
+      answeredTs: -1,
       removedFor: undefined,
     };
     this.#neighbours.set(addr, neighbour);
@@ -507,8 +508,7 @@ export class PeerNode {
     const ts = this.#now();
     const frame = encodeFrame({ type: "liveliness", ts }, this.settings.maxFrameBytes);
     for (const n of this.#neighbours.values()) {
-      n.probeTs = ts;
-      n.answered = false;
+      n.probedSince ??= ts;
       n.conn.sendFrame(frame, { urgent: true });
     }
     if (this.#debug && this.#neighbours.size > 0) {
@@ -518,13 +518,16 @@ export class PeerNode {
   }
 
   #checkProbes(ts: number): void {
-    const due = [...this.#neighbours.values()].filter((n) => n.probeTs === ts && !n.answered);
+    // Judged by timestamps, not by "the current probe": the next round may already have
+    // gone out when this one is checked (probeTimeout may equal livelinessInterval).
+    const probed = [...this.#neighbours.values()].filter((n) =>
+      n.probedSince !== undefined && n.probedSince <= ts
+    );
     // Under load a reply can queue behind gossip: any frame since the probe proves life.
-    const silent = due.filter((n) => n.conn.lastByteAt < ts);
-    for (const n of due) if (n.conn.lastByteAt >= ts) n.misses = 0;
+    const silent = probed.filter((n) => n.answeredTs < ts && n.conn.lastByteAt < ts);
+    for (const n of probed) if (n.answeredTs >= ts || n.conn.lastByteAt >= ts) n.misses = 0;
     const verdict = judgeRound({
-      probed: due.length +
-        [...this.#neighbours.values()].filter((n) => n.probeTs === ts && n.answered).length,
+      probed: probed.length,
       silent: silent.length,
       lateByMs: this.#now() - ts - this.settings.probeTimeout,
       probeTimeoutMs: this.settings.probeTimeout,
@@ -737,8 +740,9 @@ export class PeerNode {
         this.#send(neighbour.conn, { type: "liveliness_reply", ts: message.ts });
         return;
       case "liveliness_reply":
-        if (message.ts === neighbour.probeTs && !neighbour.answered) {
-          neighbour.answered = true;
+        // Echoes of probes this peer sent: newer than the last one, not from the future.
+        if (message.ts > neighbour.answeredTs && message.ts <= this.#now()) {
+          neighbour.answeredTs = message.ts;
           neighbour.misses = 0;
           neighbour.rttMs = this.#now() - message.ts;
         }

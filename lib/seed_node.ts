@@ -161,9 +161,10 @@ export class SeedNode {
     conn.send(message);
   }
 
-  #reject(conn: Connection, why: string): void {
+  /** Closes a connection that broke the protocol; a strike against its host unless `strike` is false. */
+  #reject(conn: Connection, why: string, { strike = true } = {}): void {
     this.#log.warn("closing {remote}: {why}", { remote: conn.remote, why });
-    this.#endpoint?.strike(conn, why);
+    if (strike) this.#endpoint?.strike(conn, why);
     conn.close(why);
   }
 
@@ -189,8 +190,11 @@ export class SeedNode {
       this.#checking.delete(conn);
       if (conn.isClosed || this.#stopping) return;
       if (!result.alive) {
-        this.#endpoint!.strike(conn, "unreachable address");
-        return this.#reject(conn, `cannot reach announced address ${addr}: ${result.reason}`);
+        // Not a strike: an honest peer that is slow or restarting fails this too, and on one
+        // machine every node shares the host that a ban would shut out.
+        return this.#reject(conn, `cannot reach announced address ${addr}: ${result.reason}`, {
+          strike: false,
+        });
       }
       const current = this.#peers.get(addr);
       if (current !== undefined && current.conn !== conn && !current.conn.isClosed) {
@@ -275,9 +279,11 @@ export class SeedNode {
         });
       }
       // A peer that renews its registration (every livelinessInterval × livelinessMisses) is
-      // alive, however slow it is to answer probes: busy, not dead.
+      // alive, however slow it is to answer probes: busy, not dead. A refused connection
+      // is conclusive all the same: nothing listens there any more.
       const since = this.#verifying.get(addr) ?? Infinity;
-      if (!result.alive && (this.#peers.get(addr)?.conn.lastByteAt ?? -Infinity) >= since) {
+      const renewed = (this.#peers.get(addr)?.conn.lastByteAt ?? -Infinity) >= since;
+      if (!result.alive && result.reason !== "connect refused" && renewed) {
         this.#verifying.delete(addr);
         return this.#rejectReport(addr, reporter, "the accused renewed its registration during the check", {
           falseReport: false,
@@ -340,8 +346,8 @@ export class SeedNode {
 
   #onClose(conn: Connection): void {
     const addr = this.#registeredBy.get(conn);
-    // A registered peer's connection matters; this seed's own probe connections do not.
-    const level = addr === undefined && conn.closeReason === "probe done" ? "debug" : "info";
+    // A registered peer's connection matters; probes (this seed's or others') are routine.
+    const level = addr === undefined ? "debug" : "info";
     this.#log[level]("connection closed {remote}: {reason}", {
       remote: conn.remote,
       reason: conn.closeReason ?? "closed",
@@ -350,10 +356,8 @@ export class SeedNode {
     // A registered peer's connection dropping is a hint it died: if nothing listens at
     // its address any more, that is conclusive, and no neighbour needs to report it.
     if (addr === undefined || this.#stopping || this.#peers.get(addr)?.conn !== conn) return;
-    if (this.#verifying.has(addr)) return;
-    this.#verifying.set(addr, this.#now());
+    // Independent of any report being checked: a refusal here settles it either way.
     this.#prober!.probe(addr, this.settings.probeTimeout).then((result) => {
-      this.#verifying.delete(addr);
       if (this.#stopping || result.alive || result.reason !== "connect refused") return;
       if (this.#peers.get(addr)?.conn !== conn) return;
       this.#log.info("confirmed {addr} dead: its connection closed and {why}", { addr, why: result.reason });

@@ -92,6 +92,7 @@ export class SilentPeer {
   readonly #accepting: Promise<void>;
   readonly address: Address;
   #frozen = false;
+  #closed = false;
 
   constructor() {
     this.#listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -135,8 +136,12 @@ export class SilentPeer {
     }
   }
 
+  /** Closes the listener and every connection; safe to call twice. */
   async close(): Promise<void> {
-    this.#listener.close();
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#listener.close();
+    }
     await this.#accepting;
     await Promise.all(this.clients.map((c) => c.close()));
   }

@@ -41,7 +41,10 @@ Deno.test("bad usage exits 2 with one line on stderr that names the problem and 
     [["peer", "--bogus"], /^p2pnet: peer: unknown option '--bogus'; see 'p2pnet peer --help'$/],
     [["frobnicate"], /^p2pnet: unknown command 'frobnicate'; see 'p2pnet --help'$/],
     [["--bogus"], /^p2pnet: unknown option '--bogus'; see 'p2pnet --help'$/],
-    [["peer", "--degree", "x"], /^p2pnet: --degree: must be an integer >= 1, got "x"$/],
+    [
+      ["peer", "--degree", "x"],
+      /^p2pnet: --degree: must be an integer >= 1, got "x"; see .p2pnet peer --help.$/,
+    ],
     [["peer", "--port"], /^p2pnet: peer: option '--port' needs a value/],
     [["peer", "--liveliness-interval", "soon"], /^p2pnet: --liveliness-interval: must be a duration/],
     [["seed", "--config", "/nonexistent/p2pnet.json"], /^p2pnet: \/nonexistent\/p2pnet.json: file not found/],
@@ -98,8 +101,8 @@ Deno.test("clean removes seeds/ and peers/ with what and how many bytes, and not
 
     const full = await runP2pnet(["clean", "--log-dir", logDir]);
     assert.equal(full.code, 0, full.stderr);
-    assert.match(full.stdout, new RegExp(`removed ${join(logDir, "seeds")} \\(1 files, 100 bytes\\)`));
-    assert.match(full.stdout, new RegExp(`removed ${join(logDir, "peers")} \\(1 files, 50 bytes\\)`));
+    assert.match(full.stdout, new RegExp(`removed ${join(logDir, "seeds")} \\(1 file, 100 bytes\\)`));
+    assert.match(full.stdout, new RegExp(`removed ${join(logDir, "peers")} \\(1 file, 50 bytes\\)`));
     assert.match(full.stdout, /removed 2 files, 150 bytes in all/);
     assert.deepEqual([...Deno.readDirSync(logDir)].map((e) => e.name), ["notes.txt"]);
     assert.equal(await Deno.readTextFile(join(dir, "beside.log")), "keep me too");

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { type Address, formatAddress } from "../lib/address.ts";
+import type { Settings } from "../lib/config.ts";
 import { JoinError, PeerNode } from "../lib/peer_node.ts";
 import { FAST, TestNetwork, waitFor } from "./_helpers.ts";
 import { SilentPeer, WireClient } from "./_wire_client.ts";
@@ -74,8 +75,10 @@ Deno.test("a peer that crashes is reported by its neighbours, dropped by every s
   }
 });
 
-Deno.test("a peer that stops answering probes is reported after the configured misses and every seed drops it", async () => {
-  const net = await TestNetwork.start(3, 0);
+/** A frozen peer (open sockets, no answers) is reported by its neighbours and dropped by every seed. */
+async function frozenPeerIsDropped(settings: Partial<Settings>): Promise<void> {
+  const net = await TestNetwork.start(3, 0, settings);
+  const { livelinessInterval, probeTimeout } = { ...FAST, ...settings } as Settings;
   const silent = new SilentPeer();
   try {
     await silent.register(net.seedAddresses);
@@ -98,11 +101,40 @@ Deno.test("a peer that stops answering probes is reported after the configured m
       `reports: ${reports}`,
     );
     // Neighbours need misses × interval (+ a probe timeout); a seed then probes the accused itself,
-    // misses times an interval apart, since a silent peer may only be busy.
-    const bound = 6 * FAST.livelinessInterval! + 4 * FAST.probeTimeout! + 1000;
+    // misses + 1 times an interval apart, since a silent peer may only be busy.
+    const bound = 6 * livelinessInterval + 4 * probeTimeout + 1000;
     assert.ok(elapsed < bound, `dropped after ${elapsed} ms, bound ${bound} ms`);
     for (const peer of net.peers) assert.ok(!peer.neighbours().some((n) => n.addr === silent.label));
     await waitFor(() => net.isConnected(), { what: "the real peers to stay connected" });
+  } finally {
+    await net.stop();
+    await silent.close();
+  }
+}
+
+Deno.test("a peer that stops answering probes is reported after the configured misses and every seed drops it", async () => {
+  await frozenPeerIsDropped({});
+});
+
+Deno.test("a frozen peer is found even when the probe timeout equals the liveliness interval", async () => {
+  await frozenPeerIsDropped({ livelinessInterval: 200, probeTimeout: 200 });
+});
+
+Deno.test("a peer that dies while a seed is still checking a report about it is removed", async () => {
+  const net = await TestNetwork.start(1, 0);
+  const silent = new SilentPeer();
+  try {
+    const seed = net.seeds[0]!;
+    await silent.register(net.seedAddresses);
+    await waitFor(() => seed.peers().includes(silent.label), { what: "the silent peer to register" });
+    await net.addPeer();
+    silent.freeze();
+    // The peer's neighbour reports it; while the seed's re-probes run, it renews its
+    // registration once more and then dies: the refusal must still settle the check.
+    await waitFor(() => net.peers[0]!.neighbours().length === 0, { what: "the neighbour to give up on it" });
+    await silent.clients[0]!.send({ type: "get_peer_list", addr: silent.label });
+    await silent.close();
+    await waitFor(() => !seed.peers().includes(silent.label), { what: "the seed to drop the dead peer" });
   } finally {
     await net.stop();
     await silent.close();
