@@ -183,6 +183,9 @@ const FIELD_KINDS: Record<Exclude<keyof Settings, "seeds">, Kind> = {
   networkKey: "secret",
 };
 
+/** The longest duration a timer can take: setTimeout's limit, 2^31 - 1 ms (about 24.8 days). */
+const MAX_DURATION_MS = 2 ** 31 - 1;
+
 /** Names of every field a config file may hold. */
 export const CONFIG_FIELDS: readonly string[] = ["seeds", ...Object.keys(FIELD_KINDS)];
 
@@ -215,11 +218,17 @@ function checkField(kind: Kind, value: unknown, { fromFlag = false } = {}): unkn
       if (value !== "text" && value !== "json") throw new Error(`must be "text" or "json", got ${shown}`);
       return value;
     case "duration": {
-      const ms = typeof value === "number" ? value : fromText ? parseDuration(value) : undefined;
-      if (ms === undefined || !Number.isFinite(ms) || ms <= 0) {
+      const raw = typeof value === "number" ? value : fromText ? parseDuration(value) : undefined;
+      const ms = raw === undefined || !Number.isFinite(raw) ? undefined : Math.round(raw);
+      if (ms === undefined || ms <= 0) {
         throw new Error(`must be a duration such as "250ms", "13s" or "2m" (or milliseconds), got ${shown}`);
       }
-      return Math.round(ms);
+      if (ms > MAX_DURATION_MS) {
+        throw new Error(
+          `must be at most ${MAX_DURATION_MS} ms (about 24.8 days, the longest timer), got ${shown}`,
+        );
+      }
+      return ms;
     }
     case "count":
     case "positive":
@@ -278,7 +287,8 @@ export function parseConfigObject(raw: unknown, where: string): Partial<Settings
       result.seeds = parseSeeds(value, where);
       continue;
     }
-    const kind = FIELD_KINDS[key as keyof typeof FIELD_KINDS];
+    // Object.hasOwn: a key such as "constructor" must not find Object.prototype.
+    const kind = Object.hasOwn(FIELD_KINDS, key) ? FIELD_KINDS[key as keyof typeof FIELD_KINDS] : undefined;
     if (kind === undefined) {
       throw new ConfigError(`${where}: ${key}: unknown field; known fields are ${CONFIG_FIELDS.join(", ")}`);
     }

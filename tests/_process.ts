@@ -8,24 +8,56 @@ export interface Output {
   code: number;
   stdout: string;
   stderr: string;
+  /** Wall time from spawn to exit, in milliseconds. */
+  ms: number;
 }
 
-/** Runs `deno <args>` in the project root to completion; kills it after `timeoutMs`. */
+/** Environment for child processes: plain output, no update notice on stderr. */
+const CHILD_ENV = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
+
+/**
+ * Runs `deno <args>` in the project root to completion. A process still running after
+ * `timeoutMs` is killed and the call throws, so nothing hangs and a hang is a failure.
+ */
 export async function runDeno(args: string[], { timeoutMs = 120_000 } = {}): Promise<Output> {
+  const started = Date.now();
   const child = new Deno.Command(Deno.execPath(), {
     args,
     cwd: ROOT,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    env: CHILD_ENV,
   }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill("SIGKILL");
+  }, timeoutMs);
   try {
-    const { code, stdout, stderr } = await child.output();
-    return { code, stdout: new TextDecoder().decode(stdout), stderr: new TextDecoder().decode(stderr) };
+    const result = await child.output();
+    const output = {
+      code: result.code,
+      stdout: new TextDecoder().decode(result.stdout),
+      stderr: new TextDecoder().decode(result.stderr),
+      ms: Date.now() - started,
+    };
+    if (timedOut) {
+      throw new Error(`deno ${args.join(" ")} still running after ${timeoutMs} ms; stderr: ${output.stderr}`);
+    }
+    return output;
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** Runs `body` with a fresh temporary directory, removed afterwards. */
+export async function withTempDir<T>(body: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "p2pnet-test-" });
+  try {
+    return await body(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 }
 
@@ -49,7 +81,7 @@ export class Proc {
       stdin: stdin ? "piped" : "null",
       stdout: "piped",
       stderr: "piped",
-      env: { NO_COLOR: "1" },
+      env: CHILD_ENV,
     }).spawn();
     this.#stdin = stdin ? this.#child.stdin.getWriter() : undefined;
     this.#pumps = [

@@ -5,52 +5,14 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import denoJson from "../deno.json" with { type: "json" };
+import { freePorts, type Output, runP2pnet, withTempDir } from "./_process.ts";
 
 // ---- helpers ----------------------------------------------------------------------
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/**
- * Runs `p2pnet <args>` (`deno run -A main.ts`) in the project root to completion. A
- * process still running after `timeoutMs` is killed and the test fails, so nothing hangs.
- */
-async function p2pnet(args: string[], { timeoutMs = 30_000 } = {}): Promise<Run> {
-  const started = Date.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    stdin: "null",
-    env: { NO_COLOR: "1" },
-  }).spawn();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    child.kill("SIGKILL");
-  }, timeoutMs);
-  try {
-    const { code, stdout, stderr } = await child.output();
-    const run = {
-      code,
-      stdout: new TextDecoder().decode(stdout),
-      stderr: new TextDecoder().decode(stderr),
-      ms: Date.now() - started,
-    };
-    assert.ok(!timedOut, `p2pnet ${args.join(" ")} still running after ${timeoutMs} ms: ${run.stderr}`);
-    return run;
-  } finally {
-    clearTimeout(timer);
-  }
+/** Runs `p2pnet <args>` to completion; 30 s at most. */
+function p2pnet(args: string[], { timeoutMs = 30_000 } = {}): Promise<Output> {
+  return runP2pnet(args, { timeoutMs });
 }
 
 function lines(text: string): string[] {
@@ -58,30 +20,12 @@ function lines(text: string): string[] {
 }
 
 /** Asserts a usage or config error: exit 2, nothing on stdout, exactly one line on stderr; returns it. */
-function oneErrorLine(run: Run, what: string): string {
+function oneErrorLine(run: Output, what: string): string {
   assert.equal(run.code, 2, `${what}: exit code, stderr: ${run.stderr}`);
   assert.equal(run.stdout, "", `${what}: stdout`);
   const errors = lines(run.stderr);
   assert.equal(errors.length, 1, `${what}: one line on stderr, got ${JSON.stringify(run.stderr)}`);
   return errors[0]!;
-}
-
-/** Runs `body` with a temp directory that is removed afterwards. */
-async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "p2pnet-cli-test-" });
-  try {
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-/** Ports on 127.0.0.1 that nothing listens on: opened on port 0, then closed. */
-function unusedPorts(count: number): number[] {
-  const listeners = Array.from({ length: count }, () => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
-  const ports = listeners.map((listener) => listener.addr.port);
-  for (const listener of listeners) listener.close();
-  return ports;
 }
 
 async function writeFile(path: string, text: string): Promise<void> {
@@ -101,7 +45,7 @@ async function exists(path: string): Promise<boolean> {
 
 // ---- help and version -------------------------------------------------------------
 
-Deno.test("--help lists the seed, peer and clean commands and exits 0", async () => {
+Deno.test("--help lists the seed, peer, clean and demo commands and exits 0", async () => {
   const [help, bare, short] = await Promise.all([p2pnet(["--help"]), p2pnet([]), p2pnet(["-h"])]);
   for (const run of [help, bare, short]) {
     assert.equal(run.code, 0, run.stderr);
@@ -109,21 +53,24 @@ Deno.test("--help lists the seed, peer and clean commands and exits 0", async ()
     assert.equal(run.stdout, help.stdout, "no command and -h print the same help");
   }
   assert.ok(help.stdout.startsWith(`p2pnet ${denoJson.version}: `), help.stdout);
-  for (const command of ["seed", "peer", "clean"]) {
+  for (const command of ["seed", "peer", "clean", "demo"]) {
     assert.match(help.stdout, new RegExp(`^  p2pnet ${command} +\\[options\\]`, "m"), command);
   }
   assert.match(help.stdout, /--version/);
   assert.match(help.stdout, /Exit codes: 0 done, 1 failed at run time, 2 bad usage or config/);
 });
 
-Deno.test("seed --help, peer --help and clean --help print their usage and options and exit 0", async () => {
-  const [seed, peer, clean, peerShort] = await Promise.all([
+Deno.test("seed, peer, clean and demo --help print their usage and options and exit 0", async () => {
+  const [seed, peer, clean, peerShort, demo] = await Promise.all([
     p2pnet(["seed", "--help"]),
     p2pnet(["peer", "--help"]),
     p2pnet(["clean", "--help"]),
     p2pnet(["peer", "-h"]),
+    p2pnet(["demo", "--help"]),
   ]);
-  for (const run of [seed, peer, clean, peerShort]) {
+  assert.ok(demo.stdout.startsWith("Usage: p2pnet demo "), demo.stdout);
+  assert.match(demo.stdout, /--churn/);
+  for (const run of [seed, peer, clean, peerShort, demo]) {
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stderr, "");
   }
@@ -196,6 +143,10 @@ Deno.test("a malformed or missing flag value exits 2 with one line naming the fl
     ],
     [["peer", "--port"], "p2pnet: peer: option '--port' needs a value; see 'p2pnet peer --help'"],
     [["clean", "--log-dir"], "p2pnet: clean: option '--log-dir' needs a value; see 'p2pnet clean --help'"],
+    [
+      ["demo", "--duration", "forever"],
+      `p2pnet: --duration: must be a duration such as "30s" or "2m", got "forever"; see 'p2pnet demo --help'`,
+    ],
   ];
   const runs = await Promise.all(cases.map(([args]) => p2pnet(args)));
   runs.forEach((run, i) => {
@@ -258,7 +209,7 @@ Deno.test("a missing --config file exits 2 with one line naming it", async () =>
 
 Deno.test("a peer whose seeds are all unreachable exits 1 in bounded time naming each seed", async () => {
   await withTempDir(async (dir) => {
-    const seeds = unusedPorts(3).map((port) => `127.0.0.1:${port}`);
+    const seeds = freePorts(3).map((port) => `127.0.0.1:${port}`);
     const config = join(dir, "config.json");
     await Deno.writeTextFile(
       config,
@@ -333,5 +284,20 @@ Deno.test("clean on an empty or missing log directory says there is nothing to r
     });
     assert.equal(await exists(missing), false, "clean does not create the directory");
     assert.equal(await Deno.readTextFile(join(other, "seeds.txt")), "not a log folder");
+  });
+});
+
+Deno.test("clean removes a symbolic link in place of a log folder, not what it points to", async () => {
+  await withTempDir(async (dir) => {
+    const logDir = join(dir, "logs");
+    const elsewhere = join(dir, "elsewhere");
+    await Deno.mkdir(logDir);
+    await Deno.mkdir(elsewhere);
+    await Deno.writeTextFile(join(elsewhere, "precious.txt"), "keep");
+    await Deno.symlink(elsewhere, join(logDir, "peers"));
+    const run = await p2pnet(["clean", "--log-dir", logDir]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(await Deno.readTextFile(join(elsewhere, "precious.txt")), "keep");
+    assert.deepEqual([...Deno.readDirSync(logDir)], []);
   });
 });

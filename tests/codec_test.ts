@@ -7,18 +7,9 @@ import assert from "node:assert/strict";
 import { decodeBody, DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder } from "../lib/codec.ts";
 import { DEFAULT_LIMITS, type Message, type MessageLimits } from "../lib/protocol.ts";
 import { WireError, type WireErrorCode } from "../lib/wire_error.ts";
+import { mulberry32 } from "./_helpers.ts";
 
 // ---- helpers ----------------------------------------------------------------------
-
-/** Seeded PRNG: a failing case replays from the seed printed in its assertion message. */
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Random = () => number;
 
