@@ -7,7 +7,7 @@
 import { parseArgs } from "node:util";
 import process from "node:process";
 import { Cluster, percentile } from "../lib/cluster.ts";
-import type { Settings } from "../lib/config.ts";
+import { DEFAULT_SETTINGS, GOSSIP_MODES, type GossipMode, type Settings } from "../lib/config.ts";
 import { parseDuration } from "../lib/duration.ts";
 import type { PeerNode } from "../lib/peer_node.ts";
 
@@ -31,9 +31,10 @@ export interface BenchOptions {
 const HELP =
   `Usage: deno task bench [--peers 10,100,500,1000] [--degree 4] [--messages 1000] [--latency-messages 200]
                        [--size 100] [--kill 5] [--liveliness-interval 2s] [--liveliness-misses 3]
-                       [--probe-timeout 1s] [--key SECRET]
+                       [--probe-timeout 1s] [--gossip-mode tree|flood] [--key SECRET]
 
 Prints one JSON object per scenario and network size on stdout; progress goes to stderr.
+--gossip-mode flood pushes every message to every neighbour, to compare with tree gossip (the default).
 --key runs a private network (every frame encrypted), to measure what the key costs.`;
 
 /** Bench timers: fast enough to measure failure detection in seconds. */
@@ -47,12 +48,19 @@ const BENCH_SETTINGS: Partial<Settings> = {
   connectTimeout: 10_000,
 };
 
+/** Messages gossiped one at a time after setup and before the scenarios, not measured. */
+const WARMUP_MESSAGES = 10;
+
 function progress(text: string): void {
   console.error(`[bench] ${text}`);
 }
 
 function emit(result: Record<string, unknown>, options: BenchOptions): void {
-  console.log(JSON.stringify({ ...result, key: options.settings.networkKey ? true : false }));
+  console.log(JSON.stringify({
+    ...result,
+    gossipMode: options.settings.gossipMode ?? DEFAULT_SETTINGS.gossipMode,
+    key: options.settings.networkKey ? true : false,
+  }));
 }
 
 const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 1000) / 1000;
@@ -69,14 +77,12 @@ function content(sequence: number, size: number): string {
 }
 
 function totalTraffic(peers: PeerNode[]) {
-  let framesSent = 0;
-  let bytesSent = 0;
+  const total = { framesSent: 0, bytesSent: 0, announcements: 0, fetches: 0, grafts: 0, prunes: 0 };
   for (const peer of peers) {
     const t = peer.traffic();
-    framesSent += t.framesSent;
-    bytesSent += t.bytesSent;
+    for (const key of Object.keys(total) as (keyof typeof total)[]) total[key] += t[key];
   }
-  return { framesSent, bytesSent };
+  return total;
 }
 
 /** Waits until every peer has its neighbours: `degree` outbound (or all others, in a tiny network) and a connected overlay. */
@@ -107,12 +113,23 @@ export async function benchOne(n: number, options: BenchOptions): Promise<void> 
     await cluster.addPeers(n, 10);
     const ready = await overlayReady(cluster, options.degree, 60_000 + n * 100);
     const setupSeconds = (performance.now() - setupStart) / 1000;
+    // Warm-up, not measured: the first messages of a network build its push tree
+    // (tree gossip prunes redundant links as repeats arrive), as in any network that ran a while.
+    const warmupStart = performance.now();
+    let warmedUp = 0;
+    for (let i = 0; i < WARMUP_MESSAGES; i++) {
+      cluster.publish(cluster.randomPeer()!, content(++sequence, options.size));
+      if (await cluster.delivered(10_000)) warmedUp++;
+    }
     emit({
       scenario: "setup",
       peers: n,
       seconds: round(setupSeconds, 3),
       overlayReady: ready,
       links: cluster.links,
+      warmupMessages: WARMUP_MESSAGES,
+      warmupDelivered: warmedUp,
+      warmupSeconds: round((performance.now() - warmupStart) / 1000, 3),
     }, options);
     progress(`N=${n}: setup ${round(setupSeconds, 2)} s, ${cluster.links} links`);
 
@@ -171,6 +188,11 @@ export async function benchOne(n: number, options: BenchOptions): Promise<void> 
       duplicates: summary.duplicates,
       framesPerMessage: round((after.framesSent - before.framesSent) / options.messages, 1),
       bytesPerMessage: Math.round((after.bytesSent - before.bytesSent) / options.messages),
+      // Tree upkeep during the burst: ihave frames per message; fetches, grafts and prunes in all.
+      announcementsPerMessage: round((after.announcements - before.announcements) / options.messages, 1),
+      fetches: after.fetches - before.fetches,
+      grafts: after.grafts - before.grafts,
+      prunes: after.prunes - before.prunes,
     }, options);
     progress(`N=${n}: throughput ${round(options.messages / burstSeconds, 0)} messages/s`);
 
@@ -255,6 +277,7 @@ export function parseBenchArgs(args: string[]): BenchOptions | "help" {
       "liveliness-misses": { type: "string" },
       "probe-timeout": { type: "string" },
       key: { type: "string" },
+      "gossip-mode": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -265,6 +288,13 @@ export function parseBenchArgs(args: string[]): BenchOptions | "help" {
   const probe = parseDur("probe-timeout", values["probe-timeout"]);
   if (probe !== undefined) settings.probeTimeout = probe;
   if (values.key !== undefined) settings.networkKey = values.key;
+  const mode = values["gossip-mode"];
+  if (mode !== undefined) {
+    if (!GOSSIP_MODES.includes(mode as GossipMode)) {
+      throw new Error(`--gossip-mode: must be "tree" or "flood", got ${JSON.stringify(mode)}`);
+    }
+    settings.gossipMode = mode as GossipMode;
+  }
   if (values["liveliness-misses"] !== undefined) {
     settings.livelinessMisses = parsePositive("liveliness-misses", values["liveliness-misses"], 3);
   }

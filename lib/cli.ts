@@ -43,6 +43,7 @@ const PEER_OPTIONS: Options = {
   "liveliness-misses": { type: "string" },
   "gossip-interval": { type: "string" },
   "gossip-count": { type: "string" },
+  "gossip-mode": { type: "string" },
 };
 
 const DEMO_OPTIONS: Options = {
@@ -76,6 +77,7 @@ const FLAG_FIELDS: Record<string, Exclude<keyof Settings, "seeds">> = {
   "liveliness-misses": "livelinessMisses",
   "gossip-interval": "gossipInterval",
   "gossip-count": "gossipCount",
+  "gossip-mode": "gossipMode",
 };
 
 type Values = Record<string, string | boolean | undefined>;

@@ -42,7 +42,7 @@ ${NODE_FLAGS}
   peer:
     `Usage: p2pnet peer [--config FILE] [--host H] [--port P] [--log-dir DIR] [--log-level L] [--log-format F]
                    [--no-console] [--degree N] [--liveliness-interval DUR] [--liveliness-misses N]
-                   [--gossip-interval DUR] [--gossip-count N]
+                   [--gossip-interval DUR] [--gossip-count N] [--gossip-mode tree|flood]
 
 Runs a peer: registers with a majority of the config's seeds, connects to neighbours, probes
 them, gossips messages. Console: type 1 for connections, 2 for messages, anything else to leave.
@@ -61,6 +61,8 @@ ${
   --liveliness-misses N     unanswered probes in a row that make a neighbour dead (default: ${D.livelinessMisses})
   --gossip-interval DUR     time between messages this peer creates (default: ${dur(D.gossipInterval)})
   --gossip-count N          messages this peer creates, 0 for none (default: ${D.gossipCount})
+  --gossip-mode M           tree: push along a self-repairing tree, announce ids elsewhere;
+                            flood: push every message to every neighbour (default: ${D.gossipMode})
   -h, --help                this help`,
 
   demo: `Usage: p2pnet demo [--seeds N] [--peers N] [--duration DUR] [--rate N] [--churn] [--log-dir DIR]

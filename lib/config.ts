@@ -11,6 +11,9 @@ import { parseDuration } from "./duration.ts";
 export const LOG_LEVELS = ["trace", "debug", "info", "warning", "error", "fatal"] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 export type LogFormat = "text" | "json";
+/** How a peer spreads messages; see {@link Settings.gossipMode}. */
+export const GOSSIP_MODES = ["tree", "flood"] as const;
+export type GossipMode = (typeof GOSSIP_MODES)[number];
 
 /** Node settings. Durations are in milliseconds, sizes in bytes. */
 export interface Settings {
@@ -45,6 +48,31 @@ export interface Settings {
   gossipInterval: number;
   /** Messages a peer creates on its own before it stops creating them; 0 disables. @default 10 */
   gossipCount: number;
+  /**
+   * How messages spread. `tree`: full messages go along a spanning tree of the overlay
+   * that builds and repairs itself (a link that delivers a repeat is pruned to
+   * announcements; a message announced but missing is fetched, and a link that brings
+   * a message first is grafted back), and the ids go to every other neighbour in
+   * batched `ihave` frames: every neighbour still learns of every message, for a
+   * fraction of the frames of flooding. `flood`: every message goes in full to every
+   * neighbour but its sender.
+   * @default "tree"
+   */
+  gossipMode: GossipMode;
+  /**
+   * Milliseconds a peer gathers new message ids before announcing them to the
+   * neighbours it does not push to (each batch waits 0.5 to 1.5 times this, so peers
+   * do not announce in step). Bounds how long a break in the push tree delays a message.
+   * @default 250
+   */
+  announceInterval: number;
+  /**
+   * Milliseconds an announced message may stay missing before the peer asks the
+   * announcer for it (getData), and between asks to further announcers. Shorter repairs
+   * a broken push tree sooner; longer fetches fewer copies that were only queued behind
+   * a burst. @default 1000
+   */
+  fetchTimeout: number;
 
   /** Milliseconds to connect to a seed and get its Peer List before trying another seed. @default 3000 */
   seedTimeout: number;
@@ -117,6 +145,9 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze(
     probeTimeout: 2_000,
     gossipInterval: 5_000,
     gossipCount: 10,
+    gossipMode: "tree",
+    announceInterval: 250,
+    fetchTimeout: 1_000,
     seedTimeout: 3_000,
     connectTimeout: 3_000,
     handshakeTimeout: 5_000,
@@ -144,7 +175,17 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-type Kind = "count" | "positive" | "duration" | "bytes" | "string" | "secret" | "level" | "format" | "port";
+type Kind =
+  | "count"
+  | "positive"
+  | "duration"
+  | "bytes"
+  | "string"
+  | "secret"
+  | "level"
+  | "format"
+  | "gossipMode"
+  | "port";
 
 /** How each settable field is checked. `seeds` is handled on its own. */
 const FIELD_KINDS: Record<Exclude<keyof Settings, "seeds">, Kind> = {
@@ -162,6 +203,9 @@ const FIELD_KINDS: Record<Exclude<keyof Settings, "seeds">, Kind> = {
   probeTimeout: "duration",
   gossipInterval: "duration",
   gossipCount: "count",
+  gossipMode: "gossipMode",
+  announceInterval: "duration",
+  fetchTimeout: "duration",
   seedTimeout: "duration",
   connectTimeout: "duration",
   handshakeTimeout: "duration",
@@ -216,6 +260,11 @@ function checkField(kind: Kind, value: unknown, { fromFlag = false } = {}): unkn
       return value;
     case "format":
       if (value !== "text" && value !== "json") throw new Error(`must be "text" or "json", got ${shown}`);
+      return value;
+    case "gossipMode":
+      if (!GOSSIP_MODES.includes(value as GossipMode)) {
+        throw new Error(`must be "tree" or "flood", got ${shown}`);
+      }
       return value;
     case "duration": {
       const raw = typeof value === "number" ? value : fromText ? parseDuration(value) : undefined;

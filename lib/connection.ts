@@ -38,7 +38,7 @@ export interface ConnectionOptions {
    * unparsed (it still counts as received). Peers use it to drop repeats of gossip
    * they have already seen without paying for JSON. @default keeps every frame
    */
-  skipFrame?: (body: Uint8Array) => boolean;
+  skipFrame?: (body: Uint8Array, conn: Connection) => boolean;
   /** Most frames per second the remote may send; bursts of twice that pass. @default unlimited */
   maxFramesPerSecond?: number;
   /** Most bytes per second the remote may send; bursts of twice that pass. @default unlimited */
@@ -84,7 +84,7 @@ export class Connection {
   readonly #maxQueuedBytes: number;
   readonly #readBufferBytes: number;
   readonly #now: () => number;
-  readonly #skipFrame: ((body: Uint8Array) => boolean) | undefined;
+  readonly #skipFrame: ((body: Uint8Array, conn: Connection) => boolean) | undefined;
   readonly #frameBudget: TokenBucket | undefined;
   readonly #byteBudget: TokenBucket | undefined;
   readonly #secure: Secure | undefined;
@@ -314,7 +314,7 @@ export class Connection {
             body = await this.#secure.open.open(body.slice());
           }
           this.framesReceived++;
-          if (this.#skipFrame?.(body)) continue;
+          if (this.#skipFrame?.(body, this)) continue;
           const message = decodeBody(body, this.#limits);
           yield message;
           if (this.#closeReason !== undefined) return;

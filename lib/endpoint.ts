@@ -61,7 +61,7 @@ export interface EndpointOptions {
   /** The network key, when the network is private. */
   networkKey?: NetworkKey;
   /** Drops raw frames before decoding; see `ConnectionOptions.skipFrame`. */
-  skipFrame?: (body: Uint8Array) => boolean;
+  skipFrame?: (body: Uint8Array, conn: Connection) => boolean;
   /** Called once when a connection has closed, with its reason. */
   onClose?: (conn: Connection) => void;
   now?: () => number;

@@ -27,9 +27,10 @@ export function formatConnections(neighbours: NeighbourInfo[], now: number): str
     formatDuration(Math.max(0, Math.round((now - n.since) / 1000)) * 1000),
     n.rttMs === undefined ? "-" : `${n.rttMs}ms`,
     String(n.misses),
+    n.gossip,
   ]);
   return `${plural(neighbours.length, "active connection")}:\n` +
-    table(["ADDRESS", "DIRECTION", "CONNECTED", "RTT", "MISSED"], rows);
+    table(["ADDRESS", "DIRECTION", "CONNECTED", "RTT", "MISSED", "GOSSIP"], rows);
 }
 
 /** The answer to `2`: each message seen, oldest first. */

@@ -27,6 +27,7 @@ import { type Random, sample, shuffled } from "./random.ts";
 import { Scheduler } from "./scheduler.ts";
 import { importNetworkKey } from "./secure_channel.ts";
 import { MessageStore, type StoredMessage } from "./message_store.ts";
+import { MissingMessages } from "./missing_messages.ts";
 
 /** Options of a peer; its port defaults to `settings.port` (0: a free one). */
 export type PeerNodeOptions = NodeOptions;
@@ -49,9 +50,29 @@ export interface NeighbourInfo {
   rttMs: number | undefined;
   /** Consecutive unanswered probes. */
   misses: number;
+  /**
+   * How new messages reach it: `push` sends them in full, `announce` sends their ids
+   * in batched ihave frames (tree gossip; with gossipMode `flood` always `push`).
+   */
+  gossip: "push" | "announce";
 }
 
 export type { StoredMessage };
+
+/** Frames of tree gossip's upkeep that a peer sent. */
+export interface GossipControl {
+  /** ihave frames (each carries every id gathered for one neighbour). */
+  announcements: number;
+  /** getData frames asking for messages announced but not pushed. */
+  fetches: number;
+  /** graft frames: links turned back from announcing to pushing. */
+  grafts: number;
+  /** prune frames: links turned from pushing to announcing. */
+  prunes: number;
+}
+
+/** A peer's traffic: frames and bytes, repeats received, and tree upkeep sent. */
+export type PeerTraffic = Traffic & GossipControl & { repeats: number };
 
 export interface PeerEvents extends Record<string, unknown> {
   /** A message seen for the first time (published here when `from` is undefined). */
@@ -70,6 +91,8 @@ interface Neighbour extends NeighbourInfo {
   answeredTs: number;
   /** Set when this peer closed the connection on purpose, so the close is not a loss. */
   removedFor: string | undefined;
+  /** Ids of new messages waiting for the next ihave to it (when it is not pushed to). */
+  announce: string[];
 }
 
 type Waiter = (message: Message | undefined) => void;
@@ -100,9 +123,20 @@ export class PeerNode {
   readonly #waiters = new Map<Connection, Waiter>();
 
   readonly #store: MessageStore;
+  /** Messages announced to this peer but not received yet (tree gossip). */
+  readonly #missing: MissingMessages;
+  /** Whether a flush of pending announcements, and a check of missing messages, is scheduled. */
+  #announceArmed = false;
+  #fetchArmed = false;
+  /** Ids whose first copy was fetched: a pushed repeat of one is the tree lagging, not a loop (oldest first). */
+  readonly #fetched = new Set<string>();
+  /** Clock time of the last new message pushed here by a neighbour. */
+  #lastPushedAt = -Infinity;
   #created = 0;
   /** Gossip frames that brought a message already seen. */
   #repeats = 0;
+  /** Tree gossip frames sent: ihave announcements, fetches, grafts and prunes. */
+  #gossipControl: GossipControl = { announcements: 0, fetches: 0, grafts: 0, prunes: 0 };
   #lastRefresh = -Infinity;
   /** Liveliness rounds in a row that proved nothing (see {@link judgeRound}). */
   #inconclusiveRounds = 0;
@@ -125,6 +159,7 @@ export class PeerNode {
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
     this.#store = new MessageStore(this.settings);
+    this.#missing = new MissingMessages(this.settings.storeLimit, this.settings.fetchTimeout);
     this.#limits = {
       maxPeers: this.settings.peerListLimit,
       maxIds: this.settings.storeLimit,
@@ -149,12 +184,13 @@ export class PeerNode {
 
   /** Current neighbours, oldest first. */
   neighbours(): NeighbourInfo[] {
-    return [...this.#neighbours.values()].map(({ addr, direction, since, rttMs, misses }) => ({
+    return [...this.#neighbours.values()].map(({ addr, direction, since, rttMs, misses, gossip }) => ({
       addr,
       direction,
       since,
       rttMs,
       misses,
+      gossip,
     }));
   }
 
@@ -163,11 +199,12 @@ export class PeerNode {
     return this.#store.values();
   }
 
-  /** What this peer has sent and received so far, and how many gossip frames were repeats. */
-  traffic(): Traffic & { repeats: number } {
+  /** What this peer has sent and received so far, how many gossip frames were repeats, and the tree's upkeep. */
+  traffic(): PeerTraffic {
     return {
       ...(this.#endpoint?.traffic() ?? { framesSent: 0, bytesSent: 0, framesReceived: 0 }),
       repeats: this.#repeats,
+      ...this.#gossipControl,
     };
   }
 
@@ -192,7 +229,7 @@ export class PeerNode {
       now: this.#now,
       onMessage: (conn, message) => this.#onMessage(conn, message),
       onClose: (conn) => this.#onClose(conn),
-      skipFrame: (body) => this.#isRepeat(body),
+      skipFrame: (body, conn) => this.#isRepeat(body, conn),
       ...(networkKey ? { networkKey } : {}),
     });
     this.#address = endpoint.listen(this.#host, this.#port);
@@ -481,6 +518,9 @@ export class PeerNode {
       probedSince: undefined,
       answeredTs: -1,
       removedFor: undefined,
+      // A new link pushes until a repeat over it shows the tree reaches the far end another way.
+      gossip: "push",
+      announce: [],
     };
     this.#neighbours.set(addr, neighbour);
     this.#byConn.set(conn, neighbour);
@@ -620,17 +660,31 @@ export class PeerNode {
   }
 
   /** True for a gossip frame whose id this peer has seen: it is dropped before any parsing. */
-  #isRepeat(body: Uint8Array): boolean {
+  #isRepeat(body: Uint8Array, conn: Connection): boolean {
     const id = peekGossipId(body);
     if (id === undefined || !this.#store.has(id)) return false;
-    this.#repeats++;
+    this.#onRepeat(id, this.#byConn.get(conn));
     return true;
+  }
+
+  /**
+   * A message arrived again. In tree mode a pushing sender's link is a redundant path:
+   * it is told to announce rather than push (prune), and this peer does the same
+   * towards it. Not when the first copy was fetched: then the push is the tree lagging.
+   */
+  #onRepeat(id: string, from: Neighbour | undefined): void {
+    this.#repeats++;
+    if (from === undefined || from.gossip !== "push" || this.settings.gossipMode !== "tree") return;
+    if (this.#fetched.delete(id)) return;
+    from.gossip = "announce";
+    this.#gossipControl.prunes++;
+    this.#send(from.conn, { type: "prune" });
   }
 
   /** Stores, delivers and forwards a message seen for the first time; drops repeats. */
   #accept(message: GossipMessage, from: Neighbour | undefined): void {
     if (this.#store.has(message.id)) {
-      this.#repeats++;
+      this.#onRepeat(message.id, from);
       return;
     }
     if (from !== undefined && messageId(message.origin, message.content) !== message.id) {
@@ -658,32 +712,134 @@ export class PeerNode {
         content: message.content.length > 80 ? message.content.slice(0, 80) + "…" : message.content,
       });
     }
-    this.events.emit("message", stored);
-    const frame = encodeFrame(message, this.settings.maxFrameBytes);
-    let forwarded = 0;
-    for (const n of this.#neighbours.values()) {
-      if (n !== from && n.conn.sendFrame(frame)) forwarded++;
+    const now = this.#now();
+    const announcedAt = this.#missing.arrived(message.id);
+    if (from?.gossip === "push") this.#lastPushedAt = now;
+    else if (announcedAt !== undefined) {
+      // The first copy answers an ask for an announced message.
+      this.#noteFetched(message.id);
+      if (from !== undefined && this.#lastPushedAt < announcedAt && this.settings.gossipMode === "tree") {
+        // Nothing was pushed here since it was announced: the push tree no longer reaches
+        // this peer, so the link that answered pushes from now on. (Pushes that lag do not graft.)
+        from.gossip = "push";
+        this.#gossipControl.grafts++;
+        this.#send(from.conn, { type: "graft" });
+      }
     }
+    this.events.emit("message", stored);
+    let frame: Uint8Array | undefined;
+    let pushed = 0;
+    let announced = 0;
+    for (const n of this.#neighbours.values()) {
+      if (n === from) continue;
+      if (n.gossip === "push") {
+        frame ??= encodeFrame(message, this.settings.maxFrameBytes);
+        if (n.conn.sendFrame(frame)) pushed++;
+      } else {
+        n.announce.push(message.id);
+        announced++;
+        if (n.announce.length >= this.#limits.maxIds) this.#announceTo(n);
+      }
+    }
+    if (announced > 0) this.#armAnnounce();
     if (this.#debug) {
-      this.#log.debug("forwarded message {id} to {count} neighbours", { id: message.id, count: forwarded });
+      this.#log.debug("forwarded message {id}: pushed to {pushed}, to announce to {announced} neighbours", {
+        id: message.id,
+        pushed,
+        announced,
+      });
+    }
+  }
+
+  /** Remembers (boundedly) that a message's first copy was fetched, not pushed. */
+  #noteFetched(id: string): void {
+    if (this.#fetched.size >= this.#limits.maxIds) {
+      this.#fetched.delete(this.#fetched.values().next().value!);
+    }
+    this.#fetched.add(id);
+  }
+
+  /** Schedules the next flush of pending announcements, 0.5 to 1.5 announceInterval away. */
+  #armAnnounce(): void {
+    if (this.#announceArmed || this.#scheduler === undefined) return;
+    this.#announceArmed = true;
+    const delay = this.settings.announceInterval * (0.5 + this.#random());
+    this.#scheduler.after(delay, () => {
+      this.#announceArmed = false;
+      for (const n of this.#neighbours.values()) if (n.announce.length > 0) this.#announceTo(n);
+    });
+  }
+
+  #announceTo(neighbour: Neighbour): void {
+    const ids = neighbour.announce;
+    neighbour.announce = [];
+    this.#gossipControl.announcements++;
+    this.#send(neighbour.conn, { type: "ihave", ids });
+  }
+
+  /** A neighbour announced messages: the ones this peer lacks wait fetchTimeout for the push tree. */
+  #onAnnounce(neighbour: Neighbour, ids: string[]): void {
+    const lacking = ids.filter((id) => !this.#store.has(id));
+    if (lacking.length === 0) return;
+    this.#missing.announced(lacking, neighbour.addr, this.#now());
+    this.#armFetch();
+  }
+
+  #armFetch(): void {
+    if (this.#fetchArmed || this.#scheduler === undefined) return;
+    const next = this.#missing.nextDue();
+    if (next === undefined) return;
+    this.#fetchArmed = true;
+    this.#scheduler.after(Math.max(0, next - this.#now()), () => {
+      this.#fetchArmed = false;
+      this.#fetchMissing();
+      this.#armFetch();
+    });
+  }
+
+  /** Asks announcers for the messages the push tree has not brought in time. */
+  #fetchMissing(): void {
+    const { asks, givenUp } = this.#missing.takeDue(this.#now(), (addr) => this.#neighbours.has(addr));
+    for (const [addr, ids] of asks) {
+      this.#log.info("fetching {count} announced messages from {addr}: the push tree did not bring them", {
+        addr,
+        count: ids.length,
+      });
+      this.#gossipControl.fetches++;
+      this.#send(this.#neighbours.get(addr)!.conn, {
+        type: "get_data",
+        ids: ids.slice(0, this.#limits.maxIds),
+      });
+    }
+    if (givenUp > 0) {
+      this.#log.warn("gave up on {count} announced messages: no announcer left to ask", { count: givenUp });
     }
   }
 
   #serveData(neighbour: Neighbour, request: GetData): void {
-    let messages: StoredMessage[];
-    if (request.ids) {
-      messages = request.ids.map((id) => this.#store.get(id)).filter((m) => m !== undefined);
-    } else {
-      messages = this.#store.missingFrom(request.have ?? [], this.settings.catchUpLimit);
+    const messages = request.ids ? this.#sendStored(neighbour, request.ids) : this.#sendMessages(
+      neighbour,
+      this.#store.missingFrom(request.have ?? [], this.settings.catchUpLimit),
+    );
+    this.#log.info("served get_data to {addr}: {count} messages", { addr: neighbour.addr, count: messages });
+  }
+
+  /** Sends the stored messages among `ids` (up to catchUpLimit). Returns how many. */
+  #sendStored(neighbour: Neighbour, ids: string[]): number {
+    const messages: StoredMessage[] = [];
+    for (const id of ids) {
+      const message = this.#store.get(id);
+      if (message !== undefined) messages.push(message);
     }
-    for (const m of messages.slice(0, this.settings.catchUpLimit)) {
-      const { id, origin, content, created } = m;
+    return this.#sendMessages(neighbour, messages);
+  }
+
+  #sendMessages(neighbour: Neighbour, messages: StoredMessage[]): number {
+    const sent = messages.slice(0, this.settings.catchUpLimit);
+    for (const { id, origin, content, created } of sent) {
       this.#send(neighbour.conn, { type: "message", id, origin, content, created });
     }
-    this.#log.info("served get_data to {addr}: {count} messages", {
-      addr: neighbour.addr,
-      count: messages.length,
-    });
+    return sent.length;
   }
 
   // ---- dispatch -----------------------------------------------------------------
@@ -749,6 +905,17 @@ export class PeerNode {
         return;
       case "get_data":
         return this.#serveData(neighbour, message);
+      case "ihave":
+        return this.#onAnnounce(neighbour, message.ids);
+      case "graft":
+        if (neighbour.gossip !== "push") {
+          this.#log.info("grafted by {addr}: pushing to it again", { addr: neighbour.addr });
+        }
+        neighbour.gossip = "push";
+        return;
+      case "prune":
+        if (this.settings.gossipMode === "tree") neighbour.gossip = "announce";
+        return;
       case "death":
         if (message.reason === "leaving" && message.addr === neighbour.addr) {
           this.#log.info("neighbour {addr} is leaving", { addr: neighbour.addr });

@@ -60,6 +60,30 @@ export interface GossipMessage {
   /** Origin's clock in milliseconds since the epoch when it created the message. */
   created: number;
 }
+/**
+ * Neighbour → neighbour: ids of messages the sender has and did not push to the
+ * receiver, gathered for up to `announceInterval`. A receiver missing one of them asks
+ * the announcer for it with {@link GetData} if it does not arrive by another path
+ * within `fetchTimeout`.
+ */
+export interface IHave {
+  type: "ihave";
+  ids: string[];
+}
+/**
+ * Neighbour → neighbour: "a message reached me first through you although you only
+ * announce to me: push new messages to me again". Repairs the push tree; no fields.
+ */
+export interface Graft {
+  type: "graft";
+}
+/**
+ * Neighbour → neighbour: "a message you pushed reached me first by another path: push
+ * no more, announce instead". Sent at most once per switch; no fields.
+ */
+export interface Prune {
+  type: "prune";
+}
 /** Peer → seed (and → neighbours when leaving): `addr` left (`leaving`) or was found dead (`dead`). */
 export interface Death {
   type: "death";
@@ -78,6 +102,9 @@ export type Message =
   | LivelinessReply
   | GetData
   | GossipMessage
+  | IHave
+  | Graft
+  | Prune
   | Death;
 
 export type MessageType = Message["type"];
@@ -86,7 +113,7 @@ export type MessageType = Message["type"];
 export interface MessageLimits {
   /** Most entries of `peers` in a Peer List. @default 64 */
   maxPeers: number;
-  /** Most entries of `ids` or `have` in a getData. @default 10000 */
+  /** Most entries of `ids` or `have` in a getData, and of `ids` in an ihave. @default 10000 */
   maxIds: number;
   /** Longest `content` of a message, in UTF-16 code units. @default 65536 */
   maxContent: number;
@@ -194,6 +221,16 @@ export function parseMessage(value: unknown, limits: MessageLimits = DEFAULT_LIM
       if (have) request.have = have;
       return request;
     }
+    case "ihave": {
+      const ids = idList(obj, type, "ids", limits.maxIds);
+      if (ids === undefined || ids.length === 0) {
+        fail(type, "ids", "must be a non-empty list of ids", obj.ids);
+      }
+      return { type, ids };
+    }
+    case "graft":
+    case "prune":
+      return { type };
     case "message": {
       if (typeof obj.id !== "string" || !MESSAGE_ID.test(obj.id)) {
         fail(type, "id", "must be 32 hex digits", obj.id);

@@ -14,6 +14,8 @@ export const FAST: Partial<Settings> = {
   probeTimeout: 150,
   gossipInterval: 100,
   gossipCount: 0,
+  announceInterval: 50,
+  fetchTimeout: 50,
   overlayInterval: 200,
   seedTimeout: 1000,
   connectTimeout: 1000,

@@ -69,6 +69,9 @@ const MESSAGE_TYPES = [
   "liveliness_reply",
   "get_data",
   "message",
+  "ihave",
+  "graft",
+  "prune",
   "death",
 ] as const;
 
@@ -94,6 +97,11 @@ function randomMessage(random: Random, type = pick(random, MESSAGE_TYPES)): Mess
       if (random() < 0.6) request.have = list(random, 30, randomId);
       return request;
     }
+    case "ihave":
+      return { type, ids: [randomId(random), ...list(random, 30, randomId)] };
+    case "graft":
+    case "prune":
+      return { type };
     case "message":
       return {
         type,
@@ -270,6 +278,8 @@ Deno.test("decodeBody keeps only the known fields of a message", () => {
     ids: [],
     have: [ID],
   });
+  assert.deepEqual(decodeBody(body({ type: "graft", ids: [ID] })), { type: "graft" });
+  assert.deepEqual(decodeBody(body({ type: "prune", reason: "x" })), { type: "prune" });
 });
 
 Deno.test("a frame body of exactly the maximum passes both encoder and decoder; one byte more fails both", () => {
@@ -435,6 +445,10 @@ Deno.test("schema violations are invalid_field and name the field", () => {
     [{ type: "get_data", ids: ID }, "ids"],
     [{ type: "get_data", have: 3 }, "have"],
     [{ type: "get_data", ids: [ID, 5] }, "ids"],
+    [{ type: "ihave" }, "ids"],
+    [{ type: "ihave", ids: [] }, "ids"],
+    [{ type: "ihave", ids: ID }, "ids"],
+    [{ type: "ihave", ids: [ID, null] }, "ids"],
     [{ type: "message", id: ID, origin: ADDR, content: ["hi"], created: 0 }, "content"],
     [{ type: "message", id: ID, origin: ADDR, content: "", created: "0" }, "created"],
     [{ type: "death", addr: ADDR, reason: "bored", reporter: ADDR }, "reason"],
@@ -443,6 +457,7 @@ Deno.test("schema violations are invalid_field and name the field", () => {
     [{ type: "peer_list", peers: Array.from({ length: 65 }, (_, i) => `127.0.0.1:${i + 1}`) }, "peers"],
     [{ type: "peer_reply", accepted: false, addr: ADDR, reason: "r".repeat(201) }, "reason"],
     [{ type: "get_data", ids: Array(10_001).fill(ID) }, "ids"],
+    [{ type: "ihave", ids: Array(10_001).fill(ID) }, "ids"],
     [{ type: "message", id: ID, origin: ADDR, content: "c".repeat(65_537), created: 0 }, "content"],
     // bad addresses
     [{ type: "get_peer_list", addr: "127.0.0.1" }, "addr"],
@@ -462,6 +477,7 @@ Deno.test("schema violations are invalid_field and name the field", () => {
     [{ type: "message", id: ID + "0", origin: ADDR, content: "", created: 0 }, "id"],
     [{ type: "message", id: "g".repeat(32), origin: ADDR, content: "", created: 0 }, "id"],
     [{ type: "get_data", have: [ID.slice(1)] }, "have"],
+    [{ type: "ihave", ids: [ID, ID.slice(1)] }, "ids"],
   ];
   for (const [value, field] of cases) {
     const text = JSON.stringify(value);
@@ -476,12 +492,14 @@ Deno.test("message limits passed to decodeBody bound list and content sizes", ()
   const ok: Message[] = [
     { type: "peer_list", peers: [ADDR, "[::1]:1"] },
     { type: "get_data", ids: [ID, ID, ID] },
+    { type: "ihave", ids: [ID, ID, ID] },
     { type: "message", id: ID, origin: ADDR, content: "0123456789", created: 1 },
   ];
   for (const m of ok) assert.deepEqual(decodeBody(body(m), limits), m);
   const tooBig: [Message, string][] = [
     [{ type: "peer_list", peers: [ADDR, ADDR, ADDR] }, "peers"],
     [{ type: "get_data", have: [ID, ID, ID, ID] }, "have"],
+    [{ type: "ihave", ids: [ID, ID, ID, ID] }, "ids"],
     [{ type: "message", id: ID, origin: ADDR, content: "01234567890", created: 1 }, "content"],
   ];
   for (const [m, field] of tooBig) assertWireError(() => decodeBody(body(m), limits), "invalid_field", field);

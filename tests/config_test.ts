@@ -86,6 +86,8 @@ Deno.test("a config object with every kind of field settles into typed settings"
     probeTimeout: 1500,
     gossipInterval: "1.5s",
     gossipCount: 0,
+    gossipMode: "flood",
+    announceInterval: "1s",
     maxFrameBytes: 4096,
     networkKey: "",
   }, FILE);
@@ -110,6 +112,8 @@ Deno.test("a config object with every kind of field settles into typed settings"
     probeTimeout: 1500,
     gossipInterval: 1500,
     gossipCount: 0,
+    gossipMode: "flood",
+    announceInterval: 1000,
     maxFrameBytes: 4096,
     networkKey: "",
   });
@@ -121,7 +125,9 @@ Deno.test("every field a config file may hold is accepted by name", () => {
   for (const field of CONFIG_FIELDS) {
     if (field in values) continue;
     const kind = typeof DEFAULT_SETTINGS[field as keyof Settings];
-    values[field] = kind === "number" ? (field === "port" ? 0 : 1000) : field === "logFormat" ? "text" : "x";
+    values[field] = kind === "number"
+      ? (field === "port" ? 0 : 1000)
+      : ({ logFormat: "text", gossipMode: "tree" } as Record<string, string>)[field] ?? "x";
   }
   const parsed = parseConfigObject(values, FILE);
   assert.deepEqual(Object.keys(parsed).sort(), [...CONFIG_FIELDS].sort());
@@ -212,6 +218,7 @@ Deno.test("wrong-typed and out-of-range fields are refused naming the file, the 
       `${FILE}: fileLogLevel: must be one of trace, debug, info, warning, error, fatal, got "INFO"`,
     ],
     [{ logFormat: "xml" }, `${FILE}: logFormat: must be "text" or "json", got "xml"`],
+    [{ gossipMode: "gossip" }, `${FILE}: gossipMode: must be "tree" or "flood", got "gossip"`],
     [{ port: 70000 }, `${FILE}: port: port must be an integer 0-65535, got "70000"`],
     [{ port: -1 }, `${FILE}: port: port must be an integer 0-65535, got "-1"`],
     [{ port: 80.5 }, `${FILE}: port: port must be an integer 0-65535, got "80.5"`],

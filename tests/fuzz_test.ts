@@ -22,6 +22,9 @@ const VALID: Message[] = [
   { type: "liveliness_reply", ts: 1 },
   { type: "get_data", ids: [messageId(ADDR, "a")], have: [] },
   { type: "message", id: messageId(ADDR, "a"), origin: ADDR, content: "a", created: 1 },
+  { type: "ihave", ids: [messageId(ADDR, "b")] },
+  { type: "graft" },
+  { type: "prune" },
   { type: "death", addr: ADDR, reason: "dead", reporter: ADDR },
 ];
 

@@ -97,6 +97,8 @@ const BAD_FRAMES: [string, Uint8Array][] = [
   ["liveliness with ts as text", json({ type: "liveliness", ts: "now" })],
   ["liveliness_reply without ts", json({ type: "liveliness_reply" })],
   ["get_data with bad ids", json({ type: "get_data", ids: ["zz"] })],
+  ["ihave without ids", json({ type: "ihave" })],
+  ["ihave with 20,000 ids", json({ type: "ihave", ids: Array(20_000).fill(ID) })],
   ["message with a bad id", json({ type: "message", id: "x", origin: ADDR, content: "c", created: 1 })],
   [
     "message with oversized content",
@@ -164,6 +166,9 @@ Deno.test("messages before the handshake close the connection: at a peer before 
       const early: [string, Message][] = [
         ["message", { type: "message", id: messageId(ADDR, "x"), origin: ADDR, content: "x", created: 1 }],
         ["get_data", { type: "get_data", have: [] }],
+        ["ihave", { type: "ihave", ids: [messageId(ADDR, "y")] }],
+        ["graft", { type: "graft" }],
+        ["prune", { type: "prune" }],
         ["death", { type: "death", addr: ADDR, reason: "leaving", reporter: ADDR }],
         ["peer_list", { type: "peer_list", peers: [] }],
       ];

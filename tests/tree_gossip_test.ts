@@ -1,0 +1,189 @@
+/**
+ * Tree gossip: the push links settle into a tree (repeats prune redundant links), an
+ * announced message that the tree does not bring is fetched and its link grafted,
+ * and flooding stays available; every peer still gets every message exactly once.
+ */
+
+import assert from "node:assert/strict";
+import { formatAddress } from "../lib/address.ts";
+import { messageId } from "../lib/message_id.ts";
+import type { PeerNode } from "../lib/peer_node.ts";
+import type { Message } from "../lib/protocol.ts";
+import { TestNetwork, waitFor } from "./_helpers.ts";
+import { WireClient } from "./_wire_client.ts";
+
+function countDeliveries(peers: PeerNode[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const peer of peers) peer.events.on("message", (m) => counts.set(m.id, (counts.get(m.id) ?? 0) + 1));
+  return counts;
+}
+
+const totalRepeats = (peers: PeerNode[]) => upkeep(peers).repeats;
+
+/** Repeats received and fetches sent by all `peers` so far. */
+function upkeep(peers: PeerNode[]): { repeats: number; fetches: number } {
+  let repeats = 0;
+  let fetches = 0;
+  for (const peer of peers) {
+    const traffic = peer.traffic();
+    repeats += traffic.repeats;
+    fetches += traffic.fetches;
+  }
+  return { repeats, fetches };
+}
+
+/** Links whose two ends both push, each once as "a b" with a < b. */
+function pushLinks(peers: PeerNode[]): Set<string> {
+  const byLabel = new Map(peers.map((p) => [p.label, p]));
+  const links = new Set<string>();
+  for (const peer of peers) {
+    for (const n of peer.neighbours()) {
+      const other = byLabel.get(n.addr)?.neighbours().find((m) => m.addr === peer.label);
+      if (n.gossip === "push" && other?.gossip === "push") {
+        links.add([peer.label, n.addr].sort().join(" "));
+      }
+    }
+  }
+  return links;
+}
+
+/** Whether the links connect `labels` without a cycle (a spanning tree). */
+function isSpanningTree(labels: string[], links: Set<string>): boolean {
+  if (links.size !== labels.length - 1) return false;
+  const parent = new Map(labels.map((l) => [l, l]));
+  const root = (l: string): string => {
+    while (parent.get(l) !== l) l = parent.get(l)!;
+    return l;
+  };
+  for (const link of links) {
+    const [a, b] = link.split(" ") as [string, string];
+    if (root(a) === root(b)) return false;
+    parent.set(root(a), root(b));
+  }
+  return true;
+}
+
+Deno.test("tree gossip: the push links settle into a spanning tree, later messages cause no repeats, each peer gets each message once", async () => {
+  const net = await TestNetwork.start(3, 20);
+  try {
+    await waitFor(() => net.isConnected(), { what: "a connected overlay" });
+    const counts = countDeliveries(net.peers);
+    let sent = 0;
+    /** One message from each peer in turn; returns the repeats and fetches they caused. */
+    const round = async () => {
+      const before = upkeep(net.peers);
+      for (const peer of net.peers) {
+        const id = peer.publish(`tree message ${sent++}`).id;
+        await waitFor(() => counts.get(id) === 20, { what: `20 deliveries of message ${sent}` });
+      }
+      const after = upkeep(net.peers);
+      return after.repeats - before.repeats + after.fetches - before.fetches;
+    };
+    // The first messages flood and prune redundant links; a round from every origin
+    // without a repeat or a fetch shows the push links have settled.
+    await waitFor(async () => await round() === 0, { what: "a round without repeats", timeoutMs: 20_000 });
+    const tree = pushLinks(net.peers);
+    assert.ok(isSpanningTree(net.peers.map((p) => p.label), tree), `push links ${[...tree].join(", ")}`);
+    assert.equal(await round(), 0, "no message crossed a redundant link");
+    assert.deepEqual(pushLinks(net.peers), tree, "the tree stayed as it was");
+    for (const [id, count] of counts) assert.equal(count, 20, `message ${id}`);
+    // Every other link only carries announcements.
+    const links = net.peers.reduce((n, p) => n + p.neighbours().length, 0) / 2;
+    assert.ok(links > tree.size, `${links} links, ${tree.size} in the tree`);
+  } finally {
+    await net.stop();
+  }
+});
+
+Deno.test("flood gossip: every message goes to every neighbour, and still reaches each peer once", async () => {
+  const net = await TestNetwork.start(3, 12, { gossipMode: "flood" });
+  try {
+    await waitFor(() => net.isConnected(), { what: "a connected overlay" });
+    const counts = countDeliveries(net.peers);
+    const ids = net.peers.map((peer, i) => peer.publish(`flood ${i}`).id);
+    await waitFor(() => ids.every((id) => counts.get(id) === 12), { what: "12 deliveries of each message" });
+    for (const peer of net.peers) {
+      assert.ok(peer.neighbours().every((n) => n.gossip === "push"), `${peer.label} pushes to all`);
+      assert.equal(peer.traffic().announcements, 0);
+    }
+    // Each link carries each message at least one way: repeats are the price of flooding.
+    assert.ok(totalRepeats(net.peers) > 0);
+  } finally {
+    await net.stop();
+  }
+});
+
+Deno.test("an announced message that is not pushed is fetched from the announcer after fetchTimeout, and the link is grafted", async () => {
+  const net = await TestNetwork.start(1, 1, { fetchTimeout: 100 });
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const me = formatAddress({ host: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port });
+  const content = "only the announcer has it";
+  const id = messageId(me, content);
+  const client = await WireClient.connect(net.peers[0]!.address, (message: Message, c: WireClient) => {
+    if (message.type === "get_data" && message.ids?.includes(id)) {
+      c.send({ type: "message", id, origin: me, content, created: Date.now() });
+    }
+  });
+  try {
+    const peer = net.peers[0]!;
+    await client.send({ type: "peer_request", addr: me });
+    await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
+      what: "acceptance",
+    });
+    await client.send({ type: "prune" });
+    await waitFor(() => peer.neighbours()[0]?.gossip === "announce", { what: "the prune to take effect" });
+    const announcedAt = Date.now();
+    await client.send({ type: "ihave", ids: [id] });
+    await waitFor(() => peer.messages().some((m) => m.id === id), { what: "the fetched message" });
+    const asked = client.received.filter((m) => m.type === "get_data" && m.ids !== undefined);
+    assert.deepEqual(asked.map((m) => m.type === "get_data" && m.ids), [[id]]);
+    assert.ok(Date.now() - announcedAt >= 100, "the peer waited fetchTimeout before asking");
+    await waitFor(() => client.received.some((m) => m.type === "graft"), { what: "a graft" });
+    assert.equal(peer.neighbours()[0]!.gossip, "push");
+    assert.equal(peer.messages().find((m) => m.id === id)!.from, me);
+    // Announcing it again asks for nothing: the peer has it.
+    await client.send({ type: "ihave", ids: [id] });
+    const marker = peer.publish("after the graft").id;
+    await waitFor(() => client.received.some((m) => m.type === "message" && m.id === marker), {
+      what: "the grafted link to carry a pushed message",
+    });
+    assert.equal(client.received.filter((m) => m.type === "get_data" && m.ids !== undefined).length, 1);
+  } finally {
+    await client.close();
+    listener.close();
+    await net.stop();
+  }
+});
+
+Deno.test("a neighbour that pushes a message the peer already has is pruned to announcements", async () => {
+  const net = await TestNetwork.start(1, 1);
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const me = formatAddress({ host: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port });
+  const client = await WireClient.connect(net.peers[0]!.address);
+  try {
+    const peer = net.peers[0]!;
+    await client.send({ type: "peer_request", addr: me });
+    await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
+      what: "acceptance",
+    });
+    const content = "pushed twice";
+    const message: Message = { type: "message", id: messageId(me, content), origin: me, content, created: 1 };
+    await client.send(message);
+    await waitFor(() => peer.messages().length === 1, { what: "the first copy" });
+    assert.equal(peer.neighbours()[0]!.gossip, "push");
+    await client.send(message);
+    await waitFor(() => client.received.some((m) => m.type === "prune"), { what: "a prune" });
+    assert.equal(peer.neighbours()[0]!.gossip, "announce");
+    assert.equal(peer.traffic().repeats, 1);
+    // From now on the peer announces its new messages to this neighbour instead of pushing them.
+    const own = peer.publish("announced, not pushed").id;
+    await waitFor(() => client.received.some((m) => m.type === "ihave" && m.ids.includes(own)), {
+      what: "an announcement",
+    });
+    assert.ok(!client.received.some((m) => m.type === "message" && m.id === own));
+  } finally {
+    await client.close();
+    listener.close();
+    await net.stop();
+  }
+});
