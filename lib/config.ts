@@ -62,8 +62,8 @@ export interface Settings {
   /**
    * Milliseconds a peer gathers new message ids before announcing them to the
    * neighbours it does not push to (each batch waits 0.5 to 1.5 times this, so peers
-   * do not announce in step). Bounds how long a break in the push tree delays a message.
-   * @default 250
+   * do not announce in step). Bounds how long a break in the push tree delays a message;
+   * longer batches more ids into each frame. @default 1000
    */
   announceInterval: number;
   /**
@@ -146,7 +146,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze(
     gossipInterval: 5_000,
     gossipCount: 10,
     gossipMode: "tree",
-    announceInterval: 250,
+    announceInterval: 1_000,
     fetchTimeout: 1_000,
     seedTimeout: 3_000,
     connectTimeout: 3_000,

@@ -93,6 +93,8 @@ interface Neighbour extends NeighbourInfo {
   removedFor: string | undefined;
   /** Ids of new messages waiting for the next ihave to it (when it is not pushed to). */
   announce: string[];
+  /** Whether a direct probe is deciding if it is dead. */
+  confirming: boolean;
 }
 
 type Waiter = (message: Message | undefined) => void;
@@ -521,6 +523,7 @@ export class PeerNode {
       // A new link pushes until a repeat over it shows the tree reaches the far end another way.
       gossip: "push",
       announce: [],
+      confirming: false,
     };
     this.#neighbours.set(addr, neighbour);
     this.#byConn.set(conn, neighbour);
@@ -594,25 +597,32 @@ export class PeerNode {
   }
 
   /**
-   * Declares neighbours dead after their last missed probe, unless this node fails
-   * to answer a probe of its own: then it is the one too slow to hear them, and
-   * their misses stay one short of the limit.
+   * Declares neighbours dead after their last missed probe only if a probe on a fresh
+   * connection fails too: a reply can sit behind megabytes of gossip in a busy link's
+   * socket buffers, but a fresh connection skips them. This node probes itself at the
+   * same moment; if it cannot answer itself, it is the one too slow to hear them. Either
+   * way a neighbour that is spared keeps its misses one short of the limit.
    */
   #confirmDead(failing: Neighbour[]): void {
-    this.#prober!.probe(this.address, this.settings.probeTimeout).then((control) => {
-      if (this.#stopping) return;
-      for (const n of failing) {
-        if (this.#neighbours.get(n.addr) !== n || n.misses < this.settings.livelinessMisses) continue;
-        if (control.alive) this.#declareDead(n, `missed ${n.misses} liveliness probes`);
-        else {
-          n.misses = this.settings.livelinessMisses - 1;
-          this.#log.info("not declaring {addr} dead: this node did not answer its own probe ({why})", {
-            addr: n.addr,
-            why: control.reason,
-          });
+    const limit = this.settings.livelinessMisses;
+    for (const n of failing) {
+      if (n.confirming) continue;
+      n.confirming = true;
+      this.#prober!.probeWithControl(n.addr, this.address, this.settings.probeTimeout).then((result) => {
+        n.confirming = false;
+        if (this.#stopping) return;
+        if (this.#neighbours.get(n.addr) !== n || n.misses < limit) return;
+        if (!result.alive && !result.inconclusive) {
+          return this.#declareDead(n, `missed ${limit} liveliness probes; direct probe: ${result.reason}`);
         }
-      }
-    });
+        n.misses = this.settings.livelinessMisses - 1;
+        this.#log.info("not declaring {addr} dead after {misses} missed probes: {why}", {
+          addr: n.addr,
+          misses: this.settings.livelinessMisses,
+          why: result.alive ? `it answered a direct probe in ${result.rttMs} ms` : result.reason,
+        });
+      });
+    }
   }
 
   #declareDead(neighbour: Neighbour, why: string): void {
