@@ -37,10 +37,6 @@ export class MissingMessages {
    */
   constructor(readonly limit: number, readonly timeoutMs: number) {}
 
-  get size(): number {
-    return this.#entries.size;
-  }
-
   /** Records that `announcer` has these ids, which this peer lacks. */
   announced(ids: readonly string[], announcer: string, now: number): void {
     for (const id of ids) {

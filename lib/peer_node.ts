@@ -706,12 +706,13 @@ export class PeerNode {
       this.#dropNeighbour(from, "forged message id");
       return;
     }
+    const now = this.#now();
     const stored: StoredMessage = {
       id: message.id,
       origin: message.origin,
       content: message.content,
       created: message.created,
-      firstSeen: this.#now(),
+      firstSeen: now,
       from: from?.addr,
     };
     this.#store.add(stored);
@@ -722,7 +723,6 @@ export class PeerNode {
         content: message.content.length > 80 ? message.content.slice(0, 80) + "…" : message.content,
       });
     }
-    const now = this.#now();
     const announcedAt = this.#missing.arrived(message.id);
     if (from?.gossip === "push") this.#lastPushedAt = now;
     else if (announcedAt !== undefined) {
@@ -827,29 +827,20 @@ export class PeerNode {
   }
 
   #serveData(neighbour: Neighbour, request: GetData): void {
-    const messages = request.ids ? this.#sendStored(neighbour, request.ids) : this.#sendMessages(
-      neighbour,
-      this.#store.missingFrom(request.have ?? [], this.settings.catchUpLimit),
-    );
-    this.#log.info("served get_data to {addr}: {count} messages", { addr: neighbour.addr, count: messages });
-  }
-
-  /** Sends the stored messages among `ids` (up to catchUpLimit). Returns how many. */
-  #sendStored(neighbour: Neighbour, ids: string[]): number {
-    const messages: StoredMessage[] = [];
-    for (const id of ids) {
-      const message = this.#store.get(id);
-      if (message !== undefined) messages.push(message);
+    let messages: StoredMessage[];
+    if (request.ids) {
+      messages = request.ids.map((id) => this.#store.get(id)).filter((m) => m !== undefined);
+    } else {
+      messages = this.#store.missingFrom(request.have ?? [], this.settings.catchUpLimit);
     }
-    return this.#sendMessages(neighbour, messages);
-  }
-
-  #sendMessages(neighbour: Neighbour, messages: StoredMessage[]): number {
-    const sent = messages.slice(0, this.settings.catchUpLimit);
-    for (const { id, origin, content, created } of sent) {
+    for (const m of messages.slice(0, this.settings.catchUpLimit)) {
+      const { id, origin, content, created } = m;
       this.#send(neighbour.conn, { type: "message", id, origin, content, created });
     }
-    return sent.length;
+    this.#log.info("served get_data to {addr}: {count} messages", {
+      addr: neighbour.addr,
+      count: messages.length,
+    });
   }
 
   // ---- dispatch -----------------------------------------------------------------

@@ -132,3 +132,10 @@ export function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Counts each peer's deliveries per message id, from now on (exactly-once checks count deliveries, not logs). */
+export function countDeliveries(peers: PeerNode[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const peer of peers) peer.events.on("message", (m) => counts.set(m.id, (counts.get(m.id) ?? 0) + 1));
+  return counts;
+}

@@ -2,15 +2,10 @@ import assert from "node:assert/strict";
 import { type Address, formatAddress } from "../lib/address.ts";
 import type { Settings } from "../lib/config.ts";
 import { JoinError, PeerNode } from "../lib/peer_node.ts";
-import { FAST, TestNetwork, waitFor } from "./_helpers.ts";
+import { countDeliveries, FAST, TestNetwork, waitFor } from "./_helpers.ts";
 import { SilentPeer, WireClient } from "./_wire_client.ts";
 
 /** Counts deliveries per message id across peers, from each peer's message events. */
-function countDeliveries(peers: PeerNode[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const peer of peers) peer.events.on("message", (m) => counts.set(m.id, (counts.get(m.id) ?? 0) + 1));
-  return counts;
-}
 
 /** A port on 127.0.0.1 that nothing listens on (connecting is refused). */
 function closedPort(): Address {

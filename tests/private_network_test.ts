@@ -11,7 +11,7 @@ import {
   proofBody,
   sessionCiphers,
 } from "../lib/secure_channel.ts";
-import { FAST, recordText, TestNetwork, waitFor, withLogs } from "./_helpers.ts";
+import { countDeliveries, FAST, recordText, TestNetwork, waitFor, withLogs } from "./_helpers.ts";
 
 function frameOf(body: Uint8Array): Uint8Array {
   const frame = new Uint8Array(HEADER_BYTES + body.length);
@@ -101,8 +101,7 @@ Deno.test("nodes sharing a network key form a network and deliver every message"
   const net = await TestNetwork.start(3, 8, { networkKey: "correct horse" });
   try {
     await waitFor(() => net.isConnected(), { what: "a connected overlay" });
-    const counts = new Map<string, number>();
-    for (const p of net.peers) p.events.on("message", (m) => counts.set(m.id, (counts.get(m.id) ?? 0) + 1));
+    const counts = countDeliveries(net.peers);
     const ids = net.peers.map((p, i) => p.publish(`private ${i}`).id);
     await waitFor(() => ids.every((id) => counts.get(id) === 8), { what: "delivery to all 8 peers" });
   } finally {

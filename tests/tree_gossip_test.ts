@@ -9,14 +9,8 @@ import { formatAddress } from "../lib/address.ts";
 import { messageId } from "../lib/message_id.ts";
 import type { PeerNode } from "../lib/peer_node.ts";
 import type { Message } from "../lib/protocol.ts";
-import { TestNetwork, waitFor } from "./_helpers.ts";
+import { countDeliveries, TestNetwork, waitFor } from "./_helpers.ts";
 import { WireClient } from "./_wire_client.ts";
-
-function countDeliveries(peers: PeerNode[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const peer of peers) peer.events.on("message", (m) => counts.set(m.id, (counts.get(m.id) ?? 0) + 1));
-  return counts;
-}
 
 const totalRepeats = (peers: PeerNode[]) => upkeep(peers).repeats;
 
