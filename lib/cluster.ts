@@ -26,6 +26,10 @@ interface MessageRecord {
   readonly expected: Set<string>;
   /** Peer label → when it arrived, in `performance.now()` milliseconds. */
   readonly delivered: Map<string, number>;
+  /** Expected deliveries not yet made, to peers still running. */
+  missing: number;
+  /** Called once `missing` reaches 0. */
+  readonly waiters: Set<() => void>;
 }
 
 interface KillRecord {
@@ -184,6 +188,8 @@ export class Cluster {
       publishedAt: performance.now(),
       expected: new Set(this.#running),
       delivered: new Map(),
+      missing: this.#running.size,
+      waiters: new Set(),
     };
     this.#outstanding += record.expected.size;
     // The publisher's own delivery fires inside publish(), before its id is known here.
@@ -227,6 +233,34 @@ export class Cluster {
       };
       const timer = setTimeout(() => waiter(false), timeoutMs);
       this.#deliveryWaiters.add(waiter);
+    });
+  }
+
+  /**
+   * Waits for one message (an id from {@link publish}) to reach every peer it must.
+   * Resolves with milliseconds from publish to the last of those deliveries, or
+   * undefined after `timeoutMs`; other messages still under way do not hold it up.
+   */
+  messageDelivered(id: string, timeoutMs: number): Promise<number | undefined> {
+    const record = this.#messages.get(id);
+    if (record === undefined) throw new Error(`Cluster.messageDelivered: unknown message ${id}`);
+    const latency = () => {
+      let last = record.publishedAt;
+      for (const [label, at] of record.delivered) if (record.expected.has(label)) last = Math.max(last, at);
+      return last - record.publishedAt;
+    };
+    if (record.missing === 0) return Promise.resolve(latency());
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        record.waiters.delete(done);
+        resolve(latency());
+      };
+      const timer = setTimeout(() => {
+        record.waiters.delete(done);
+        resolve(undefined);
+      }, timeoutMs);
+      record.waiters.add(done);
     });
   }
 
@@ -296,7 +330,7 @@ export class Cluster {
   #stopped(label: string): void {
     if (!this.#running.delete(label)) return;
     for (const record of this.#messages.values()) {
-      if (record.expected.has(label) && !record.delivered.has(label)) this.#outstanding--;
+      if (record.expected.has(label) && !record.delivered.has(label)) this.#countDown(record);
     }
     this.#settle();
   }
@@ -310,9 +344,15 @@ export class Cluster {
     }
     record.delivered.set(peer.label, performance.now());
     if (record.expected.has(peer.label) && this.#running.has(peer.label)) {
-      this.#outstanding--;
+      this.#countDown(record);
       this.#settle();
     }
+  }
+
+  /** One expected delivery of `record` is made, or no longer expected. */
+  #countDown(record: MessageRecord): void {
+    this.#outstanding--;
+    if (--record.missing === 0) { for (const done of [...record.waiters]) done(); }
   }
 
   #onRemoved(addr: string, reason: string): void {

@@ -31,6 +31,12 @@ export interface NodeOptions {
 }
 
 /**
+ * Milliseconds the accept loop pauses after a failed accept (such as running out of
+ * file descriptors) before it accepts again.
+ */
+const ACCEPT_RETRY_MS = 50;
+
+/**
  * Milliseconds between sweeps for handshake and stalled-frame timeouts: often enough
  * to enforce the shorter of the two within half of it, and between 50 ms and 1 s.
  */
@@ -194,31 +200,41 @@ export class Endpoint {
   }
 
   async #acceptLoop(listener: Deno.Listener): Promise<void> {
-    const { maxConnections } = this.#options.settings;
-    try {
-      for await (const raw of listener) {
-        if (this.#closed) {
-          raw.close();
-          break;
-        }
-        const remote = raw.remoteAddr as Deno.NetAddr;
-        if (this.#bans.isBanned(remote.hostname, this.#now())) {
-          this.#options.log().debug("refused {remote}: banned", { remote: remote.hostname });
-          raw.close();
-          continue;
-        }
-        if (this.#connections.size >= maxConnections) {
-          this.#options.log().warn("refused {remote}: connection limit {limit} reached", {
-            remote: formatAddress({ host: remote.hostname, port: remote.port }),
-            limit: maxConnections,
-          });
-          raw.close();
-          continue;
-        }
-        this.#adopt(raw, false);
+    while (!this.#closed) {
+      let raw: Deno.Conn;
+      try {
+        raw = await listener.accept();
+      } catch (error) {
+        if (this.#closed || error instanceof Deno.errors.BadResource) return;
+        // Out of file descriptors, or a connection reset before it was accepted: the
+        // listener still works. Pause a little (descriptors free up as connections close).
+        this.#options.log().warn("accepting a connection failed: {error}; retrying in {ms} ms", {
+          error,
+          ms: ACCEPT_RETRY_MS,
+        });
+        await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
+        continue;
       }
-    } catch (error) {
-      if (!this.#closed) this.#options.log().error("listener failed: {error}", { error });
+      this.#admit(raw);
+    }
+  }
+
+  /** Adopts an accepted connection unless the node stopped, its host is banned or the node is full. */
+  #admit(raw: Deno.Conn): void {
+    const remote = raw.remoteAddr as Deno.NetAddr;
+    if (this.#closed) {
+      raw.close();
+    } else if (this.#bans.isBanned(remote.hostname, this.#now())) {
+      this.#options.log().debug("refused {remote}: banned", { remote: remote.hostname });
+      raw.close();
+    } else if (this.#connections.size >= this.#options.settings.maxConnections) {
+      this.#options.log().warn("refused {remote}: connection limit {limit} reached", {
+        remote: formatAddress({ host: remote.hostname, port: remote.port }),
+        limit: this.#options.settings.maxConnections,
+      });
+      raw.close();
+    } else {
+      this.#adopt(raw, false);
     }
   }
 

@@ -16,6 +16,8 @@ export interface StoredMessage {
   firstSeen: number;
   /** The neighbour it came from; undefined for a message this peer published. */
   from: string | undefined;
+  /** Links between the origin and this peer along the path of the first copy; 0 at the origin. */
+  hops: number;
 }
 
 export interface MessageStoreLimits {

@@ -1,8 +1,9 @@
 /**
  * Messages a peer has heard of (in `ihave` announcements) but not received: the
- * repair half of tree gossip. Each id waits `timeoutMs` for the message to arrive by
- * the push tree; then the first announcer is asked for it, then, `timeoutMs` later,
- * the next one, until none is left. Bounded: ids beyond `limit` are not tracked.
+ * repair half of tree gossip. Each id waits `timeoutMs` (plus the caller's allowance
+ * for pushes running late) for the message to arrive by the push tree; then the first
+ * announcer is asked for it, then, `timeoutMs` later, the next one, until none is
+ * left. Bounded: ids beyond `limit` are not tracked.
  */
 
 /** Most announcers remembered per missing id: the ones asked in turn. */
@@ -15,8 +16,16 @@ interface Entry {
   since: number;
   /** Whether an announcer was asked for it. */
   asked: boolean;
-  /** Clock time in milliseconds when the next announcer is asked. */
+  /** Once asked: clock time in milliseconds when the next announcer is asked. */
   due: number;
+}
+
+/** What became of a missing message that arrived. */
+export interface Arrival {
+  /** Clock time in milliseconds of its first announcement. */
+  announcedAt: number;
+  /** Whether an announcer had been asked for it (so the copy most likely answers the ask). */
+  asked: boolean;
 }
 
 /** What {@link MissingMessages.takeDue} decided. */
@@ -28,7 +37,7 @@ export interface DueAsks {
 }
 
 export class MissingMessages {
-  /** In the order of their due times: new ids go last, and so does an id just asked for. */
+  /** In the order of their due times (for a given allowance): new ids go last, and so does an id just asked for. */
   readonly #entries = new Map<string, Entry>();
 
   /**
@@ -43,12 +52,7 @@ export class MissingMessages {
       const entry = this.#entries.get(id);
       if (entry === undefined) {
         if (this.#entries.size < this.limit) {
-          this.#entries.set(id, {
-            announcers: [announcer],
-            since: now,
-            asked: false,
-            due: now + this.timeoutMs,
-          });
+          this.#entries.set(id, { announcers: [announcer], since: now, asked: false, due: Infinity });
         }
       } else if (entry.announcers.length < MAX_ANNOUNCERS && !entry.announcers.includes(announcer)) {
         entry.announcers.push(announcer);
@@ -56,30 +60,32 @@ export class MissingMessages {
     }
   }
 
-  /**
-   * The message arrived: stop waiting for it. When it had been asked for (so the copy
-   * most likely answers the ask, not the push tree), returns the clock time of its
-   * first announcement; otherwise undefined.
-   */
-  arrived(id: string): number | undefined {
+  /** The message arrived: stop waiting for it. Undefined when it was not missing. */
+  arrived(id: string): Arrival | undefined {
     if (this.#entries.size === 0) return undefined;
     const entry = this.#entries.get(id);
     if (entry === undefined) return undefined;
     this.#entries.delete(id);
-    return entry.asked ? entry.since : undefined;
+    return { announcedAt: entry.since, asked: entry.asked };
+  }
+
+  /** When `entry` is next due, waiting `allowanceMs` more than `timeoutMs` before the first ask. */
+  #due(entry: Entry, allowanceMs: number): number {
+    return entry.asked ? entry.due : entry.since + this.timeoutMs + allowanceMs;
   }
 
   /**
    * Takes the ids whose wait is over and assigns each to its next announcer that is
-   * still a neighbour; each asked id waits `timeoutMs` again before the next ask. Only
-   * the ids that are due are looked at.
+   * still a neighbour; each asked id waits `timeoutMs` again before the next ask. The
+   * first ask waits `allowanceMs` longer (pushes running late). Only the ids that are
+   * due are looked at.
    */
-  takeDue(now: number, isNeighbour: (addr: string) => boolean): DueAsks {
+  takeDue(now: number, isNeighbour: (addr: string) => boolean, allowanceMs = 0): DueAsks {
     const asks = new Map<string, string[]>();
     let givenUp = 0;
     const asked: [string, Entry][] = [];
     for (const [id, entry] of this.#entries) {
-      if (entry.due > now) break;
+      if (this.#due(entry, allowanceMs) > now) break;
       this.#entries.delete(id);
       let announcer = entry.announcers.shift();
       while (announcer !== undefined && !isNeighbour(announcer)) announcer = entry.announcers.shift();
@@ -98,9 +104,9 @@ export class MissingMessages {
     return { asks, givenUp };
   }
 
-  /** Clock time of the next ask, or undefined when nothing is missing. */
-  nextDue(): number | undefined {
-    for (const entry of this.#entries.values()) return entry.due;
+  /** Clock time of the next ask (for the same allowance), or undefined when nothing is missing. */
+  nextDue(allowanceMs = 0): number | undefined {
+    for (const entry of this.#entries.values()) return this.#due(entry, allowanceMs);
     return undefined;
   }
 }

@@ -18,8 +18,10 @@ import { Prober } from "./prober.ts";
 import {
   type GetData,
   type GossipMessage,
+  MAX_HOPS,
   type Message,
   type MessageLimits,
+  peekGossipHops,
   peekGossipId,
   type PeerReply,
 } from "./protocol.ts";
@@ -85,19 +87,30 @@ export interface PeerEvents extends Record<string, unknown> {
 
 interface Neighbour extends NeighbourInfo {
   readonly conn: Connection;
-  /** Clock time of the first probe sent to it; later rounds judge only neighbours probed by then. */
-  probedSince: number | undefined;
   /** The latest probe timestamp it echoed back. */
   answeredTs: number;
   /** Set when this peer closed the connection on purpose, so the close is not a loss. */
   removedFor: string | undefined;
-  /** Ids of new messages waiting for the next ihave to it (when it is not pushed to). */
-  announce: string[];
+  /**
+   * Ids of new messages waiting for the next ihave to it (when it is not pushed to),
+   * in the order seen; an id it shows it has (by announcing or sending it) is dropped.
+   */
+  announce: Set<string>;
   /** Whether a direct probe is deciding if it is dead. */
   confirming: boolean;
 }
 
 type Waiter = (message: Message | undefined) => void;
+
+/** Fetch timeouts over which the allowance for a late push tree halves. */
+const PUSH_LAG_HALF_LIFE = 5;
+/** Liveliness intervals over which the allowance for slow probe answers halves. */
+const SLOW_RTT_HALF_LIFE = 5;
+
+/** The gossip message that passes a stored message on, one link further from its origin. */
+function gossipFrame({ id, hops, origin, content, created }: StoredMessage): GossipMessage {
+  return { type: "message", id, hops: Math.min(hops + 1, MAX_HOPS), origin, content, created };
+}
 
 export class PeerNode {
   readonly settings: Settings;
@@ -134,6 +147,12 @@ export class PeerNode {
   readonly #fetched = new Set<string>();
   /** Clock time of the last new message pushed here by a neighbour. */
   #lastPushedAt = -Infinity;
+  /** The latest lag of the push tree behind announcements, and when it was seen (see {@link #pushLag}). */
+  #pushLagMs = 0;
+  #pushLagAt = 0;
+  /** The slowest recent probe round trip, and when it was seen (see {@link #probeTimeout}). */
+  #slowRttMs = 0;
+  #slowRttAt = 0;
   #created = 0;
   /** Gossip frames that brought a message already seen. */
   #repeats = 0;
@@ -280,6 +299,7 @@ export class PeerNode {
     const message: GossipMessage = {
       type: "message",
       id: messageId(this.#self, content),
+      hops: 1,
       origin: this.#self,
       content,
       created: this.#now(),
@@ -517,12 +537,11 @@ export class PeerNode {
       rttMs: undefined,
       misses: 0,
       conn,
-      probedSince: undefined,
       answeredTs: -1,
       removedFor: undefined,
       // A new link pushes until a repeat over it shows the tree reaches the far end another way.
       gossip: "push",
-      announce: [],
+      announce: new Set(),
       confirming: false,
     };
     this.#neighbours.set(addr, neighbour);
@@ -547,33 +566,54 @@ export class PeerNode {
 
   // ---- liveliness ---------------------------------------------------------------
 
+  /**
+   * Probes the neighbours this peer has not heard from for half an interval. Any frame
+   * proves life, so a busy link (gossip, announcements, the other end's probes) carries
+   * no probes of its own, and the probe load falls as the gossip load rises.
+   */
   #probeNeighbours(): void {
     const ts = this.#now();
-    const frame = encodeFrame({ type: "liveliness", ts }, this.settings.maxFrameBytes);
+    const heardSince = ts - this.settings.livelinessInterval / 2;
+    const probed: Neighbour[] = [];
+    let frame: Uint8Array | undefined;
     for (const n of this.#neighbours.values()) {
-      n.probedSince ??= ts;
+      if (n.conn.lastByteAt >= heardSince) {
+        n.misses = 0;
+        continue;
+      }
+      frame ??= encodeFrame({ type: "liveliness", ts }, this.settings.maxFrameBytes);
       n.conn.sendFrame(frame, { urgent: true });
+      probed.push(n);
     }
-    if (this.#debug && this.#neighbours.size > 0) {
-      this.#log.debug("sent liveliness to {count} neighbours", { count: this.#neighbours.size, ts });
+    if (probed.length === 0) return;
+    if (this.#debug) {
+      this.#log.debug("sent liveliness to {count} of {neighbours} neighbours", {
+        count: probed.length,
+        neighbours: this.#neighbours.size,
+        ts,
+      });
     }
-    this.#scheduler!.after(this.settings.probeTimeout, () => this.#checkProbes(ts));
+    const judged = this.#neighbours.size;
+    const timeout = this.#probeTimeout(ts);
+    this.#scheduler!.after(timeout, () => this.#checkProbes(ts, timeout, probed, judged));
   }
 
-  #checkProbes(ts: number): void {
-    // Judged by timestamps, not by "the current probe": the next round may already have
-    // gone out when this one is checked (probeTimeout may equal livelinessInterval).
-    const probed = [...this.#neighbours.values()].filter((n) =>
-      n.probedSince !== undefined && n.probedSince <= ts
-    );
+  /**
+   * Judges the probes of round `ts`, `timeoutMs` after it (the list of neighbours probed
+   * in it; the round may overlap the next one when probeTimeout equals
+   * livelinessInterval). `judged` counts every neighbour of the round: the ones not
+   * probed were heard from just before it.
+   */
+  #checkProbes(ts: number, timeoutMs: number, probed: Neighbour[], judged: number): void {
+    const current = probed.filter((n) => this.#neighbours.get(n.addr) === n);
     // Under load a reply can queue behind gossip: any frame since the probe proves life.
-    const silent = probed.filter((n) => n.answeredTs < ts && n.conn.lastByteAt < ts);
-    for (const n of probed) if (n.answeredTs >= ts || n.conn.lastByteAt >= ts) n.misses = 0;
+    const silent = current.filter((n) => n.answeredTs < ts && n.conn.lastByteAt < ts);
+    for (const n of current) if (n.answeredTs >= ts || n.conn.lastByteAt >= ts) n.misses = 0;
     const verdict = judgeRound({
-      probed: probed.length,
+      probed: judged,
       silent: silent.length,
-      lateByMs: this.#now() - ts - this.settings.probeTimeout,
-      probeTimeoutMs: this.settings.probeTimeout,
+      lateByMs: this.#now() - ts - timeoutMs,
+      probeTimeoutMs: timeoutMs,
       inconclusiveBefore: this.#inconclusiveRounds,
       missesLimit: this.settings.livelinessMisses,
     });
@@ -608,13 +648,20 @@ export class PeerNode {
     for (const n of failing) {
       if (n.confirming) continue;
       n.confirming = true;
-      this.#prober!.probeWithControl(n.addr, this.address, this.settings.probeTimeout).then((result) => {
+      const started = this.#now();
+      this.#prober!.probeWithControl(n.addr, this.address, this.#directProbeTimeout()).then((result) => {
         n.confirming = false;
         if (this.#stopping) return;
         if (this.#neighbours.get(n.addr) !== n || n.misses < limit) return;
+        // A late reply, or any frame, on the old link during the direct probe proves life too.
+        if (n.conn.lastByteAt >= started) {
+          n.misses = 0;
+          return;
+        }
         if (!result.alive && !result.inconclusive) {
           return this.#declareDead(n, `missed ${limit} liveliness probes; direct probe: ${result.reason}`);
         }
+        if (result.alive) this.#noteRtt(result.rttMs, this.#now());
         n.misses = this.settings.livelinessMisses - 1;
         this.#log.info("not declaring {addr} dead after {misses} missed probes: {why}", {
           addr: n.addr,
@@ -623,6 +670,40 @@ export class PeerNode {
         });
       });
     }
+  }
+
+  /**
+   * Milliseconds a direct probe of a suspect neighbour may take: a whole liveliness
+   * interval, at least twice the probe timeout. It comes after misses that already took
+   * that long, a killed peer refuses it at once, and a busy node accepts new
+   * connections last, after the traffic of its open ones.
+   */
+  #directProbeTimeout(): number {
+    return Math.max(this.settings.livelinessInterval, 2 * this.#probeTimeout(this.#now()));
+  }
+
+  /**
+   * Milliseconds a probe waits for its reply: probeTimeout, or twice the slowest recent
+   * round trip if that is longer (halving every {@link SLOW_RTT_HALF_LIFE} liveliness
+   * intervals), at most livelinessInterval × livelinessMisses. Like TCP's retransmission
+   * timeout it follows what this node sees: when it, or the process it shares, is too
+   * busy to read its sockets promptly, every answer comes late, and a fixed timeout
+   * would count live neighbours as silent.
+   */
+  #probeTimeout(now: number): number {
+    const s = this.settings;
+    const halvings = (now - this.#slowRttAt) / (SLOW_RTT_HALF_LIFE * s.livelinessInterval);
+    const slow = this.#slowRttMs * 0.5 ** halvings;
+    return Math.round(
+      Math.min(Math.max(s.probeTimeout, 2 * slow), s.livelinessInterval * s.livelinessMisses),
+    );
+  }
+
+  /** Records a probe's round-trip time for {@link #probeTimeout}. */
+  #noteRtt(rttMs: number, now: number): void {
+    if (2 * rttMs <= this.#probeTimeout(now)) return;
+    this.#slowRttMs = rttMs;
+    this.#slowRttAt = now;
   }
 
   #declareDead(neighbour: Neighbour, why: string): void {
@@ -650,7 +731,7 @@ export class PeerNode {
   /** A neighbour's connection dropped without a goodbye: probe it directly before calling it dead. */
   #suspect(addr: string, reason: string): void {
     this.#log.info("lost connection to neighbour {addr}: {reason}; probing", { addr, reason });
-    this.#prober!.probeWithControl(addr, this.address, this.settings.probeTimeout).then((result) => {
+    this.#prober!.probeWithControl(addr, this.address, this.#directProbeTimeout()).then((result) => {
       if (this.#stopping) return;
       if (result.alive) {
         this.#log.info("neighbour {addr} still answers probes", { addr, rttMs: result.rttMs });
@@ -673,28 +754,52 @@ export class PeerNode {
   #isRepeat(body: Uint8Array, conn: Connection): boolean {
     const id = peekGossipId(body);
     if (id === undefined || !this.#store.has(id)) return false;
-    this.#onRepeat(id, this.#byConn.get(conn));
+    this.#onRepeat(id, this.#byConn.get(conn), peekGossipHops(body));
     return true;
   }
 
   /**
-   * A message arrived again. In tree mode a pushing sender's link is a redundant path:
-   * it is told to announce rather than push (prune), and this peer does the same
-   * towards it. Not when the first copy was fetched: then the push is the tree lagging.
+   * A message arrived again, `hops` links from its origin by this path. In tree mode
+   * two pushing links that bring the same message close a loop, and one of them is
+   * pruned: told to announce rather than push, and this peer does the same towards it.
+   * The link kept is the one on the shorter path, judged the same way at both of its
+   * ends, so the tree converges to short paths whatever order copies arrive in:
+   * - the repeat came by a shorter path: its link stays, the first copy's link goes;
+   * - the sender would reach the origin sooner through this peer: the link stays (the
+   *   sender prunes its own first link, by the rule above);
+   * - otherwise the repeat's link goes.
+   * Not when the first copy was fetched: then the push is the tree lagging.
    */
-  #onRepeat(id: string, from: Neighbour | undefined): void {
+  #onRepeat(id: string, from: Neighbour | undefined, hops?: number): void {
     this.#repeats++;
+    from?.announce.delete(id);
     if (from === undefined || from.gossip !== "push" || this.settings.gossipMode !== "tree") return;
     if (this.#fetched.delete(id)) return;
-    from.gossip = "announce";
+    const first = this.#store.get(id);
+    const parent = first?.from === undefined ? undefined : this.#neighbours.get(first.from);
+    // The first copy came over a link this peer had pruned already (its prune was still on
+    // the way): that link is not part of the tree, so the repeat's link is.
+    if (parent !== undefined && parent.gossip !== "push") return;
+    if (hops !== undefined && first !== undefined) {
+      if (hops < first.hops) {
+        if (parent !== undefined && parent !== from) this.#prune(parent);
+        return;
+      }
+      if (hops > first.hops + 2) return;
+    }
+    this.#prune(from);
+  }
+
+  #prune(neighbour: Neighbour): void {
+    neighbour.gossip = "announce";
     this.#gossipControl.prunes++;
-    this.#send(from.conn, { type: "prune" });
+    this.#send(neighbour.conn, { type: "prune" });
   }
 
   /** Stores, delivers and forwards a message seen for the first time; drops repeats. */
   #accept(message: GossipMessage, from: Neighbour | undefined): void {
     if (this.#store.has(message.id)) {
-      this.#onRepeat(message.id, from);
+      this.#onRepeat(message.id, from, message.hops);
       return;
     }
     if (from !== undefined && messageId(message.origin, message.content) !== message.id) {
@@ -714,6 +819,7 @@ export class PeerNode {
       created: message.created,
       firstSeen: now,
       from: from?.addr,
+      hops: from === undefined ? 0 : message.hops,
     };
     this.#store.add(stored);
     if (this.#info) {
@@ -723,12 +829,17 @@ export class PeerNode {
         content: message.content.length > 80 ? message.content.slice(0, 80) + "…" : message.content,
       });
     }
-    const announcedAt = this.#missing.arrived(message.id);
-    if (from?.gossip === "push") this.#lastPushedAt = now;
-    else if (announcedAt !== undefined) {
+    const arrival = this.#missing.arrived(message.id);
+    if (from?.gossip === "push") {
+      this.#lastPushedAt = now;
+      // Pushed after its announcement: the tree runs late by that much, so asks wait longer.
+      if (arrival !== undefined) this.#notePushLag(now - arrival.announcedAt, now);
+    } else if (arrival?.asked) {
       // The first copy answers an ask for an announced message.
       this.#noteFetched(message.id);
-      if (from !== undefined && this.#lastPushedAt < announcedAt && this.settings.gossipMode === "tree") {
+      if (
+        from !== undefined && this.#lastPushedAt < arrival.announcedAt && this.settings.gossipMode === "tree"
+      ) {
         // Nothing was pushed here since it was announced: the push tree no longer reaches
         // this peer, so the link that answered pushes from now on. (Pushes that lag do not graft.)
         from.gossip = "push";
@@ -743,12 +854,12 @@ export class PeerNode {
     for (const n of this.#neighbours.values()) {
       if (n === from) continue;
       if (n.gossip === "push") {
-        frame ??= encodeFrame(message, this.settings.maxFrameBytes);
+        frame ??= encodeFrame(gossipFrame(stored), this.settings.maxFrameBytes);
         if (n.conn.sendFrame(frame)) pushed++;
       } else {
-        n.announce.push(message.id);
+        n.announce.add(message.id);
         announced++;
-        if (n.announce.length >= this.#limits.maxIds) this.#announceTo(n);
+        if (n.announce.size >= this.#limits.maxIds) this.#announceTo(n);
       }
     }
     if (announced > 0) this.#armAnnounce();
@@ -759,6 +870,26 @@ export class PeerNode {
         announced,
       });
     }
+  }
+
+  /**
+   * Milliseconds the push tree runs late, by the latest message pushed after it was
+   * announced here, halving every {@link PUSH_LAG_HALF_LIFE} fetch timeouts; 0 once
+   * nothing was pushed for a fetch timeout. In a burst the tree is slow rather than
+   * broken, and asking for every late message would double the work of a peer that is
+   * already behind.
+   */
+  #pushLag(now: number): number {
+    // Nothing pushed for a fetch timeout: the tree is idle, and what is missing now will not come by it.
+    if (now - this.#lastPushedAt > this.settings.fetchTimeout) return 0;
+    const halvings = (now - this.#pushLagAt) / (PUSH_LAG_HALF_LIFE * this.settings.fetchTimeout);
+    return this.#pushLagMs * 0.5 ** halvings;
+  }
+
+  #notePushLag(lagMs: number, now: number): void {
+    if (lagMs <= this.#pushLag(now)) return;
+    this.#pushLagMs = lagMs;
+    this.#pushLagAt = now;
   }
 
   /** Remembers (boundedly) that a message's first copy was fetched, not pushed. */
@@ -776,20 +907,27 @@ export class PeerNode {
     const delay = this.settings.announceInterval * (0.5 + this.#random());
     this.#scheduler.after(delay, () => {
       this.#announceArmed = false;
-      for (const n of this.#neighbours.values()) if (n.announce.length > 0) this.#announceTo(n);
+      for (const n of this.#neighbours.values()) if (n.announce.size > 0) this.#announceTo(n);
     });
   }
 
   #announceTo(neighbour: Neighbour): void {
-    const ids = neighbour.announce;
-    neighbour.announce = [];
+    const ids = [...neighbour.announce];
+    neighbour.announce.clear();
     this.#gossipControl.announcements++;
     this.#send(neighbour.conn, { type: "ihave", ids });
   }
 
-  /** A neighbour announced messages: the ones this peer lacks wait fetchTimeout for the push tree. */
+  /**
+   * A neighbour announced messages: it need not hear of them from this peer, and the
+   * ones this peer lacks wait fetchTimeout for the push tree.
+   */
   #onAnnounce(neighbour: Neighbour, ids: string[]): void {
-    const lacking = ids.filter((id) => !this.#store.has(id));
+    const pending = neighbour.announce;
+    const lacking = ids.filter((id) => {
+      if (pending.size > 0) pending.delete(id);
+      return !this.#store.has(id);
+    });
     if (lacking.length === 0) return;
     this.#missing.announced(lacking, neighbour.addr, this.#now());
     this.#armFetch();
@@ -797,10 +935,12 @@ export class PeerNode {
 
   #armFetch(): void {
     if (this.#fetchArmed || this.#scheduler === undefined) return;
-    const next = this.#missing.nextDue();
+    const now = this.#now();
+    const next = this.#missing.nextDue(this.#pushLag(now));
     if (next === undefined) return;
     this.#fetchArmed = true;
-    this.#scheduler.after(Math.max(0, next - this.#now()), () => {
+    // Checked again within fetchTimeout at the latest: the allowance for late pushes ends when pushes stop.
+    this.#scheduler.after(Math.min(Math.max(0, next - now), this.settings.fetchTimeout), () => {
       this.#fetchArmed = false;
       this.#fetchMissing();
       this.#armFetch();
@@ -809,7 +949,9 @@ export class PeerNode {
 
   /** Asks announcers for the messages the push tree has not brought in time. */
   #fetchMissing(): void {
-    const { asks, givenUp } = this.#missing.takeDue(this.#now(), (addr) => this.#neighbours.has(addr));
+    const now = this.#now();
+    const isNeighbour = (addr: string) => this.#neighbours.has(addr);
+    const { asks, givenUp } = this.#missing.takeDue(now, isNeighbour, this.#pushLag(now));
     for (const [addr, ids] of asks) {
       this.#log.info("fetching {count} announced messages from {addr}: the push tree did not bring them", {
         addr,
@@ -833,10 +975,7 @@ export class PeerNode {
     } else {
       messages = this.#store.missingFrom(request.have ?? [], this.settings.catchUpLimit);
     }
-    for (const m of messages.slice(0, this.settings.catchUpLimit)) {
-      const { id, origin, content, created } = m;
-      this.#send(neighbour.conn, { type: "message", id, origin, content, created });
-    }
+    for (const m of messages.slice(0, this.settings.catchUpLimit)) this.#send(neighbour.conn, gossipFrame(m));
     this.#log.info("served get_data to {addr}: {count} messages", {
       addr: neighbour.addr,
       count: messages.length,
@@ -902,6 +1041,7 @@ export class PeerNode {
           neighbour.answeredTs = message.ts;
           neighbour.misses = 0;
           neighbour.rttMs = this.#now() - message.ts;
+          this.#noteRtt(neighbour.rttMs, this.#now());
         }
         return;
       case "get_data":

@@ -48,21 +48,26 @@ export class Prober {
 
   /**
    * Probes `target` once and, at the same time, `self` as a control. A node that
-   * cannot answer its own probe in time is overloaded or cut off, and then the
-   * target's silence proves nothing: the result is `inconclusive`. A refusal (nothing
-   * listens at the target) is conclusive either way.
+   * cannot answer its own probe within half the timeout is overloaded or cut off: it
+   * may be the one too slow to hear the target, whose silence then proves nothing,
+   * and the result is `inconclusive`. A refusal (nothing listens at the target) is
+   * conclusive either way.
    */
   probeWithControl(target: string | Address, self: Address, timeoutMs: number): Promise<ProbeResult> {
     return this.endpoint.track((async () => {
       // Both probes run in the same window, so a spell of local overload hits both.
+      const started = this.now();
       const [result, control] = await Promise.all([
         this.probe(target, timeoutMs),
-        this.probe(self, timeoutMs),
+        this.probe(self, timeoutMs).then((control) => ({ ...control, tookMs: this.now() - started })),
       ]);
-      if (result.alive || result.reason === "connect refused" || control.alive) return result;
+      if (result.alive || result.reason === "connect refused") return result;
+      if (control.alive && control.tookMs <= timeoutMs / 2) return result;
       return {
         alive: false,
-        reason: `${result.reason}; this node did not answer itself either`,
+        reason: control.alive
+          ? `${result.reason}; this node took ${Math.round(control.tookMs)} ms to answer itself`
+          : `${result.reason}; this node did not answer itself either`,
         inconclusive: true,
       };
     })());

@@ -54,6 +54,12 @@ export interface GetData {
 export interface GossipMessage {
   type: "message";
   id: string;
+  /**
+   * Links this copy has crossed from its origin, counting the one it arrives on (1 when
+   * the origin sends it), at most {@link MAX_HOPS}. Tree gossip keeps the shorter of two
+   * paths by it.
+   */
+  hops: number;
   /** Listening address of the peer that created it. */
   origin: string;
   content: string;
@@ -127,6 +133,8 @@ export const DEFAULT_LIMITS: Readonly<MessageLimits> = Object.freeze({
 
 /** Longest reason text a Peer Reply may carry. */
 const MAX_REASON = 200;
+/** Largest hop count of a gossip message; a forwarder never counts past it. */
+export const MAX_HOPS = 65_535;
 /** Longest address text, with room for a bracketed IPv6 host name. */
 const MAX_ADDRESS = 300;
 const MESSAGE_ID = /^[0-9a-f]{32}$/;
@@ -239,13 +247,13 @@ export function parseMessage(value: unknown, limits: MessageLimits = DEFAULT_LIM
       if (typeof content !== "string" || content.length > limits.maxContent) {
         fail(type, "content", `must be a string of at most ${limits.maxContent} characters`, content);
       }
-      return {
-        type,
-        id: obj.id,
-        origin: address(obj, type, "origin"),
-        content,
-        created: timestamp(obj, type, "created"),
-      };
+      const origin = address(obj, type, "origin");
+      const created = timestamp(obj, type, "created");
+      const hops = obj.hops;
+      if (typeof hops !== "number" || !Number.isInteger(hops) || hops < 1 || hops > MAX_HOPS) {
+        fail(type, "hops", `must be a whole number from 1 to ${MAX_HOPS}`, hops);
+      }
+      return { type, id: obj.id, hops, origin, content, created };
     }
     case "death": {
       if (obj.reason !== "leaving" && obj.reason !== "dead") {
@@ -273,6 +281,8 @@ export function parseMessage(value: unknown, limits: MessageLimits = DEFAULT_LIM
 
 const GOSSIP_PREFIX = new TextEncoder().encode('{"type":"message","id":"');
 const ID_END = GOSSIP_PREFIX.length + 32;
+const HOPS_PREFIX = new TextEncoder().encode('","hops":');
+const HOPS_START = ID_END + HOPS_PREFIX.length;
 
 /**
  * The id of a gossip frame, read from its raw bytes without parsing, when the frame
@@ -285,4 +295,22 @@ export function peekGossipId(body: Uint8Array): string | undefined {
   for (let i = 0; i < GOSSIP_PREFIX.length; i++) if (body[i] !== GOSSIP_PREFIX[i]) return undefined;
   // apply() over the typed array is several times faster than spreading it.
   return String.fromCharCode.apply(null, body.subarray(GOSSIP_PREFIX.length, ID_END) as unknown as number[]);
+}
+
+/**
+ * The hop count of a gossip frame that {@link peekGossipId} recognised, read from its
+ * raw bytes when it follows the id as p2pnet encodes it (`…","hops":12,…`); otherwise
+ * undefined. Like the id, only used for repeats, which are never forwarded.
+ */
+export function peekGossipHops(body: Uint8Array): number | undefined {
+  for (let i = 0; i < HOPS_PREFIX.length; i++) if (body[ID_END + i] !== HOPS_PREFIX[i]) return undefined;
+  let hops = 0;
+  let at = HOPS_START;
+  for (; at < body.length && at < HOPS_START + 6; at++) {
+    const digit = body[at]! - 0x30;
+    if (digit < 0 || digit > 9) break;
+    hops = hops * 10 + digit;
+  }
+  if (at === HOPS_START || body[at] !== 0x2c || hops < 1 || hops > MAX_HOPS) return undefined;
+  return hops;
 }

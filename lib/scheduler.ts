@@ -81,7 +81,8 @@ export class Scheduler {
     this.#timer = undefined;
     this.#armedFor = Infinity;
     const now = this.#now();
-    const due = this.#tasks.filter((t) => !t.cancelled && t.due <= now);
+    // Earliest first: when the timer fires late, tasks still run in the order they were due.
+    const due = this.#tasks.filter((t) => !t.cancelled && t.due <= now).sort((a, b) => a.due - b.due);
     for (const task of due) {
       if (task.interval === undefined) task.cancelled = true;
       else task.due = task.due + task.interval > now ? task.due + task.interval : now + task.interval;

@@ -5,7 +5,13 @@
 
 import assert from "node:assert/strict";
 import { decodeBody, DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder } from "../lib/codec.ts";
-import { DEFAULT_LIMITS, type Message, type MessageLimits } from "../lib/protocol.ts";
+import {
+  DEFAULT_LIMITS,
+  type Message,
+  type MessageLimits,
+  peekGossipHops,
+  peekGossipId,
+} from "../lib/protocol.ts";
 import { WireError, type WireErrorCode } from "../lib/wire_error.ts";
 import { mulberry32 } from "./_helpers.ts";
 
@@ -106,6 +112,7 @@ function randomMessage(random: Random, type = pick(random, MESSAGE_TYPES)): Mess
       return {
         type,
         id: randomId(random),
+        hops: 1 + Math.floor(random() * 65_535),
         origin: randomAddress(random),
         content: randomText(random, random() < 0.1 ? 5000 : 300),
         created: randomTimestamp(random),
@@ -228,7 +235,14 @@ Deno.test("every message type round-trips through encodeFrame, any chunking of t
 });
 
 Deno.test("a frame split inside its length prefix and inside its body decodes once complete", () => {
-  const message: Message = { type: "message", id: ID, origin: ADDR, content: "héllo 😀", created: 7 };
+  const message: Message = {
+    type: "message",
+    id: ID,
+    hops: 1,
+    origin: ADDR,
+    content: "héllo 😀",
+    created: 7,
+  };
   const frame = encodeFrame(message);
   for (let cut = 1; cut < frame.length; cut++) {
     const decoder = new FrameDecoder();
@@ -283,11 +297,12 @@ Deno.test("decodeBody keeps only the known fields of a message", () => {
 });
 
 Deno.test("a frame body of exactly the maximum passes both encoder and decoder; one byte more fails both", () => {
-  const base = JSON.stringify({ type: "message", id: ID, origin: ADDR, content: "", created: 0 });
+  const base = JSON.stringify({ type: "message", id: ID, hops: 1, origin: ADDR, content: "", created: 0 });
   const max = 2000;
   const atMax: Message = {
     type: "message",
     id: ID,
+    hops: 1,
     origin: ADDR,
     content: "x".repeat(max - base.length),
     created: 0,
@@ -362,13 +377,21 @@ Deno.test("encodeFrame refuses a message bigger than the maximum, counting UTF-8
   const huge: Message = {
     type: "message",
     id: ID,
+    hops: 1,
     origin: ADDR,
     content: "x".repeat(DEFAULT_MAX_FRAME_BYTES),
     created: 0,
   };
   assertWireError(() => encodeFrame(huge), "frame_too_large");
   // 600 two-byte characters: about 680 characters of JSON but about 1280 bytes.
-  const accented: Message = { type: "message", id: ID, origin: ADDR, content: "é".repeat(600), created: 0 };
+  const accented: Message = {
+    type: "message",
+    id: ID,
+    hops: 1,
+    origin: ADDR,
+    content: "é".repeat(600),
+    created: 0,
+  };
   assertWireError(() => encodeFrame(accented, 1000), "frame_too_large");
   assert.deepEqual(decodeCopies([encodeFrame(accented, 2000)]), [accented]);
 });
@@ -427,10 +450,11 @@ Deno.test("schema violations are invalid_field and name the field", () => {
     [{ type: "peer_reply", accepted: true }, "addr"],
     [{ type: "liveliness" }, "ts"],
     [{ type: "liveliness_reply" }, "ts"],
-    [{ type: "message", origin: ADDR, content: "", created: 0 }, "id"],
-    [{ type: "message", id: ID, content: "", created: 0 }, "origin"],
-    [{ type: "message", id: ID, origin: ADDR, created: 0 }, "content"],
-    [{ type: "message", id: ID, origin: ADDR, content: "" }, "created"],
+    [{ type: "message", hops: 1, origin: ADDR, content: "", created: 0 }, "id"],
+    [{ type: "message", id: ID, hops: 1, content: "", created: 0 }, "origin"],
+    [{ type: "message", id: ID, hops: 1, origin: ADDR, created: 0 }, "content"],
+    [{ type: "message", id: ID, hops: 1, origin: ADDR, content: "" }, "created"],
+    [{ type: "message", id: ID, origin: ADDR, content: "", created: 0 }, "hops"],
     [{ type: "death", addr: ADDR, reporter: ADDR }, "reason"],
     [{ type: "death", reason: "dead", reporter: ADDR }, "addr"],
     [{ type: "death", addr: ADDR, reason: "dead" }, "reporter"],
@@ -449,8 +473,10 @@ Deno.test("schema violations are invalid_field and name the field", () => {
     [{ type: "ihave", ids: [] }, "ids"],
     [{ type: "ihave", ids: ID }, "ids"],
     [{ type: "ihave", ids: [ID, null] }, "ids"],
-    [{ type: "message", id: ID, origin: ADDR, content: ["hi"], created: 0 }, "content"],
-    [{ type: "message", id: ID, origin: ADDR, content: "", created: "0" }, "created"],
+    [{ type: "message", id: ID, hops: 1, origin: ADDR, content: ["hi"], created: 0 }, "content"],
+    [{ type: "message", id: ID, hops: 1, origin: ADDR, content: "", created: "0" }, "created"],
+    [{ type: "message", id: ID, hops: "1", origin: ADDR, content: "", created: 0 }, "hops"],
+    [{ type: "message", id: ID, hops: 1.5, origin: ADDR, content: "", created: 0 }, "hops"],
     [{ type: "death", addr: ADDR, reason: "bored", reporter: ADDR }, "reason"],
     // out of bounds
     [{ type: "liveliness", ts: -1 }, "ts"],
@@ -458,7 +484,9 @@ Deno.test("schema violations are invalid_field and name the field", () => {
     [{ type: "peer_reply", accepted: false, addr: ADDR, reason: "r".repeat(201) }, "reason"],
     [{ type: "get_data", ids: Array(10_001).fill(ID) }, "ids"],
     [{ type: "ihave", ids: Array(10_001).fill(ID) }, "ids"],
-    [{ type: "message", id: ID, origin: ADDR, content: "c".repeat(65_537), created: 0 }, "content"],
+    [{ type: "message", id: ID, hops: 1, origin: ADDR, content: "c".repeat(65_537), created: 0 }, "content"],
+    [{ type: "message", id: ID, hops: 0, origin: ADDR, content: "", created: 0 }, "hops"],
+    [{ type: "message", id: ID, hops: 65_536, origin: ADDR, content: "", created: 0 }, "hops"],
     // bad addresses
     [{ type: "get_peer_list", addr: "127.0.0.1" }, "addr"],
     [{ type: "get_peer_list", addr: "127.0.0.1:0" }, "addr"],
@@ -469,13 +497,13 @@ Deno.test("schema violations are invalid_field and name the field", () => {
     [{ type: "peer_request", addr: " 127.0.0.1:6001" }, "addr"],
     [{ type: "peer_request", addr: long }, "addr"],
     [{ type: "peer_list", peers: [ADDR, "nope"] }, "peers[1]"],
-    [{ type: "message", id: ID, origin: "origin", content: "", created: 0 }, "origin"],
+    [{ type: "message", id: ID, hops: 1, origin: "origin", content: "", created: 0 }, "origin"],
     [{ type: "death", addr: ADDR, reason: "dead", reporter: "127.0.0.1:" }, "reporter"],
     // bad ids
-    [{ type: "message", id: "abc", origin: ADDR, content: "", created: 0 }, "id"],
-    [{ type: "message", id: ID.toUpperCase(), origin: ADDR, content: "", created: 0 }, "id"],
-    [{ type: "message", id: ID + "0", origin: ADDR, content: "", created: 0 }, "id"],
-    [{ type: "message", id: "g".repeat(32), origin: ADDR, content: "", created: 0 }, "id"],
+    [{ type: "message", id: "abc", hops: 1, origin: ADDR, content: "", created: 0 }, "id"],
+    [{ type: "message", id: ID.toUpperCase(), hops: 1, origin: ADDR, content: "", created: 0 }, "id"],
+    [{ type: "message", id: ID + "0", hops: 1, origin: ADDR, content: "", created: 0 }, "id"],
+    [{ type: "message", id: "g".repeat(32), hops: 1, origin: ADDR, content: "", created: 0 }, "id"],
     [{ type: "get_data", have: [ID.slice(1)] }, "have"],
     [{ type: "ihave", ids: [ID, ID.slice(1)] }, "ids"],
   ];
@@ -493,14 +521,14 @@ Deno.test("message limits passed to decodeBody bound list and content sizes", ()
     { type: "peer_list", peers: [ADDR, "[::1]:1"] },
     { type: "get_data", ids: [ID, ID, ID] },
     { type: "ihave", ids: [ID, ID, ID] },
-    { type: "message", id: ID, origin: ADDR, content: "0123456789", created: 1 },
+    { type: "message", id: ID, hops: 1, origin: ADDR, content: "0123456789", created: 1 },
   ];
   for (const m of ok) assert.deepEqual(decodeBody(body(m), limits), m);
   const tooBig: [Message, string][] = [
     [{ type: "peer_list", peers: [ADDR, ADDR, ADDR] }, "peers"],
     [{ type: "get_data", have: [ID, ID, ID, ID] }, "have"],
     [{ type: "ihave", ids: [ID, ID, ID, ID] }, "ids"],
-    [{ type: "message", id: ID, origin: ADDR, content: "01234567890", created: 1 }, "content"],
+    [{ type: "message", id: ID, hops: 1, origin: ADDR, content: "01234567890", created: 1 }, "content"],
   ];
   for (const [m, field] of tooBig) assertWireError(() => decodeBody(body(m), limits), "invalid_field", field);
 });
@@ -531,4 +559,22 @@ Deno.test("corrupted streams only ever throw WireError", () => {
   }
   // The corruption reached several layers, not just one.
   assert.ok(codes.size >= 3, [...codes].join(", "));
+});
+
+Deno.test("a gossip frame's id and hop count are read from its raw bytes as p2pnet encodes them, and only then", () => {
+  const utf8 = new TextEncoder();
+  const body = (message: Message) => encodeFrame(message).subarray(4);
+  const message: Message = { type: "message", id: ID, hops: 12, origin: ADDR, content: "x", created: 1 };
+  assert.equal(peekGossipId(body(message)), ID);
+  assert.equal(peekGossipHops(body(message)), 12);
+  assert.equal(peekGossipHops(body({ ...message, hops: 65_535 })), 65_535);
+  // Other layouts are parsed in full instead.
+  const reordered = utf8.encode(JSON.stringify({ type: "message", hops: 3, id: ID, origin: ADDR }));
+  assert.equal(peekGossipId(reordered), undefined);
+  for (const text of [`"hops":0,`, `"hops":70000,`, `"hops":,`, `"hops":"3",`, `"hops":3}`]) {
+    const odd = utf8.encode(`{"type":"message","id":"${ID}",${text}"origin":"${ADDR}"}`);
+    assert.equal(peekGossipId(odd), ID);
+    assert.equal(peekGossipHops(odd), undefined, text);
+  }
+  assert.equal(peekGossipId(body({ type: "ihave", ids: [ID] })), undefined);
 });

@@ -132,6 +132,7 @@ Deno.test("MessageStore keeps the newest storeLimit messages and remembers ids i
       created: i,
       firstSeen: i,
       from: undefined,
+      hops: 0,
     });
   }
   assert.deepEqual(store.values().map((m) => m.id), ["m2", "m3", "m4"]);

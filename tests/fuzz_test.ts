@@ -21,7 +21,7 @@ const VALID: Message[] = [
   { type: "liveliness", ts: 1 },
   { type: "liveliness_reply", ts: 1 },
   { type: "get_data", ids: [messageId(ADDR, "a")], have: [] },
-  { type: "message", id: messageId(ADDR, "a"), origin: ADDR, content: "a", created: 1 },
+  { type: "message", id: messageId(ADDR, "a"), hops: 1, origin: ADDR, content: "a", created: 1 },
   { type: "ihave", ids: [messageId(ADDR, "b")] },
   { type: "graft" },
   { type: "prune" },

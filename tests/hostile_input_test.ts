@@ -99,10 +99,13 @@ const BAD_FRAMES: [string, Uint8Array][] = [
   ["get_data with bad ids", json({ type: "get_data", ids: ["zz"] })],
   ["ihave without ids", json({ type: "ihave" })],
   ["ihave with 20,000 ids", json({ type: "ihave", ids: Array(20_000).fill(ID) })],
-  ["message with a bad id", json({ type: "message", id: "x", origin: ADDR, content: "c", created: 1 })],
+  [
+    "message with a bad id",
+    json({ type: "message", id: "x", hops: 1, origin: ADDR, content: "c", created: 1 }),
+  ],
   [
     "message with oversized content",
-    json({ type: "message", id: ID, origin: ADDR, content: "c".repeat(70_000), created: 1 }),
+    json({ type: "message", id: ID, hops: 1, origin: ADDR, content: "c".repeat(70_000), created: 1 }),
   ],
   ["death with an unknown reason", json({ type: "death", addr: ADDR, reason: "bored", reporter: ADDR })],
   ["an unknown type", json({ type: "hello" })],
@@ -164,7 +167,14 @@ Deno.test("messages before the handshake close the connection: at a peer before 
     await peer.start();
     try {
       const early: [string, Message][] = [
-        ["message", { type: "message", id: messageId(ADDR, "x"), origin: ADDR, content: "x", created: 1 }],
+        ["message", {
+          type: "message",
+          id: messageId(ADDR, "x"),
+          hops: 1,
+          origin: ADDR,
+          content: "x",
+          created: 1,
+        }],
         ["get_data", { type: "get_data", have: [] }],
         ["ihave", { type: "ihave", ids: [messageId(ADDR, "y")] }],
         ["graft", { type: "graft" }],
@@ -253,11 +263,12 @@ Deno.test("a neighbour that forges a message id is disconnected and the message 
       what: "acceptance",
     });
     const honest = messageId(ADDR, "honest");
-    await client.send({ type: "message", id: honest, origin: ADDR, content: "honest", created: 1 });
+    await client.send({ type: "message", id: honest, hops: 1, origin: ADDR, content: "honest", created: 1 });
     await waitFor(() => peer.messages().some((m) => m.id === honest), { what: "the honest message" });
     await client.send({
       type: "message",
       id: messageId(ADDR, "other"),
+      hops: 1,
       origin: ADDR,
       content: "forged",
       created: 1,

@@ -115,7 +115,7 @@ Deno.test("an announced message that is not pushed is fetched from the announcer
   const id = messageId(me, content);
   const client = await WireClient.connect(net.peers[0]!.address, (message: Message, c: WireClient) => {
     if (message.type === "get_data" && message.ids?.includes(id)) {
-      c.send({ type: "message", id, origin: me, content, created: Date.now() });
+      c.send({ type: "message", id, hops: 1, origin: me, content, created: Date.now() });
     }
   });
   try {
@@ -161,7 +161,14 @@ Deno.test("a neighbour that pushes a message the peer already has is pruned to a
       what: "acceptance",
     });
     const content = "pushed twice";
-    const message: Message = { type: "message", id: messageId(me, content), origin: me, content, created: 1 };
+    const message: Message = {
+      type: "message",
+      id: messageId(me, content),
+      hops: 1,
+      origin: me,
+      content,
+      created: 1,
+    };
     await client.send(message);
     await waitFor(() => peer.messages().length === 1, { what: "the first copy" });
     assert.equal(peer.neighbours()[0]!.gossip, "push");
@@ -179,5 +186,108 @@ Deno.test("a neighbour that pushes a message the peer already has is pruned to a
     await client.close();
     listener.close();
     await net.stop();
+  }
+});
+
+/** A peer of its own with two hand-written neighbours, each accepted as a neighbour; they answer probes. */
+async function peerWithTwoClients(): Promise<{
+  net: TestNetwork;
+  clients: [WireClient, WireClient];
+  labels: [string, string];
+  close: () => Promise<void>;
+}> {
+  const net = await TestNetwork.start(1, 1);
+  const listeners = [0, 1].map(() => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
+  const labels = listeners.map((l) =>
+    formatAddress({ host: "127.0.0.1", port: (l.addr as Deno.NetAddr).port })
+  ) as [string, string];
+  const answer = (m: Message, c: WireClient) => {
+    if (m.type === "liveliness") c.send({ type: "liveliness_reply", ts: m.ts });
+  };
+  const clients = [
+    await WireClient.connect(net.peers[0]!.address, answer),
+    await WireClient.connect(net.peers[0]!.address, answer),
+  ] as [WireClient, WireClient];
+  for (const [i, client] of clients.entries()) {
+    await client.send({ type: "peer_request", addr: labels[i]! });
+    await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
+      what: "acceptance",
+    });
+  }
+  const close = async () => {
+    for (const client of clients) await client.close();
+    for (const listener of listeners) listener.close();
+    await net.stop();
+  };
+  return { net, clients, labels, close };
+}
+
+Deno.test("of two pushing links that bring the same message, the one on the shorter path stays", async (t) => {
+  // [first copy's hops, repeat's hops, which client gets the prune (0: first, 1: repeat, none)]
+  const cases: [number, number, number | undefined][] = [
+    [5, 2, 0], // the repeat came by a shorter path: the first copy's link goes
+    [5, 5, 1], // no shorter: the repeat's link goes
+    [5, 6, 1],
+    [5, 8, undefined], // its sender would be closer through this peer: it prunes its own link instead
+  ];
+  for (const [firstHops, repeatHops, pruned] of cases) {
+    await t.step(`first ${firstHops} hops, repeat ${repeatHops}`, async () => {
+      const { net, clients, labels, close } = await peerWithTwoClients();
+      try {
+        const peer = net.peers[0]!;
+        const content = `via ${firstHops} and ${repeatHops}`;
+        const id = messageId(labels[0], content);
+        // Fields in the order p2pnet writes them: a repeat's hop count is read from the raw frame.
+        const copy = (hops: number): Message => ({
+          type: "message",
+          id,
+          hops,
+          origin: labels[0],
+          content,
+          created: 1,
+        });
+        await clients[0].send(copy(firstHops));
+        await waitFor(() => peer.messages().length === 1, { what: "the first copy" });
+        assert.equal(peer.messages()[0]!.hops, firstHops);
+        await clients[1].send(copy(repeatHops));
+        await waitFor(() => peer.traffic().repeats === 1, { what: "the repeat" });
+        // A marker after the repeat: once it is answered, any prune would have been sent before it.
+        for (const client of clients) await client.send({ type: "liveliness", ts: 7 });
+        await waitFor(() => clients.every((c) => c.received.some((m) => m.type === "liveliness_reply")), {
+          what: "the markers' replies",
+        });
+        const prunedBy = clients.map((c) => c.received.some((m) => m.type === "prune"));
+        assert.deepEqual(prunedBy, [pruned === 0, pruned === 1]);
+        const gossip = new Map(peer.neighbours().map((n) => [n.addr, n.gossip]));
+        assert.equal(gossip.get(labels[0]), pruned === 0 ? "announce" : "push");
+        assert.equal(gossip.get(labels[1]), pruned === 1 ? "announce" : "push");
+      } finally {
+        await close();
+      }
+    });
+  }
+});
+
+Deno.test("a neighbour that was heard from within half a liveliness interval is not probed", async () => {
+  const { net, clients, close } = await peerWithTwoClients();
+  try {
+    const [chatty, quiet] = clients;
+    const { livelinessInterval } = net.settings;
+    // The chatty neighbour sends a frame every quarter interval; the quiet one only answers probes.
+    const probes = (c: WireClient) => c.received.filter((m) => m.type === "liveliness").length;
+    const started = Date.now();
+    let sentAt = 0;
+    await waitFor(async () => {
+      if (Date.now() - sentAt >= livelinessInterval! / 4) {
+        sentAt = Date.now();
+        await chatty.send({ type: "liveliness_reply", ts: 1 });
+      }
+      return probes(quiet) >= 3;
+    }, { what: "three probes of the quiet neighbour" });
+    assert.ok(Date.now() - started >= 2 * livelinessInterval!);
+    assert.equal(probes(chatty), 0);
+    assert.ok(net.peers[0]!.neighbours().every((n) => n.misses <= 1));
+  } finally {
+    await close();
   }
 });
