@@ -6,18 +6,25 @@
  * left. Bounded: ids beyond `limit` are not tracked.
  */
 
-/** Most announcers remembered per missing id: the ones asked in turn. */
+/** Most announcers remembered per missing id: the ones asked in turn, closest to the origin first. */
 const MAX_ANNOUNCERS = 4;
 
 interface Entry {
-  /** Neighbours (listening addresses) that announced the id and were not asked yet. */
-  announcers: string[];
+  /** Neighbours that announced the id and were not asked yet, fewest hops from its origin first. */
+  announcers: Announcer[];
   /** Clock time in milliseconds of the first announcement. */
   since: number;
   /** Whether an announcer was asked for it. */
   asked: boolean;
   /** Once asked: clock time in milliseconds when the next announcer is asked. */
   due: number;
+}
+
+interface Announcer {
+  /** Listening address. */
+  addr: string;
+  /** Links between the message's origin and the announcer. */
+  hops: number;
 }
 
 /** What became of a missing message that arrived. */
@@ -46,17 +53,23 @@ export class MissingMessages {
    */
   constructor(readonly limit: number, readonly timeoutMs: number) {}
 
-  /** Records that `announcer` has these ids, which this peer lacks. */
-  announced(ids: readonly string[], announcer: string, now: number): void {
-    for (const id of ids) {
+  /** Records that `announcer` has these ids (`hops[i]` links from the origin of `ids[i]`), which this peer lacks. */
+  announced(ids: readonly string[], hops: readonly number[], announcer: string, now: number): void {
+    for (const [i, id] of ids.entries()) {
+      const candidate = { addr: announcer, hops: hops[i] ?? Infinity };
       const entry = this.#entries.get(id);
       if (entry === undefined) {
         if (this.#entries.size < this.limit) {
-          this.#entries.set(id, { announcers: [announcer], since: now, asked: false, due: Infinity });
+          this.#entries.set(id, { announcers: [candidate], since: now, asked: false, due: Infinity });
         }
-      } else if (entry.announcers.length < MAX_ANNOUNCERS && !entry.announcers.includes(announcer)) {
-        entry.announcers.push(announcer);
+        continue;
       }
+      const announcers = entry.announcers;
+      if (announcers.some((a) => a.addr === announcer)) continue;
+      const at = announcers.findIndex((a) => a.hops > candidate.hops);
+      if (at >= 0) announcers.splice(at, 0, candidate);
+      else announcers.push(candidate);
+      if (announcers.length > MAX_ANNOUNCERS) announcers.pop();
     }
   }
 
@@ -87,8 +100,8 @@ export class MissingMessages {
     for (const [id, entry] of this.#entries) {
       if (this.#due(entry, allowanceMs) > now) break;
       this.#entries.delete(id);
-      let announcer = entry.announcers.shift();
-      while (announcer !== undefined && !isNeighbour(announcer)) announcer = entry.announcers.shift();
+      let announcer = entry.announcers.shift()?.addr;
+      while (announcer !== undefined && !isNeighbour(announcer)) announcer = entry.announcers.shift()?.addr;
       if (announcer === undefined) {
         givenUp++;
         continue;

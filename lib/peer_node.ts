@@ -143,8 +143,11 @@ export class PeerNode {
   /** Whether a flush of pending announcements, and a check of missing messages, is scheduled. */
   #announceArmed = false;
   #fetchArmed = false;
-  /** Ids whose first copy was fetched: a pushed repeat of one is the tree lagging, not a loop (oldest first). */
-  readonly #fetched = new Set<string>();
+  /**
+   * Ids whose first copy was fetched, with the clock time of their first announcement:
+   * a pushed repeat of one is the tree lagging, not a loop (oldest first).
+   */
+  readonly #fetched = new Map<string, number>();
   /** Clock time of the last new message pushed here by a neighbour. */
   #lastPushedAt = -Infinity;
   /** The latest lag of the push tree behind announcements, and when it was seen (see {@link #pushLag}). */
@@ -774,7 +777,15 @@ export class PeerNode {
     this.#repeats++;
     from?.announce.delete(id);
     if (from === undefined || from.gossip !== "push" || this.settings.gossipMode !== "tree") return;
-    if (this.#fetched.delete(id)) return;
+    const announcedAt = this.#fetched.get(id);
+    if (announcedAt !== undefined) {
+      this.#fetched.delete(id);
+      // The tree still reaches this peer, this late: the message was fetched before its push arrived.
+      const now = this.#now();
+      this.#lastPushedAt = now;
+      this.#notePushLag(now - announcedAt, now);
+      return;
+    }
     const first = this.#store.get(id);
     const parent = first?.from === undefined ? undefined : this.#neighbours.get(first.from);
     // The first copy came over a link this peer had pruned already (its prune was still on
@@ -836,7 +847,7 @@ export class PeerNode {
       if (arrival !== undefined) this.#notePushLag(now - arrival.announcedAt, now);
     } else if (arrival?.asked) {
       // The first copy answers an ask for an announced message.
-      this.#noteFetched(message.id);
+      this.#noteFetched(message.id, arrival.announcedAt);
       if (
         from !== undefined && this.#lastPushedAt < arrival.announcedAt && this.settings.gossipMode === "tree"
       ) {
@@ -893,11 +904,11 @@ export class PeerNode {
   }
 
   /** Remembers (boundedly) that a message's first copy was fetched, not pushed. */
-  #noteFetched(id: string): void {
+  #noteFetched(id: string, announcedAt: number): void {
     if (this.#fetched.size >= this.#limits.maxIds) {
-      this.#fetched.delete(this.#fetched.values().next().value!);
+      this.#fetched.delete(this.#fetched.keys().next().value!);
     }
-    this.#fetched.add(id);
+    this.#fetched.set(id, announcedAt);
   }
 
   /** Schedules the next flush of pending announcements, 0.5 to 1.5 announceInterval away. */
@@ -915,21 +926,26 @@ export class PeerNode {
     const ids = [...neighbour.announce];
     neighbour.announce.clear();
     this.#gossipControl.announcements++;
-    this.#send(neighbour.conn, { type: "ihave", ids });
+    const hops = ids.map((id) => this.#store.get(id)?.hops ?? MAX_HOPS);
+    this.#send(neighbour.conn, { type: "ihave", ids, hops });
   }
 
   /**
    * A neighbour announced messages: it need not hear of them from this peer, and the
    * ones this peer lacks wait fetchTimeout for the push tree.
    */
-  #onAnnounce(neighbour: Neighbour, ids: string[]): void {
+  #onAnnounce(neighbour: Neighbour, ids: string[], hops: number[]): void {
     const pending = neighbour.announce;
-    const lacking = ids.filter((id) => {
+    const lacking: string[] = [];
+    const lackingHops: number[] = [];
+    for (const [i, id] of ids.entries()) {
       if (pending.size > 0) pending.delete(id);
-      return !this.#store.has(id);
-    });
+      if (this.#store.has(id)) continue;
+      lacking.push(id);
+      lackingHops.push(hops[i]!);
+    }
     if (lacking.length === 0) return;
-    this.#missing.announced(lacking, neighbour.addr, this.#now());
+    this.#missing.announced(lacking, lackingHops, neighbour.addr, this.#now());
     this.#armFetch();
   }
 
@@ -1047,7 +1063,7 @@ export class PeerNode {
       case "get_data":
         return this.#serveData(neighbour, message);
       case "ihave":
-        return this.#onAnnounce(neighbour, message.ids);
+        return this.#onAnnounce(neighbour, message.ids, message.hops);
       case "graft":
         if (neighbour.gossip !== "push") {
           this.#log.info("grafted by {addr}: pushing to it again", { addr: neighbour.addr });

@@ -70,11 +70,13 @@ export interface GossipMessage {
  * Neighbour → neighbour: ids of messages the sender has and did not push to the
  * receiver, gathered for up to `announceInterval`. A receiver missing one of them asks
  * the announcer for it with {@link GetData} if it does not arrive by another path
- * within `fetchTimeout`.
+ * within `fetchTimeout`, the closest announcer first.
  */
 export interface IHave {
   type: "ihave";
   ids: string[];
+  /** For each id, links between the message's origin and the announcer (0: it is the origin). */
+  hops: number[];
 }
 /**
  * Neighbour → neighbour: "a message reached me first through you although you only
@@ -234,7 +236,14 @@ export function parseMessage(value: unknown, limits: MessageLimits = DEFAULT_LIM
       if (ids === undefined || ids.length === 0) {
         fail(type, "ids", "must be a non-empty list of ids", obj.ids);
       }
-      return { type, ids };
+      const hops = obj.hops;
+      if (
+        !Array.isArray(hops) || hops.length !== ids.length ||
+        !hops.every((h) => typeof h === "number" && Number.isInteger(h) && h >= 0 && h <= MAX_HOPS)
+      ) {
+        fail(type, "hops", `must list a whole number from 0 to ${MAX_HOPS} for each id`, hops);
+      }
+      return { type, ids, hops: hops as number[] };
     }
     case "graft":
     case "prune":

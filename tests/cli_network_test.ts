@@ -45,6 +45,13 @@ Deno.test("real processes: a seed process and three peers gossip, answer 1 and 2
     for (const label of labels) assert.ok(listing.includes(`:${label}:2`), `message 2 of ${label} listed`);
     assert.ok(listing.includes("(published here)"));
 
+    // Once gossip stops, links fall quiet and the peers probe each other (busy links are not probed).
+    const peerLogPath = join(logDir, "peers", `peer-${labels[1]!.replace(":", "-")}.log`);
+    await waitFor(async () => /received liveliness_reply/.test(await Deno.readTextFile(peerLogPath)), {
+      what: "a liveliness check in the second peer's log",
+      timeoutMs: 10_000,
+    });
+
     const before = first.stdout.length;
     await first.type("1");
     await waitFor(() => /active connections?:/.test(first.stdout.slice(before)), {
@@ -75,9 +82,7 @@ Deno.test("real processes: a seed process and three peers gossip, answer 1 and 2
     assert.deepEqual(seedFiles, seeds.map((s) => `seed-${s.replace(":", "-")}.log`).sort());
     const peerFiles = [...Deno.readDirSync(join(logDir, "peers"))].map((f) => f.name).sort();
     assert.deepEqual(peerFiles, labels.map((l) => `peer-${l.replace(":", "-")}.log`).sort());
-    const peerLog = await Deno.readTextFile(
-      join(logDir, "peers", `peer-${labels[1]!.replace(":", "-")}.log`),
-    );
+    const peerLog = await Deno.readTextFile(peerLogPath);
     assert.match(peerLog, /received liveliness_reply/);
     assert.match(peerLog, /peer stopped/);
   } finally {

@@ -103,8 +103,10 @@ function randomMessage(random: Random, type = pick(random, MESSAGE_TYPES)): Mess
       if (random() < 0.6) request.have = list(random, 30, randomId);
       return request;
     }
-    case "ihave":
-      return { type, ids: [randomId(random), ...list(random, 30, randomId)] };
+    case "ihave": {
+      const ids = [randomId(random), ...list(random, 30, randomId)];
+      return { type, ids, hops: ids.map(() => Math.floor(random() * 65_536)) };
+    }
     case "graft":
     case "prune":
       return { type };
@@ -473,6 +475,11 @@ Deno.test("schema violations are invalid_field and name the field", () => {
     [{ type: "ihave", ids: [] }, "ids"],
     [{ type: "ihave", ids: ID }, "ids"],
     [{ type: "ihave", ids: [ID, null] }, "ids"],
+    [{ type: "ihave", ids: [ID] }, "hops"],
+    [{ type: "ihave", ids: [ID, ID], hops: [1] }, "hops"],
+    [{ type: "ihave", ids: [ID], hops: [-1] }, "hops"],
+    [{ type: "ihave", ids: [ID], hops: [65_536] }, "hops"],
+    [{ type: "ihave", ids: [ID], hops: ["1"] }, "hops"],
     [{ type: "message", id: ID, hops: 1, origin: ADDR, content: ["hi"], created: 0 }, "content"],
     [{ type: "message", id: ID, hops: 1, origin: ADDR, content: "", created: "0" }, "created"],
     [{ type: "message", id: ID, hops: "1", origin: ADDR, content: "", created: 0 }, "hops"],
@@ -520,14 +527,14 @@ Deno.test("message limits passed to decodeBody bound list and content sizes", ()
   const ok: Message[] = [
     { type: "peer_list", peers: [ADDR, "[::1]:1"] },
     { type: "get_data", ids: [ID, ID, ID] },
-    { type: "ihave", ids: [ID, ID, ID] },
+    { type: "ihave", ids: [ID, ID, ID], hops: [1, 2, 3] },
     { type: "message", id: ID, hops: 1, origin: ADDR, content: "0123456789", created: 1 },
   ];
   for (const m of ok) assert.deepEqual(decodeBody(body(m), limits), m);
   const tooBig: [Message, string][] = [
     [{ type: "peer_list", peers: [ADDR, ADDR, ADDR] }, "peers"],
     [{ type: "get_data", have: [ID, ID, ID, ID] }, "have"],
-    [{ type: "ihave", ids: [ID, ID, ID, ID] }, "ids"],
+    [{ type: "ihave", ids: [ID, ID, ID, ID], hops: [1, 1, 1, 1] }, "ids"],
     [{ type: "message", id: ID, hops: 1, origin: ADDR, content: "01234567890", created: 1 }, "content"],
   ];
   for (const [m, field] of tooBig) assertWireError(() => decodeBody(body(m), limits), "invalid_field", field);
@@ -576,5 +583,5 @@ Deno.test("a gossip frame's id and hop count are read from its raw bytes as p2pn
     assert.equal(peekGossipId(odd), ID);
     assert.equal(peekGossipHops(odd), undefined, text);
   }
-  assert.equal(peekGossipId(body({ type: "ihave", ids: [ID] })), undefined);
+  assert.equal(peekGossipId(body({ type: "ihave", ids: [ID], hops: [1] })), undefined);
 });

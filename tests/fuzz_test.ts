@@ -22,7 +22,7 @@ const VALID: Message[] = [
   { type: "liveliness_reply", ts: 1 },
   { type: "get_data", ids: [messageId(ADDR, "a")], have: [] },
   { type: "message", id: messageId(ADDR, "a"), hops: 1, origin: ADDR, content: "a", created: 1 },
-  { type: "ihave", ids: [messageId(ADDR, "b")] },
+  { type: "ihave", ids: [messageId(ADDR, "b")], hops: [0] },
   { type: "graft" },
   { type: "prune" },
   { type: "death", addr: ADDR, reason: "dead", reporter: ADDR },

@@ -176,7 +176,7 @@ Deno.test("messages before the handshake close the connection: at a peer before 
           created: 1,
         }],
         ["get_data", { type: "get_data", have: [] }],
-        ["ihave", { type: "ihave", ids: [messageId(ADDR, "y")] }],
+        ["ihave", { type: "ihave", ids: [messageId(ADDR, "y")], hops: [0] }],
         ["graft", { type: "graft" }],
         ["prune", { type: "prune" }],
         ["death", { type: "death", addr: ADDR, reason: "leaving", reporter: ADDR }],

@@ -127,7 +127,7 @@ Deno.test("an announced message that is not pushed is fetched from the announcer
     await client.send({ type: "prune" });
     await waitFor(() => peer.neighbours()[0]?.gossip === "announce", { what: "the prune to take effect" });
     const announcedAt = Date.now();
-    await client.send({ type: "ihave", ids: [id] });
+    await client.send({ type: "ihave", ids: [id], hops: [0] });
     await waitFor(() => peer.messages().some((m) => m.id === id), { what: "the fetched message" });
     const asked = client.received.filter((m) => m.type === "get_data" && m.ids !== undefined);
     assert.deepEqual(asked.map((m) => m.type === "get_data" && m.ids), [[id]]);
@@ -136,7 +136,7 @@ Deno.test("an announced message that is not pushed is fetched from the announcer
     assert.equal(peer.neighbours()[0]!.gossip, "push");
     assert.equal(peer.messages().find((m) => m.id === id)!.from, me);
     // Announcing it again asks for nothing: the peer has it.
-    await client.send({ type: "ihave", ids: [id] });
+    await client.send({ type: "ihave", ids: [id], hops: [0] });
     const marker = peer.publish("after the graft").id;
     await waitFor(() => client.received.some((m) => m.type === "message" && m.id === marker), {
       what: "the grafted link to carry a pushed message",
