@@ -104,6 +104,8 @@ type Waiter = (message: Message | undefined) => void;
 
 /** Fetch timeouts over which the allowance for a late push tree halves. */
 const PUSH_LAG_HALF_LIFE = 5;
+/** Fetch timeouts the first ask for a missing message waits in addition while pushes still arrive. */
+const BUSY_TREE_FETCH_TIMEOUTS = 2;
 /** Liveliness intervals over which the allowance for slow probe answers halves. */
 const SLOW_RTT_HALF_LIFE = 5;
 
@@ -884,17 +886,20 @@ export class PeerNode {
   }
 
   /**
-   * Milliseconds the push tree runs late, by the latest message pushed after it was
-   * announced here, halving every {@link PUSH_LAG_HALF_LIFE} fetch timeouts; 0 once
-   * nothing was pushed for a fetch timeout. In a burst the tree is slow rather than
-   * broken, and asking for every late message would double the work of a peer that is
-   * already behind.
+   * Milliseconds the first ask for a missing message waits beyond fetchTimeout. While
+   * messages are still pushed to this peer (one came within a fetch timeout), the push
+   * tree is busy rather than broken: the wait is {@link BUSY_TREE_FETCH_TIMEOUTS} fetch
+   * timeouts, or how late the tree ran lately if longer (the latest message pushed after
+   * it was announced here; halving every {@link PUSH_LAG_HALF_LIFE} fetch timeouts).
+   * Asking for every late message would double the work of peers already behind, and
+   * each fetched copy can graft a link. Once nothing was pushed for a fetch timeout,
+   * what is missing will not come by the tree, and the wait is 0.
    */
   #pushLag(now: number): number {
-    // Nothing pushed for a fetch timeout: the tree is idle, and what is missing now will not come by it.
-    if (now - this.#lastPushedAt > this.settings.fetchTimeout) return 0;
-    const halvings = (now - this.#pushLagAt) / (PUSH_LAG_HALF_LIFE * this.settings.fetchTimeout);
-    return this.#pushLagMs * 0.5 ** halvings;
+    const { fetchTimeout } = this.settings;
+    if (now - this.#lastPushedAt > fetchTimeout) return 0;
+    const halvings = (now - this.#pushLagAt) / (PUSH_LAG_HALF_LIFE * fetchTimeout);
+    return Math.max(this.#pushLagMs * 0.5 ** halvings, BUSY_TREE_FETCH_TIMEOUTS * fetchTimeout);
   }
 
   #notePushLag(lagMs: number, now: number): void {
