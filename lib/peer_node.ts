@@ -782,9 +782,8 @@ export class PeerNode {
     const announcedAt = this.#fetched.get(id);
     if (announcedAt !== undefined) {
       this.#fetched.delete(id);
-      // The tree still reaches this peer, this late: the message was fetched before its push arrived.
+      // How late the tree runs: the message was fetched before its push arrived.
       const now = this.#now();
-      this.#lastPushedAt = now;
       this.#notePushLag(now - announcedAt, now);
       return;
     }
@@ -850,11 +849,10 @@ export class PeerNode {
     } else if (arrival?.asked) {
       // The first copy answers an ask for an announced message.
       this.#noteFetched(message.id, arrival.announcedAt);
-      if (
-        from !== undefined && this.#lastPushedAt < arrival.announcedAt && this.settings.gossipMode === "tree"
-      ) {
-        // Nothing was pushed here since it was announced: the push tree no longer reaches
-        // this peer, so the link that answered pushes from now on. (Pushes that lag do not graft.)
+      if (from !== undefined && this.settings.gossipMode === "tree") {
+        // The push tree did not bring it even with the extra wait a busy tree gets: it no
+        // longer reaches this peer from that message's origin, so the link that answered
+        // pushes from now on.
         from.gossip = "push";
         this.#gossipControl.grafts++;
         this.#send(from.conn, { type: "graft" });
