@@ -152,8 +152,6 @@ export class PeerNode {
   readonly #fetched = new Map<string, number>();
   /** Clock time of the last new message pushed here by a neighbour. */
   #lastPushedAt = -Infinity;
-  /** Origin → clock time of the last new message of that origin pushed here (at most storeLimit origins). */
-  readonly #pushedFrom = new Map<string, number>();
   /** The latest lag of the push tree behind announcements, and when it was seen (see {@link #pushLag}). */
   #pushLagMs = 0;
   #pushLagAt = 0;
@@ -846,17 +844,15 @@ export class PeerNode {
     const arrival = this.#missing.arrived(message.id);
     if (from?.gossip === "push") {
       this.#lastPushedAt = now;
-      this.#notePushedFrom(message.origin, now);
       // Pushed after its announcement: the tree runs late by that much, so asks wait longer.
       if (arrival !== undefined) this.#notePushLag(now - arrival.announcedAt, now);
     } else if (arrival?.asked) {
       // The first copy answers an ask for an announced message.
       this.#noteFetched(message.id, arrival.announcedAt);
-      const lastFromOrigin = this.#pushedFrom.get(message.origin) ?? -Infinity;
-      if (from !== undefined && lastFromOrigin < arrival.announcedAt && this.settings.gossipMode === "tree") {
-        // Nothing from that message's origin was pushed here since it was announced: the
-        // push tree no longer reaches this peer from there (a busy tree still pushes
-        // other messages of that origin, late), so the link that answered pushes from now on.
+      if (from !== undefined && this.settings.gossipMode === "tree") {
+        // The push tree did not bring it even with the extra wait a busy tree gets: it no
+        // longer reaches this peer from that message's origin, so the link that answered
+        // pushes from now on.
         from.gossip = "push";
         this.#gossipControl.grafts++;
         this.#send(from.conn, { type: "graft" });
@@ -908,15 +904,6 @@ export class PeerNode {
     if (lagMs <= this.#pushLag(now)) return;
     this.#pushLagMs = lagMs;
     this.#pushLagAt = now;
-  }
-
-  /** Remembers (boundedly, newest last) when a new message of `origin` was last pushed here. */
-  #notePushedFrom(origin: string, now: number): void {
-    this.#pushedFrom.delete(origin);
-    this.#pushedFrom.set(origin, now);
-    if (this.#pushedFrom.size > this.#limits.maxIds) {
-      this.#pushedFrom.delete(this.#pushedFrom.keys().next().value!);
-    }
   }
 
   /** Remembers (boundedly) that a message's first copy was fetched, not pushed. */
