@@ -171,6 +171,21 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze(
   } satisfies Settings,
 );
 
+/**
+ * Fixed ratios and pauses of the algorithms, kept here with the settings they scale.
+ * They are not settable: each is a multiple of a setting, or too small to matter.
+ */
+export const TUNING = Object.freeze({
+  /** Fetch timeouts over which a peer's allowance for a late push tree halves. @default 5 */
+  pushLagHalfLife: 5,
+  /** Fetch timeouts the first ask for a missing message waits in addition while pushes still arrive. @default 2 */
+  busyTreeFetchTimeouts: 2,
+  /** Liveliness intervals over which a peer's allowance for slow probe answers halves. @default 5 */
+  slowRttHalfLife: 5,
+  /** Milliseconds a listener pauses after a failed accept (such as running out of file descriptors). @default 50 */
+  acceptRetryMs: 50,
+});
+
 /** A config file or flag that cannot be used; the message names the source and the field. */
 export class ConfigError extends Error {
   override name = "ConfigError";

@@ -6,7 +6,7 @@
 
 import type { Logger } from "@logtape/logtape";
 import { type Address, formatAddress } from "./address.ts";
-import type { Settings } from "./config.ts";
+import { type Settings, TUNING } from "./config.ts";
 import { Connection, connectTo } from "./connection.ts";
 import type { Message, MessageLimits } from "./protocol.ts";
 import { BanList } from "./ban_list.ts";
@@ -29,12 +29,6 @@ export interface NodeOptions {
   /** Clock in milliseconds. @default Date.now */
   now?: () => number;
 }
-
-/**
- * Milliseconds the accept loop pauses after a failed accept (such as running out of
- * file descriptors) before it accepts again.
- */
-const ACCEPT_RETRY_MS = 50;
 
 /**
  * Milliseconds between sweeps for handshake and stalled-frame timeouts: often enough
@@ -210,9 +204,9 @@ export class Endpoint {
         // listener still works. Pause a little (descriptors free up as connections close).
         this.#options.log().warn("accepting a connection failed: {error}; retrying in {ms} ms", {
           error,
-          ms: ACCEPT_RETRY_MS,
+          ms: TUNING.acceptRetryMs,
         });
-        await new Promise((resolve) => setTimeout(resolve, ACCEPT_RETRY_MS));
+        await new Promise((resolve) => setTimeout(resolve, TUNING.acceptRetryMs));
         continue;
       }
       this.#admit(raw);

@@ -6,7 +6,7 @@
 
 import type { Logger } from "@logtape/logtape";
 import { type Address, formatAddress, hostMatches, parseAddress } from "./address.ts";
-import { resolveSettings, seedMajority, type Settings } from "./config.ts";
+import { resolveSettings, seedMajority, type Settings, TUNING } from "./config.ts";
 import { encodeFrame } from "./codec.ts";
 import type { Connection } from "./connection.ts";
 import { Endpoint, type NodeOptions, sweepInterval, type Traffic } from "./endpoint.ts";
@@ -101,13 +101,6 @@ interface Neighbour extends NeighbourInfo {
 }
 
 type Waiter = (message: Message | undefined) => void;
-
-/** Fetch timeouts over which the allowance for a late push tree halves. */
-const PUSH_LAG_HALF_LIFE = 5;
-/** Fetch timeouts the first ask for a missing message waits in addition while pushes still arrive. */
-const BUSY_TREE_FETCH_TIMEOUTS = 2;
-/** Liveliness intervals over which the allowance for slow probe answers halves. */
-const SLOW_RTT_HALF_LIFE = 5;
 
 /** The gossip message that passes a stored message on, one link further from its origin. */
 function gossipFrame({ id, hops, origin, content, created }: StoredMessage): GossipMessage {
@@ -689,7 +682,7 @@ export class PeerNode {
 
   /**
    * Milliseconds a probe waits for its reply: probeTimeout, or twice the slowest recent
-   * round trip if that is longer (halving every {@link SLOW_RTT_HALF_LIFE} liveliness
+   * round trip if that is longer (halving every `TUNING.slowRttHalfLife` liveliness
    * intervals), at most livelinessInterval × livelinessMisses. Like TCP's retransmission
    * timeout it follows what this node sees: when it, or the process it shares, is too
    * busy to read its sockets promptly, every answer comes late, and a fixed timeout
@@ -697,7 +690,7 @@ export class PeerNode {
    */
   #probeTimeout(now: number): number {
     const s = this.settings;
-    const halvings = (now - this.#slowRttAt) / (SLOW_RTT_HALF_LIFE * s.livelinessInterval);
+    const halvings = (now - this.#slowRttAt) / (TUNING.slowRttHalfLife * s.livelinessInterval);
     const slow = this.#slowRttMs * 0.5 ** halvings;
     return Math.round(
       Math.min(Math.max(s.probeTimeout, 2 * slow), s.livelinessInterval * s.livelinessMisses),
@@ -886,9 +879,9 @@ export class PeerNode {
   /**
    * Milliseconds the first ask for a missing message waits beyond fetchTimeout. While
    * messages are still pushed to this peer (one came within a fetch timeout), the push
-   * tree is busy rather than broken: the wait is {@link BUSY_TREE_FETCH_TIMEOUTS} fetch
+   * tree is busy rather than broken: the wait is `TUNING.busyTreeFetchTimeouts` fetch
    * timeouts, or how late the tree ran lately if longer (the latest message pushed after
-   * it was announced here; halving every {@link PUSH_LAG_HALF_LIFE} fetch timeouts).
+   * it was announced here; halving every `TUNING.pushLagHalfLife` fetch timeouts).
    * Asking for every late message would double the work of peers already behind, and
    * each fetched copy can graft a link. Once nothing was pushed for a fetch timeout,
    * what is missing will not come by the tree, and the wait is 0.
@@ -896,8 +889,8 @@ export class PeerNode {
   #pushLag(now: number): number {
     const { fetchTimeout } = this.settings;
     if (now - this.#lastPushedAt > fetchTimeout) return 0;
-    const halvings = (now - this.#pushLagAt) / (PUSH_LAG_HALF_LIFE * fetchTimeout);
-    return Math.max(this.#pushLagMs * 0.5 ** halvings, BUSY_TREE_FETCH_TIMEOUTS * fetchTimeout);
+    const halvings = (now - this.#pushLagAt) / (TUNING.pushLagHalfLife * fetchTimeout);
+    return Math.max(this.#pushLagMs * 0.5 ** halvings, TUNING.busyTreeFetchTimeouts * fetchTimeout);
   }
 
   #notePushLag(lagMs: number, now: number): void {
