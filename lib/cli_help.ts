@@ -57,7 +57,9 @@ ${
     }
   --no-console              do not read commands from stdin; run until a signal
   --degree N                outbound neighbours to keep (default: ${D.degree})
-  --liveliness-interval DUR time between probes to each neighbour (default: ${dur(D.livelinessInterval)})
+  --liveliness-interval DUR time between probes to each quiet neighbour (default: ${
+      dur(D.livelinessInterval)
+    })
   --liveliness-misses N     unanswered probes in a row that make a neighbour dead (default: ${D.livelinessMisses})
   --gossip-interval DUR     time between messages this peer creates (default: ${dur(D.gossipInterval)})
   --gossip-count N          messages this peer creates, 0 for none (default: ${D.gossipCount})

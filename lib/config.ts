@@ -38,11 +38,15 @@ export interface Settings {
   maxInbound: number;
   /** Milliseconds between overlay checks that refill missing neighbours. @default 5000 */
   overlayInterval: number;
-  /** Milliseconds between liveliness probes to each neighbour. @default 13000 */
+  /** Milliseconds between liveliness probes to each neighbour not heard from for half of it. @default 13000 */
   livelinessInterval: number;
   /** Consecutive unanswered probes after which a neighbour is dead. @default 3 */
   livelinessMisses: number;
-  /** Milliseconds a probe waits for its reply before it counts as missed; at most livelinessInterval. @default 2000 */
+  /**
+   * Milliseconds a probe waits for its reply before it counts as missed, at least; a
+   * peer waits up to twice the slowest round trip it saw lately if that is longer. At
+   * most livelinessInterval. @default 2000
+   */
   probeTimeout: number;
   /** Milliseconds between messages a peer creates on its own. @default 5000 */
   gossipInterval: number;

@@ -85,7 +85,7 @@ Deno.test("seed, peer, clean and demo --help print their usage and options and e
     assert.ok(peer.stdout.includes(flag), `peer --help mentions ${flag}`);
   }
   assert.match(peer.stdout, /--degree N +outbound neighbours to keep \(default: 4\)/);
-  assert.match(peer.stdout, /time between probes to each neighbour \(default: 13s\)/);
+  assert.match(peer.stdout, /time between probes to each quiet neighbour \(default: 13s\)/);
   assert.equal(peerShort.stdout, peer.stdout);
   assert.ok(clean.stdout.startsWith("Usage: p2pnet clean "), clean.stdout);
   assert.match(clean.stdout, /--log-dir DIR/);
