@@ -242,19 +242,13 @@ export class Cluster {
    * undefined after `timeoutMs`; other messages still under way do not hold it up.
    */
   messageDelivered(id: string, timeoutMs: number): Promise<number | undefined> {
-    const record = this.#messages.get(id);
-    if (record === undefined) throw new Error(`Cluster.messageDelivered: unknown message ${id}`);
-    const latency = () => {
-      let last = record.publishedAt;
-      for (const [label, at] of record.delivered) if (record.expected.has(label)) last = Math.max(last, at);
-      return last - record.publishedAt;
-    };
-    if (record.missing === 0) return Promise.resolve(latency());
+    const record = this.#record(id);
+    if (record.missing === 0) return Promise.resolve(this.#latency(record));
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
         record.waiters.delete(done);
-        resolve(latency());
+        resolve(this.#latency(record));
       };
       const timer = setTimeout(() => {
         record.waiters.delete(done);
@@ -262,6 +256,30 @@ export class Cluster {
       }, timeoutMs);
       record.waiters.add(done);
     });
+  }
+
+  /**
+   * Milliseconds from publishing message `id` to its last delivery to a peer that must
+   * have it, or undefined while one of them still lacks it.
+   */
+  latency(id: string): number | undefined {
+    return this.#latency(this.#record(id));
+  }
+
+  #record(id: string): MessageRecord {
+    const record = this.#messages.get(id);
+    if (record === undefined) throw new Error(`Cluster: unknown message ${id}`);
+    return record;
+  }
+
+  /** Latency of a message no running peer still lacks (expected peers since stopped do not count); else undefined. */
+  #latency(record: MessageRecord): number | undefined {
+    if (record.missing > 0) return undefined;
+    let last = record.publishedAt;
+    for (const [label, at] of record.delivered) {
+      if (record.expected.has(label) && this.#running.has(label)) last = Math.max(last, at);
+    }
+    return last - record.publishedAt;
   }
 
   #settle(): void {
@@ -278,19 +296,13 @@ export class Cluster {
     let delivered = 0;
     const latencies: number[] = [];
     for (const record of this.#messages.values()) {
-      let last = record.publishedAt;
-      let complete = true;
       for (const label of record.expected) {
         if (!this.#running.has(label)) continue;
         expected++;
-        const at = record.delivered.get(label);
-        if (at === undefined) complete = false;
-        else {
-          delivered++;
-          last = Math.max(last, at);
-        }
+        if (record.delivered.has(label)) delivered++;
       }
-      if (complete) latencies.push(last - record.publishedAt);
+      const latency = this.#latency(record);
+      if (latency !== undefined) latencies.push(latency);
     }
     latencies.sort((a, b) => a - b);
     const detections = [...this.#kills.values()]

@@ -27,6 +27,7 @@ import {
 } from "./protocol.ts";
 import { type Random, sample, shuffled } from "./random.ts";
 import { Scheduler } from "./scheduler.ts";
+import { DecayingMax } from "./decaying_max.ts";
 import { importNetworkKey } from "./secure_channel.ts";
 import { MessageStore, type StoredMessage } from "./message_store.ts";
 import { MissingMessages } from "./missing_messages.ts";
@@ -145,12 +146,10 @@ export class PeerNode {
   readonly #fetched = new Map<string, number>();
   /** Clock time of the last new message pushed here by a neighbour. */
   #lastPushedAt = -Infinity;
-  /** The latest lag of the push tree behind announcements, and when it was seen (see {@link #pushLag}). */
-  #pushLagMs = 0;
-  #pushLagAt = 0;
-  /** The slowest recent probe round trip, and when it was seen (see {@link #probeTimeout}). */
-  #slowRttMs = 0;
-  #slowRttAt = 0;
+  /** How late the push tree ran behind announcements lately (see {@link #fetchAllowance}). */
+  readonly #pushLag: DecayingMax;
+  /** The slowest recent probe round trip (see {@link #probeTimeout}). */
+  readonly #slowRtt: DecayingMax;
   #created = 0;
   /** Gossip frames that brought a message already seen. */
   #repeats = 0;
@@ -179,6 +178,8 @@ export class PeerNode {
     this.#now = options.now ?? Date.now;
     this.#store = new MessageStore(this.settings);
     this.#missing = new MissingMessages(this.settings.storeLimit, this.settings.fetchTimeout);
+    this.#pushLag = new DecayingMax(TUNING.pushLagHalfLife * this.settings.fetchTimeout);
+    this.#slowRtt = new DecayingMax(TUNING.slowRttHalfLife * this.settings.livelinessInterval);
     this.#limits = {
       maxPeers: this.settings.peerListLimit,
       maxIds: this.settings.storeLimit,
@@ -659,11 +660,11 @@ export class PeerNode {
         if (!result.alive && !result.inconclusive) {
           return this.#declareDead(n, `missed ${limit} liveliness probes; direct probe: ${result.reason}`);
         }
-        if (result.alive) this.#noteRtt(result.rttMs, this.#now());
-        n.misses = this.settings.livelinessMisses - 1;
+        if (result.alive) this.#slowRtt.note(result.rttMs, this.#now());
+        n.misses = limit - 1;
         this.#log.info("not declaring {addr} dead after {misses} missed probes: {why}", {
           addr: n.addr,
-          misses: this.settings.livelinessMisses,
+          misses: limit,
           why: result.alive ? `it answered a direct probe in ${result.rttMs} ms` : result.reason,
         });
       });
@@ -690,18 +691,10 @@ export class PeerNode {
    */
   #probeTimeout(now: number): number {
     const s = this.settings;
-    const halvings = (now - this.#slowRttAt) / (TUNING.slowRttHalfLife * s.livelinessInterval);
-    const slow = this.#slowRttMs * 0.5 ** halvings;
+    const slow = this.#slowRtt.valueAt(now);
     return Math.round(
       Math.min(Math.max(s.probeTimeout, 2 * slow), s.livelinessInterval * s.livelinessMisses),
     );
-  }
-
-  /** Records a probe's round-trip time for {@link #probeTimeout}. */
-  #noteRtt(rttMs: number, now: number): void {
-    if (2 * rttMs <= this.#probeTimeout(now)) return;
-    this.#slowRttMs = rttMs;
-    this.#slowRttAt = now;
   }
 
   #declareDead(neighbour: Neighbour, why: string): void {
@@ -777,7 +770,7 @@ export class PeerNode {
       this.#fetched.delete(id);
       // How late the tree runs: the message was fetched before its push arrived.
       const now = this.#now();
-      this.#notePushLag(now - announcedAt, now);
+      this.#pushLag.note(now - announcedAt, now);
       return;
     }
     const first = this.#store.get(id);
@@ -838,7 +831,7 @@ export class PeerNode {
     if (from?.gossip === "push") {
       this.#lastPushedAt = now;
       // Pushed after its announcement: the tree runs late by that much, so asks wait longer.
-      if (arrival !== undefined) this.#notePushLag(now - arrival.announcedAt, now);
+      if (arrival !== undefined) this.#pushLag.note(now - arrival.announcedAt, now);
     } else if (arrival?.asked) {
       // The first copy answers an ask for an announced message.
       this.#noteFetched(message.id, arrival.announcedAt);
@@ -886,17 +879,10 @@ export class PeerNode {
    * each fetched copy can graft a link. Once nothing was pushed for a fetch timeout,
    * what is missing will not come by the tree, and the wait is 0.
    */
-  #pushLag(now: number): number {
+  #fetchAllowance(now: number): number {
     const { fetchTimeout } = this.settings;
     if (now - this.#lastPushedAt > fetchTimeout) return 0;
-    const halvings = (now - this.#pushLagAt) / (TUNING.pushLagHalfLife * fetchTimeout);
-    return Math.max(this.#pushLagMs * 0.5 ** halvings, TUNING.busyTreeFetchTimeouts * fetchTimeout);
-  }
-
-  #notePushLag(lagMs: number, now: number): void {
-    if (lagMs <= this.#pushLag(now)) return;
-    this.#pushLagMs = lagMs;
-    this.#pushLagAt = now;
+    return Math.max(this.#pushLag.valueAt(now), TUNING.busyTreeFetchTimeouts * fetchTimeout);
   }
 
   /** Remembers (boundedly) that a message's first copy was fetched, not pushed. */
@@ -948,7 +934,7 @@ export class PeerNode {
   #armFetch(): void {
     if (this.#fetchArmed || this.#scheduler === undefined) return;
     const now = this.#now();
-    const next = this.#missing.nextDue(this.#pushLag(now));
+    const next = this.#missing.nextDue(this.#fetchAllowance(now));
     if (next === undefined) return;
     this.#fetchArmed = true;
     // Checked again within fetchTimeout at the latest: the allowance for late pushes ends when pushes stop.
@@ -963,7 +949,7 @@ export class PeerNode {
   #fetchMissing(): void {
     const now = this.#now();
     const isNeighbour = (addr: string) => this.#neighbours.has(addr);
-    const { asks, givenUp } = this.#missing.takeDue(now, isNeighbour, this.#pushLag(now));
+    const { asks, givenUp } = this.#missing.takeDue(now, isNeighbour, this.#fetchAllowance(now));
     for (const [addr, ids] of asks) {
       this.#log.info("fetching {count} announced messages from {addr}: the push tree did not bring them", {
         addr,
@@ -1053,7 +1039,7 @@ export class PeerNode {
           neighbour.answeredTs = message.ts;
           neighbour.misses = 0;
           neighbour.rttMs = this.#now() - message.ts;
-          this.#noteRtt(neighbour.rttMs, this.#now());
+          this.#slowRtt.note(neighbour.rttMs, this.#now());
         }
         return;
       case "get_data":

@@ -164,6 +164,11 @@ function addressValue(value: unknown, type: string, field: string): string {
   return value;
 }
 
+/** Whether `value` is a whole number from `min` to {@link MAX_HOPS}. */
+function isHopCount(value: unknown, min: number): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= MAX_HOPS;
+}
+
 function timestamp(obj: Fields, type: string, field: string): number {
   const value = obj[field];
   if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
@@ -237,10 +242,7 @@ export function parseMessage(value: unknown, limits: MessageLimits = DEFAULT_LIM
         fail(type, "ids", "must be a non-empty list of ids", obj.ids);
       }
       const hops = obj.hops;
-      if (
-        !Array.isArray(hops) || hops.length !== ids.length ||
-        !hops.every((h) => typeof h === "number" && Number.isInteger(h) && h >= 0 && h <= MAX_HOPS)
-      ) {
+      if (!Array.isArray(hops) || hops.length !== ids.length || !hops.every((h) => isHopCount(h, 0))) {
         fail(type, "hops", `must list a whole number from 0 to ${MAX_HOPS} for each id`, hops);
       }
       return { type, ids, hops: hops as number[] };
@@ -259,7 +261,7 @@ export function parseMessage(value: unknown, limits: MessageLimits = DEFAULT_LIM
       const origin = address(obj, type, "origin");
       const created = timestamp(obj, type, "created");
       const hops = obj.hops;
-      if (typeof hops !== "number" || !Number.isInteger(hops) || hops < 1 || hops > MAX_HOPS) {
+      if (!isHopCount(hops, 1)) {
         fail(type, "hops", `must be a whole number from 1 to ${MAX_HOPS}`, hops);
       }
       return { type, id: obj.id, hops, origin, content, created };

@@ -5,6 +5,7 @@ import { BanList } from "../lib/ban_list.ts";
 import { judgeRound, judgeVerification, type ProbeRound } from "../lib/liveliness.ts";
 import { sample, shuffled } from "../lib/random.ts";
 import { TokenBucket } from "../lib/rate_limiter.ts";
+import { DecayingMax } from "../lib/decaying_max.ts";
 import { Scheduler } from "../lib/scheduler.ts";
 import { SeenSet } from "../lib/seen_set.ts";
 import { MessageStore } from "../lib/message_store.ts";
@@ -143,4 +144,16 @@ Deno.test("MessageStore keeps the newest storeLimit messages and remembers ids i
   assert.deepEqual(store.missingFrom([], 1).map((m) => m.id), ["m4"]);
   store.prune(2000);
   assert.equal(store.has("m0"), false, "forgotten past its age");
+});
+
+Deno.test("DecayingMax keeps the largest recent sample and lets it fade by half every half-life", () => {
+  const max = new DecayingMax(1000);
+  assert.equal(max.valueAt(0), 0);
+  max.note(800, 0);
+  assert.equal(max.valueAt(1000), 400);
+  max.note(300, 1000); // smaller than the faded 400: ignored
+  assert.equal(max.valueAt(2000), 200);
+  max.note(500, 2000); // larger than the faded 200: the new maximum
+  assert.equal(max.valueAt(2000), 500);
+  assert.equal(max.valueAt(3000), 250);
 });
