@@ -6,6 +6,40 @@
  * left. Bounded: ids beyond `limit` are not tracked.
  */
 
+import { TUNING } from "./config.ts";
+
+/** What a peer knows of its push tree when it decides how long a missing message may still take. */
+export interface TreeState {
+  /** Clock time, milliseconds. */
+  now: number;
+  /** The fetchTimeout setting, milliseconds. */
+  fetchTimeout: number;
+  /** Clock time of the last new message pushed to this peer. */
+  lastPushedAt: number;
+  /** Clock time a link that pushed to this peer last stopped: pruned (either way) or lost. */
+  pushLinkLostAt: number;
+  /** How late the push tree ran behind announcements lately, milliseconds (decaying). */
+  pushLag: number;
+}
+
+/**
+ * Milliseconds the first ask for a missing message waits beyond fetchTimeout.
+ * - 0 for `TUNING.cutTreeFetchTimeouts` fetch timeouts after a pushing link stopped:
+ *   the tree may be cut there, and asking at once repairs it (the answer grafts a link);
+ * - 0 once nothing was pushed for `TUNING.quietTreeFetchTimeouts` fetch timeouts: what
+ *   is missing will not come by the tree;
+ * - otherwise the tree is busy rather than broken: `TUNING.busyTreeFetchTimeouts` fetch
+ *   timeouts, or how late it ran lately if longer. Asking for every late message would
+ *   double the work of peers already behind, and each answer grafts a link, which
+ *   closes a loop that a prune must open again.
+ */
+export function firstAskAllowance(tree: TreeState): number {
+  const { now, fetchTimeout } = tree;
+  if (now - tree.pushLinkLostAt < TUNING.cutTreeFetchTimeouts * fetchTimeout) return 0;
+  if (now - tree.lastPushedAt > TUNING.quietTreeFetchTimeouts * fetchTimeout) return 0;
+  return Math.max(tree.pushLag, TUNING.busyTreeFetchTimeouts * fetchTimeout);
+}
+
 /** Most announcers remembered per missing id: the ones asked in turn, closest to the origin first. */
 const MAX_ANNOUNCERS = 4;
 

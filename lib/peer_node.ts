@@ -30,7 +30,7 @@ import { Scheduler } from "./scheduler.ts";
 import { DecayingMax } from "./decaying_max.ts";
 import { importNetworkKey } from "./secure_channel.ts";
 import { MessageStore, type StoredMessage } from "./message_store.ts";
-import { MissingMessages } from "./missing_messages.ts";
+import { firstAskAllowance, MissingMessages } from "./missing_messages.ts";
 
 /** Options of a peer; its port defaults to `settings.port` (0: a free one). */
 export type PeerNodeOptions = NodeOptions;
@@ -146,6 +146,8 @@ export class PeerNode {
   readonly #fetched = new Map<string, number>();
   /** Clock time of the last new message pushed here by a neighbour. */
   #lastPushedAt = -Infinity;
+  /** Clock time a link that pushed to this peer last stopped (pruned either way, or lost). */
+  #pushLinkLostAt = -Infinity;
   /** How late the push tree ran behind announcements lately (see {@link #fetchAllowance}). */
   readonly #pushLag: DecayingMax;
   /** The slowest recent probe round trip (see {@link #probeTimeout}). */
@@ -790,6 +792,7 @@ export class PeerNode {
 
   #prune(neighbour: Neighbour): void {
     neighbour.gossip = "announce";
+    this.#pushLinkLostAt = this.#now();
     this.#gossipControl.prunes++;
     this.#send(neighbour.conn, { type: "prune" });
   }
@@ -869,20 +872,15 @@ export class PeerNode {
     }
   }
 
-  /**
-   * Milliseconds the first ask for a missing message waits beyond fetchTimeout. While
-   * messages are still pushed to this peer (one came within a fetch timeout), the push
-   * tree is busy rather than broken: the wait is `TUNING.busyTreeFetchTimeouts` fetch
-   * timeouts, or how late the tree ran lately if longer (the latest message pushed after
-   * it was announced here; halving every `TUNING.pushLagHalfLife` fetch timeouts).
-   * Asking for every late message would double the work of peers already behind, and
-   * each fetched copy can graft a link. Once nothing was pushed for a fetch timeout,
-   * what is missing will not come by the tree, and the wait is 0.
-   */
+  /** Milliseconds the first ask for a missing message waits beyond fetchTimeout (see {@link firstAskAllowance}). */
   #fetchAllowance(now: number): number {
-    const { fetchTimeout } = this.settings;
-    if (now - this.#lastPushedAt > fetchTimeout) return 0;
-    return Math.max(this.#pushLag.valueAt(now), TUNING.busyTreeFetchTimeouts * fetchTimeout);
+    return firstAskAllowance({
+      now,
+      fetchTimeout: this.settings.fetchTimeout,
+      lastPushedAt: this.#lastPushedAt,
+      pushLinkLostAt: this.#pushLinkLostAt,
+      pushLag: this.#pushLag.valueAt(now),
+    });
   }
 
   /** Remembers (boundedly) that a message's first copy was fetched, not pushed. */
@@ -1053,7 +1051,10 @@ export class PeerNode {
         neighbour.gossip = "push";
         return;
       case "prune":
-        if (this.settings.gossipMode === "tree") neighbour.gossip = "announce";
+        if (this.settings.gossipMode === "tree" && neighbour.gossip === "push") {
+          neighbour.gossip = "announce";
+          this.#pushLinkLostAt = this.#now();
+        }
         return;
       case "death":
         if (message.reason === "leaving" && message.addr === neighbour.addr) {
@@ -1091,6 +1092,7 @@ export class PeerNode {
     if (neighbour === undefined) return;
     this.#byConn.delete(conn);
     if (this.#neighbours.get(neighbour.addr) === neighbour) this.#neighbours.delete(neighbour.addr);
+    if (neighbour.gossip === "push") this.#pushLinkLostAt = this.#now();
     const reason = neighbour.removedFor ?? conn.closeReason ?? "closed";
     this.#log.info("connection to {addr} closed: {reason}", {
       addr: neighbour.addr,
