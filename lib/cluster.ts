@@ -20,12 +20,19 @@ export interface ClusterOptions {
   random?: Random;
 }
 
+/**
+ * What became of one published message. Peers are known by their index in
+ * `Cluster.peers`: a delivery costs two array lookups, not hashing labels, since a
+ * burst at N = 100 makes 100 000 of them.
+ */
 interface MessageRecord {
   readonly publishedAt: number;
-  /** Peers running when it was published: the ones it must reach. */
-  readonly expected: Set<string>;
-  /** Peer label → when it arrived, in `performance.now()` milliseconds. */
-  readonly delivered: Map<string, number>;
+  /** By peer index: 1 for the peers running when it was published, the ones it must reach. */
+  readonly expected: Uint8Array;
+  /** By peer index: when it arrived, in `performance.now()` milliseconds; NaN before. Peers started after the publish are not in it. */
+  readonly deliveredAt: Float64Array;
+  /** Indexes of peers started after the publish that received it anyway. */
+  readonly lateDeliveries: Set<number>;
   /** Expected deliveries not yet made, to peers still running. */
   missing: number;
   /** Called once `missing` reaches 0. */
@@ -91,8 +98,10 @@ export class Cluster {
   readonly #random: Random;
   readonly #messages = new Map<string, MessageRecord>();
   readonly #kills = new Map<string, KillRecord>();
-  /** Labels of the peers started here and not stopped. */
-  readonly #running = new Set<string>();
+  /** By peer index: whether the peer is started and not stopped. */
+  readonly #running: boolean[] = [];
+  /** Peer label → index in {@link peers}. */
+  readonly #indexOf = new Map<string, number>();
   /** Expected deliveries not yet made, to peers still running. */
   #outstanding = 0;
   #duplicates = 0;
@@ -123,7 +132,7 @@ export class Cluster {
 
   /** Peers still running. */
   get live(): PeerNode[] {
-    return this.peers.filter((p) => this.#running.has(p.label));
+    return this.peers.filter((_, i) => this.#running[i]);
   }
 
   get published(): number {
@@ -133,7 +142,10 @@ export class Cluster {
   /** Deliveries so far, counting the publisher's own. */
   get deliveries(): number {
     let total = 0;
-    for (const record of this.#messages.values()) total += record.delivered.size;
+    for (const record of this.#messages.values()) {
+      for (const at of record.deliveredAt) if (!Number.isNaN(at)) total++;
+      total += record.lateDeliveries.size;
+    }
     return total;
   }
 
@@ -175,23 +187,27 @@ export class Cluster {
       port: 0,
       settings: { ...this.#options.settings, seeds: this.seeds.map((s) => s.address) },
     });
-    this.peers.push(peer);
-    peer.events.on("message", (m) => this.#onDelivered(peer, m.id));
+    const index = this.peers.push(peer) - 1;
+    this.#running[index] = false;
+    peer.events.on("message", (m) => this.#onDelivered(index, m.id));
     await peer.start();
-    this.#running.add(peer.label);
+    this.#running[index] = true;
+    this.#indexOf.set(peer.label, index);
     return peer;
   }
 
   /** Publishes `content` from `peer` and records who must receive it. */
   publish(peer: PeerNode, content: string): string {
+    const running = this.#running.filter((r) => r).length;
     const record: MessageRecord = {
       publishedAt: performance.now(),
-      expected: new Set(this.#running),
-      delivered: new Map(),
-      missing: this.#running.size,
+      expected: Uint8Array.from(this.#running, (r) => r ? 1 : 0),
+      deliveredAt: new Float64Array(this.#running.length).fill(NaN),
+      lateDeliveries: new Set(),
+      missing: running,
       waiters: new Set(),
     };
-    this.#outstanding += record.expected.size;
+    this.#outstanding += running;
     // The publisher's own delivery fires inside publish(), before its id is known here.
     this.#pendingPublish = record;
     try {
@@ -212,7 +228,7 @@ export class Cluster {
   /** Crashes `peer`: its sockets close without a goodbye. */
   async kill(peer: PeerNode): Promise<void> {
     this.#kills.set(peer.label, { killedAt: performance.now(), removedAt: undefined });
-    this.#stopped(peer.label);
+    this.#stopped(this.#indexOf.get(peer.label) ?? -1);
     await peer.stop({ graceful: false });
     this.#checkRemoved(peer.label);
   }
@@ -276,8 +292,8 @@ export class Cluster {
   #latency(record: MessageRecord): number | undefined {
     if (record.missing > 0) return undefined;
     let last = record.publishedAt;
-    for (const [label, at] of record.delivered) {
-      if (record.expected.has(label) && this.#running.has(label)) last = Math.max(last, at);
+    for (const [i, at] of record.deliveredAt.entries()) {
+      if (record.expected[i] && this.#running[i]) last = Math.max(last, at);
     }
     return last - record.publishedAt;
   }
@@ -296,10 +312,10 @@ export class Cluster {
     let delivered = 0;
     const latencies: number[] = [];
     for (const record of this.#messages.values()) {
-      for (const label of record.expected) {
-        if (!this.#running.has(label)) continue;
+      for (const [i, must] of record.expected.entries()) {
+        if (!must || !this.#running[i]) continue;
         expected++;
-        if (record.delivered.has(label)) delivered++;
+        if (!Number.isNaN(record.deliveredAt[i]!)) delivered++;
       }
       const latency = this.#latency(record);
       if (latency !== undefined) latencies.push(latency);
@@ -333,29 +349,35 @@ export class Cluster {
 
   /** Stops every peer (leaving cleanly) and then every seed. */
   async stop(): Promise<void> {
-    for (const peer of this.peers) this.#stopped(peer.label);
+    for (const i of this.peers.keys()) this.#stopped(i);
     await Promise.all(this.peers.map((p) => p.stop()));
     await Promise.all(this.seeds.map((s) => s.stop()));
   }
 
   /** Forgets a peer's outstanding deliveries once it stops running. */
-  #stopped(label: string): void {
-    if (!this.#running.delete(label)) return;
+  #stopped(index: number): void {
+    if (!this.#running[index]) return;
+    this.#running[index] = false;
     for (const record of this.#messages.values()) {
-      if (record.expected.has(label) && !record.delivered.has(label)) this.#countDown(record);
+      if (record.expected[index] && Number.isNaN(record.deliveredAt[index]!)) this.#countDown(record);
     }
     this.#settle();
   }
 
-  #onDelivered(peer: PeerNode, id: string): void {
+  #onDelivered(index: number, id: string): void {
     const record = this.#messages.get(id) ?? this.#pendingPublish;
     if (record === undefined) return;
-    if (record.delivered.has(peer.label)) {
+    if (index >= record.deliveredAt.length) {
+      if (record.lateDeliveries.has(index)) this.#duplicates++;
+      else record.lateDeliveries.add(index);
+      return;
+    }
+    if (!Number.isNaN(record.deliveredAt[index]!)) {
       this.#duplicates++;
       return;
     }
-    record.delivered.set(peer.label, performance.now());
-    if (record.expected.has(peer.label) && this.#running.has(peer.label)) {
+    record.deliveredAt[index] = performance.now();
+    if (record.expected[index] && this.#running[index]) {
       this.#countDown(record);
       this.#settle();
     }
@@ -368,7 +390,8 @@ export class Cluster {
   }
 
   #onRemoved(addr: string, reason: string): void {
-    if (reason === "dead" && this.#running.has(addr)) this.#falseRemovals++;
+    const index = this.#indexOf.get(addr);
+    if (reason === "dead" && index !== undefined && this.#running[index]) this.#falseRemovals++;
     this.#checkRemoved(addr);
   }
 

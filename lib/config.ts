@@ -191,7 +191,7 @@ export const TUNING = Object.freeze({
    * in a 100-peer burst), so one fetch timeout of quiet proves nothing. @default 3
    */
   quietTreeFetchTimeouts: 3,
-  /** Fetch timeouts after a pushing link stops (pruned or lost) during which asks wait no extra time: the tree may be cut there. @default 3 */
+  /** Fetch timeouts after a pushing link stops (a prune received, or the neighbour lost) during which asks wait no extra time: the tree may be cut there. @default 3 */
   cutTreeFetchTimeouts: 3,
   /** Liveliness intervals over which a peer's allowance for slow probe answers halves. @default 5 */
   slowRttHalfLife: 5,

@@ -5,7 +5,7 @@
  */
 
 import { type Address, formatAddress } from "./address.ts";
-import { decodeBody, encodeFrame, FrameDecoder, HEADER_BYTES } from "./codec.ts";
+import { decodeBody, encodeFrame, FrameDecoder, FramePool, HEADER_BYTES } from "./codec.ts";
 import {
   checkProof,
   type FrameCipher,
@@ -47,6 +47,8 @@ export interface ConnectionOptions {
   networkKey?: NetworkKey;
   /** True on the end that opened the connection (it matters for the key handshake). @default false */
   initiator?: boolean;
+  /** Where outgoing frames and coalesced writes get their bytes. @default a pool of its own */
+  pool?: FramePool;
 }
 
 /** Key handshake state of one connection; see secure_channel.ts. */
@@ -83,6 +85,7 @@ export class Connection {
   readonly #maxFrameBytes: number;
   readonly #maxQueuedBytes: number;
   readonly #readBufferBytes: number;
+  readonly #pool: FramePool;
   readonly #now: () => number;
   readonly #skipFrame: ((body: Uint8Array, conn: Connection) => boolean) | undefined;
   readonly #frameBudget: TokenBucket | undefined;
@@ -101,6 +104,7 @@ export class Connection {
     this.#limits = options.limits ?? DEFAULT_LIMITS;
     this.#maxQueuedBytes = options.maxQueuedBytes ?? 8 * 1024 * 1024;
     this.#readBufferBytes = options.readBufferBytes ?? 16 * 1024;
+    this.#pool = options.pool ?? new FramePool();
     this.#now = options.now ?? Date.now;
     this.#skipFrame = options.skipFrame;
     const { maxFramesPerSecond: frames, maxBytesPerSecond: bytes } = options;
@@ -164,7 +168,7 @@ export class Connection {
   /** Encodes and queues one message. Returns false if the connection is closed. */
   send(message: Message): boolean {
     const urgent = message.type === "liveliness" || message.type === "liveliness_reply";
-    return this.sendFrame(encodeFrame(message, this.#maxFrameBytes), { urgent });
+    return this.sendFrame(encodeFrame(message, this.#maxFrameBytes, this.#pool), { urgent });
   }
 
   /**
@@ -253,7 +257,7 @@ export class Connection {
         if (frames.length === 1) {
           bytes = frames[0]!;
         } else {
-          bytes = new Uint8Array(frames.reduce((sum, f) => sum + f.length, 0));
+          bytes = this.#pool.take(frames.reduce((sum, f) => sum + f.length, 0));
           let at = 0;
           for (const f of frames) {
             bytes.set(f, at);

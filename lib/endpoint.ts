@@ -8,6 +8,7 @@ import type { Logger } from "@logtape/logtape";
 import { type Address, formatAddress } from "./address.ts";
 import { type Settings, TUNING } from "./config.ts";
 import { Connection, connectTo } from "./connection.ts";
+import { FramePool } from "./codec.ts";
 import type { Message, MessageLimits } from "./protocol.ts";
 import { BanList } from "./ban_list.ts";
 import type { NetworkKey } from "./secure_channel.ts";
@@ -73,6 +74,8 @@ export class Endpoint {
   readonly #tasks = new Set<Promise<unknown>>();
   readonly #abort = new AbortController();
   readonly #bans: BanList;
+  /** Buffers for this node's outgoing frames, shared by its connections. */
+  readonly pool = new FramePool();
   #listener: Deno.Listener | undefined;
   #closed = false;
   /** Traffic of connections already closed, so totals survive them. */
@@ -235,6 +238,7 @@ export class Endpoint {
   #adopt(raw: Deno.Conn, initiator: boolean): Connection {
     const { settings, limits, now, skipFrame, networkKey } = this.#options;
     const conn = new Connection(raw, {
+      pool: this.pool,
       maxFrameBytes: settings.maxFrameBytes,
       maxQueuedBytes: settings.maxQueuedBytes,
       readBufferBytes: settings.readBufferBytes,

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /**
  * The id of a gossiped message: the first 128 bits of SHA-256 over its origin and
@@ -6,5 +6,5 @@ import { createHash } from "node:crypto";
  * message's id to shadow it.
  */
 export function messageId(origin: string, content: string): string {
-  return createHash("sha256").update(origin).update("\n").update(content).digest("hex").slice(0, 32);
+  return hash("sha256", `${origin}\n${content}`, "hex").slice(0, 32);
 }

@@ -16,7 +16,7 @@ export interface TreeState {
   fetchTimeout: number;
   /** Clock time of the last new message pushed to this peer. */
   lastPushedAt: number;
-  /** Clock time a link that pushed to this peer last stopped: pruned (either way) or lost. */
+  /** Clock time a link that pushed to this peer last stopped: a prune received, or the neighbour lost. */
   pushLinkLostAt: number;
   /** How late the push tree ran behind announcements lately, milliseconds (decaying). */
   pushLag: number;
@@ -24,8 +24,9 @@ export interface TreeState {
 
 /**
  * Milliseconds the first ask for a missing message waits beyond fetchTimeout.
- * - 0 for `TUNING.cutTreeFetchTimeouts` fetch timeouts after a pushing link stopped:
- *   the tree may be cut there, and asking at once repairs it (the answer grafts a link);
+ * - 0 for `TUNING.cutTreeFetchTimeouts` fetch timeouts after a pushing link stopped (a
+ *   prune received, or the neighbour lost): the tree may be cut there, and asking at once
+ *   repairs it (the answer grafts a link);
  * - 0 once nothing was pushed for `TUNING.quietTreeFetchTimeouts` fetch timeouts: what
  *   is missing will not come by the tree;
  * - otherwise the tree is busy rather than broken: `TUNING.busyTreeFetchTimeouts` fetch

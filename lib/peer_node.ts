@@ -93,10 +93,10 @@ interface Neighbour extends NeighbourInfo {
   /** Set when this peer closed the connection on purpose, so the close is not a loss. */
   removedFor: string | undefined;
   /**
-   * Ids of new messages waiting for the next ihave to it (when it is not pushed to),
-   * in the order seen; an id it shows it has (by announcing or sending it) is dropped.
+   * Ids it showed it has (by announcing or sending them) since the last announcement
+   * round: they are not announced back to it.
    */
-  announce: Set<string>;
+  knows: Set<string>;
   /** Whether a direct probe is deciding if it is dead. */
   confirming: boolean;
 }
@@ -138,6 +138,10 @@ export class PeerNode {
   readonly #missing: MissingMessages;
   /** Whether a flush of pending announcements, and a check of missing messages, is scheduled. */
   #announceArmed = false;
+  /** The message this peer saw first most recently. */
+  #newestId: string | undefined;
+  /** Messages first seen since the last announcement round, for the neighbours not pushed to. */
+  #toAnnounce: StoredMessage[] = [];
   #fetchArmed = false;
   /**
    * Ids whose first copy was fetched, with the clock time of their first announcement:
@@ -146,7 +150,7 @@ export class PeerNode {
   readonly #fetched = new Map<string, number>();
   /** Clock time of the last new message pushed here by a neighbour. */
   #lastPushedAt = -Infinity;
-  /** Clock time a link that pushed to this peer last stopped (pruned either way, or lost). */
+  /** Clock time a link that pushed to this peer last stopped (a prune received, or the neighbour lost). */
   #pushLinkLostAt = -Infinity;
   /** How late the push tree ran behind announcements lately (see {@link #fetchAllowance}). */
   readonly #pushLag: DecayingMax;
@@ -542,7 +546,7 @@ export class PeerNode {
       removedFor: undefined,
       // A new link pushes until a repeat over it shows the tree reaches the far end another way.
       gossip: "push",
-      announce: new Set(),
+      knows: new Set(),
       confirming: false,
     };
     this.#neighbours.set(addr, neighbour);
@@ -582,7 +586,7 @@ export class PeerNode {
         n.misses = 0;
         continue;
       }
-      frame ??= encodeFrame({ type: "liveliness", ts }, this.settings.maxFrameBytes);
+      frame ??= encodeFrame({ type: "liveliness", ts }, this.settings.maxFrameBytes, this.#endpoint!.pool);
       n.conn.sendFrame(frame, { urgent: true });
       probed.push(n);
     }
@@ -765,7 +769,7 @@ export class PeerNode {
    */
   #onRepeat(id: string, from: Neighbour | undefined, hops?: number): void {
     this.#repeats++;
-    from?.announce.delete(id);
+    if (this.#toAnnounce.length > 0) from?.knows.add(id);
     if (from === undefined || from.gossip !== "push" || this.settings.gossipMode !== "tree") return;
     const announcedAt = this.#fetched.get(id);
     if (announcedAt !== undefined) {
@@ -775,6 +779,10 @@ export class PeerNode {
       this.#pushLag.note(now - announcedAt, now);
       return;
     }
+    // Newer messages arrived since this one: with several under way, the peers around a
+    // loop judge it by different messages and may cut two of its links at once, which
+    // splits the tree. The loop costs a repeat per message until traffic is quiet again.
+    if (id !== this.#newestId) return;
     const first = this.#store.get(id);
     const parent = first?.from === undefined ? undefined : this.#neighbours.get(first.from);
     // The first copy came over a link this peer had pruned already (its prune was still on
@@ -792,7 +800,6 @@ export class PeerNode {
 
   #prune(neighbour: Neighbour): void {
     neighbour.gossip = "announce";
-    this.#pushLinkLostAt = this.#now();
     this.#gossipControl.prunes++;
     this.#send(neighbour.conn, { type: "prune" });
   }
@@ -823,6 +830,7 @@ export class PeerNode {
       hops: from === undefined ? 0 : message.hops,
     };
     this.#store.add(stored);
+    this.#newestId = stored.id;
     if (this.#info) {
       this.#log.info("new message {id} from {from}: {content}", {
         id: message.id,
@@ -842,7 +850,7 @@ export class PeerNode {
         // The push tree did not bring it even with the extra wait a busy tree gets: it no
         // longer reaches this peer from that message's origin, so the link that answered
         // pushes from now on.
-        from.gossip = "push";
+        this.#pushTo(from);
         this.#gossipControl.grafts++;
         this.#send(from.conn, { type: "graft" });
       }
@@ -854,15 +862,17 @@ export class PeerNode {
     for (const n of this.#neighbours.values()) {
       if (n === from) continue;
       if (n.gossip === "push") {
-        frame ??= encodeFrame(gossipFrame(stored), this.settings.maxFrameBytes);
+        frame ??= encodeFrame(gossipFrame(stored), this.settings.maxFrameBytes, this.#endpoint!.pool);
         if (n.conn.sendFrame(frame)) pushed++;
       } else {
-        n.announce.add(message.id);
         announced++;
-        if (n.announce.size >= this.#limits.maxIds) this.#announceTo(n);
       }
     }
-    if (announced > 0) this.#armAnnounce();
+    if (announced > 0) {
+      this.#toAnnounce.push(stored);
+      if (this.#toAnnounce.length >= this.#limits.maxIds) this.#announceAll();
+      else this.#armAnnounce();
+    }
     if (this.#debug) {
       this.#log.debug("forwarded message {id}: pushed to {pushed}, to announce to {announced} neighbours", {
         id: message.id,
@@ -898,15 +908,37 @@ export class PeerNode {
     const delay = this.settings.announceInterval * (0.5 + this.#random());
     this.#scheduler.after(delay, () => {
       this.#announceArmed = false;
-      for (const n of this.#neighbours.values()) if (n.announce.size > 0) this.#announceTo(n);
+      this.#announceAll();
     });
   }
 
-  #announceTo(neighbour: Neighbour): void {
-    const ids = [...neighbour.announce];
-    neighbour.announce.clear();
+  /** Turns a link to pushing; what was gathered to announce on it goes out first. */
+  #pushTo(neighbour: Neighbour): void {
+    if (neighbour.gossip === "announce") this.#announceTo(neighbour, this.#toAnnounce);
+    neighbour.gossip = "push";
+  }
+
+  /** One announcement round: the messages gathered since the last one go to every neighbour not pushed to. */
+  #announceAll(): void {
+    const batch = this.#toAnnounce;
+    this.#toAnnounce = [];
+    for (const n of this.#neighbours.values()) {
+      if (n.gossip === "announce") this.#announceTo(n, batch);
+      if (n.knows.size > 0) n.knows.clear();
+    }
+  }
+
+  /** Announces to `neighbour` the messages of `batch` that it did not bring or announce itself. */
+  #announceTo(neighbour: Neighbour, batch: readonly StoredMessage[]): void {
+    const ids: string[] = [];
+    const hops: number[] = [];
+    for (const m of batch) {
+      if (m.from === neighbour.addr || neighbour.knows.has(m.id)) continue;
+      ids.push(m.id);
+      hops.push(m.hops);
+    }
+    if (ids.length === 0) return;
     this.#gossipControl.announcements++;
-    const hops = ids.map((id) => this.#store.get(id)?.hops ?? MAX_HOPS);
     this.#send(neighbour.conn, { type: "ihave", ids, hops });
   }
 
@@ -915,12 +947,14 @@ export class PeerNode {
    * ones this peer lacks wait fetchTimeout for the push tree.
    */
   #onAnnounce(neighbour: Neighbour, ids: string[], hops: number[]): void {
-    const pending = neighbour.announce;
+    const gathering = this.#toAnnounce.length > 0;
     const lacking: string[] = [];
     const lackingHops: number[] = [];
     for (const [i, id] of ids.entries()) {
-      if (pending.size > 0) pending.delete(id);
-      if (this.#store.has(id)) continue;
+      if (this.#store.has(id)) {
+        if (gathering) neighbour.knows.add(id);
+        continue;
+      }
       lacking.push(id);
       lackingHops.push(hops[i]!);
     }
@@ -1048,9 +1082,10 @@ export class PeerNode {
         if (neighbour.gossip !== "push") {
           this.#log.info("grafted by {addr}: pushing to it again", { addr: neighbour.addr });
         }
-        neighbour.gossip = "push";
+        this.#pushTo(neighbour);
         return;
       case "prune":
+        // The neighbour found a shorter path; this end has no proof of one and watches for a cut.
         if (this.settings.gossipMode === "tree" && neighbour.gossip === "push") {
           neighbour.gossip = "announce";
           this.#pushLinkLostAt = this.#now();

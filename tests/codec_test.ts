@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { decodeBody, DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder } from "../lib/codec.ts";
+import { decodeBody, DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder, FramePool } from "../lib/codec.ts";
 import {
   DEFAULT_LIMITS,
   type Message,
@@ -584,4 +584,28 @@ Deno.test("a gossip frame's id and hop count are read from its raw bytes as p2pn
     assert.equal(peekGossipHops(odd), undefined, text);
   }
   assert.equal(peekGossipId(body({ type: "ihave", ids: [ID], hops: [1] })), undefined);
+});
+
+Deno.test("FramePool hands out separate zeroed buffers, and frames encoded in them decode alike", () => {
+  const pool = new FramePool(1024);
+  const buffers = Array.from({ length: 40 }, (_, i) => pool.take(50 + i));
+  for (const [i, buffer] of buffers.entries()) {
+    assert.equal(buffer.length, 50 + i);
+    assert.ok(buffer.every((b) => b === 0));
+    buffer.fill(i + 1);
+  }
+  // Writing one never touches another, across slabs.
+  for (const [i, buffer] of buffers.entries()) assert.ok(buffer.every((b) => b === i + 1));
+  assert.equal(pool.take(500).length, 500); // over an eighth of a slab: a buffer of its own
+  const message = { type: "liveliness", ts: 42 } as const;
+  const pooled = encodeFrame(message, DEFAULT_MAX_FRAME_BYTES, pool);
+  assert.deepEqual(pooled, encodeFrame(message));
+  assert.deepEqual(decodeBody(pooled.subarray(4)), message);
+  const accented = {
+    type: "peer_reply",
+    accepted: false,
+    reason: "plein à craquer",
+    addr: "127.0.0.1:6000",
+  } as const;
+  assert.deepEqual(decodeBody(encodeFrame(accented, DEFAULT_MAX_FRAME_BYTES, pool).subarray(4)), accented);
 });

@@ -291,3 +291,85 @@ Deno.test("a neighbour that was heard from within half a liveliness interval is 
     await close();
   }
 });
+
+Deno.test("a repeat prunes only while its message is the newest here: with several under way, nothing is cut", async () => {
+  const { net, clients, labels, close } = await peerWithTwoClients();
+  try {
+    const peer = net.peers[0]!;
+    const copy = (content: string, hops: number): Message => ({
+      type: "message",
+      id: messageId(labels[0], content),
+      hops,
+      origin: labels[0],
+      content,
+      created: 1,
+    });
+    await clients[0].send(copy("older", 2));
+    await clients[0].send(copy("newer", 2));
+    await waitFor(() => peer.messages().length === 2, { what: "both first copies" });
+    // The older one again by a longer path: alone it would prune this link.
+    await clients[1].send(copy("older", 3));
+    await waitFor(() => peer.traffic().repeats === 1, { what: "the older repeat" });
+    for (const client of clients) await client.send({ type: "liveliness", ts: 7 });
+    await waitFor(() => clients.every((c) => c.received.some((m) => m.type === "liveliness_reply")), {
+      what: "the markers' replies",
+    });
+    assert.ok(!clients.some((c) => c.received.some((m) => m.type === "prune")));
+    assert.deepEqual(peer.neighbours().map((n) => n.gossip), ["push", "push"]);
+    // A repeat of the newest message is judged as before.
+    await clients[1].send(copy("newer", 3));
+    await waitFor(() => clients[1].received.some((m) => m.type === "prune"), { what: "a prune" });
+    assert.ok(!clients[0].received.some((m) => m.type === "prune"));
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("an announcement round leaves out the ids a neighbour announced itself", async () => {
+  const net = await TestNetwork.start(1, 1, { announceInterval: 300 });
+  const listeners = [0, 1].map(() => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
+  const labels = listeners.map((l) =>
+    formatAddress({ host: "127.0.0.1", port: (l.addr as Deno.NetAddr).port })
+  );
+  const clients = [
+    await WireClient.connect(net.peers[0]!.address),
+    await WireClient.connect(net.peers[0]!.address),
+  ];
+  try {
+    const peer = net.peers[0]!;
+    for (const [i, client] of clients.entries()) {
+      await client.send({ type: "peer_request", addr: labels[i]! });
+      await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
+        what: "acceptance",
+      });
+    }
+    await clients[0]!.send({ type: "prune" });
+    await waitFor(() => peer.neighbours().find((n) => n.addr === labels[0])?.gossip === "announce", {
+      what: "the prune to take effect",
+    });
+    const ids = ["known", "new"].map((content) => messageId(labels[1]!, content));
+    for (const content of ["known", "new"]) {
+      await clients[1]!.send({
+        type: "message",
+        id: messageId(labels[1]!, content),
+        hops: 1,
+        origin: labels[1]!,
+        content,
+        created: 1,
+      });
+    }
+    await waitFor(() => peer.messages().length === 2, { what: "both messages" });
+    await clients[0]!.send({ type: "ihave", ids: [ids[0]!], hops: [1] });
+    await waitFor(() => clients[0]!.received.some((m) => m.type === "ihave" && m.ids.includes(ids[1]!)), {
+      what: "the announcement round",
+    });
+    const announced = clients[0]!.received.flatMap((m) => m.type === "ihave" ? m.ids : []);
+    assert.deepEqual(announced, [ids[1]]);
+    // The sender of both is not told of them either.
+    assert.ok(!clients[1]!.received.some((m) => m.type === "ihave"));
+  } finally {
+    for (const client of clients) await client.close();
+    for (const listener of listeners) listener.close();
+    await net.stop();
+  }
+});
