@@ -182,15 +182,8 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze(
 export const TUNING = Object.freeze({
   /** Fetch timeouts over which a peer's allowance for a late push tree halves. @default 5 */
   pushLagHalfLife: 5,
-  /** Fetch timeouts the first ask for a missing message waits in addition while pushes still arrive. @default 2 */
+  /** Fetch timeouts the first ask for a missing message waits in addition, unless a push link was cut lately. @default 2 */
   busyTreeFetchTimeouts: 2,
-  /**
-   * Fetch timeouts without a pushed message after which a peer takes its push tree for
-   * cut and asks for missing messages without the extra wait. Under load one event loop
-   * serves some sockets seconds late while others flow (measured: 0.3-1.9 s gaps per peer
-   * in a 100-peer burst), so one fetch timeout of quiet proves nothing. @default 3
-   */
-  quietTreeFetchTimeouts: 3,
   /** Fetch timeouts after a pushing link stops (a prune received, or the neighbour lost) during which asks wait no extra time: the tree may be cut there. @default 3 */
   cutTreeFetchTimeouts: 3,
   /** Liveliness intervals over which a peer's allowance for slow probe answers halves. @default 5 */

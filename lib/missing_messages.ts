@@ -14,8 +14,6 @@ export interface TreeState {
   now: number;
   /** The fetchTimeout setting, milliseconds. */
   fetchTimeout: number;
-  /** Clock time of the last new message pushed to this peer. */
-  lastPushedAt: number;
   /** Clock time a link that pushed to this peer last stopped: a prune received, or the neighbour lost. */
   pushLinkLostAt: number;
   /** How late the push tree ran behind announcements lately, milliseconds (decaying). */
@@ -27,17 +25,18 @@ export interface TreeState {
  * - 0 for `TUNING.cutTreeFetchTimeouts` fetch timeouts after a pushing link stopped (a
  *   prune received, or the neighbour lost): the tree may be cut there, and asking at once
  *   repairs it (the answer grafts a link);
- * - 0 once nothing was pushed for `TUNING.quietTreeFetchTimeouts` fetch timeouts: what
- *   is missing will not come by the tree;
- * - otherwise the tree is busy rather than broken: `TUNING.busyTreeFetchTimeouts` fetch
- *   timeouts, or how late it ran lately if longer. Asking for every late message would
- *   double the work of peers already behind, and each answer grafts a link, which
- *   closes a loop that a prune must open again.
+ * - otherwise the tree is taken for late rather than broken: `TUNING.busyTreeFetchTimeouts`
+ *   fetch timeouts, or how late it ran lately if longer. Under load one event loop serves
+ *   some sockets seconds late while others flow (measured: 0.3-1.9 s without a push per
+ *   peer in a 100-peer burst, over 3 s at 1000 peers), so quiet proves nothing; asking for
+ *   every late message would double the work of peers already behind, and each answer
+ *   grafts a link, which closes a loop that a prune must open again. A peer keeps a push
+ *   link until it receives a prune or loses the neighbour (it prunes one of its own only
+ *   on a repeat, which another push link brought first), so those two are the cuts.
  */
 export function firstAskAllowance(tree: TreeState): number {
   const { now, fetchTimeout } = tree;
   if (now - tree.pushLinkLostAt < TUNING.cutTreeFetchTimeouts * fetchTimeout) return 0;
-  if (now - tree.lastPushedAt > TUNING.quietTreeFetchTimeouts * fetchTimeout) return 0;
   return Math.max(tree.pushLag, TUNING.busyTreeFetchTimeouts * fetchTimeout);
 }
 

@@ -148,8 +148,6 @@ export class PeerNode {
    * a pushed repeat of one is the tree lagging, not a loop (oldest first).
    */
   readonly #fetched = new Map<string, number>();
-  /** Clock time of the last new message pushed here by a neighbour. */
-  #lastPushedAt = -Infinity;
   /** Clock time a link that pushed to this peer last stopped (a prune received, or the neighbour lost). */
   #pushLinkLostAt = -Infinity;
   /** How late the push tree ran behind announcements lately (see {@link #fetchAllowance}). */
@@ -840,7 +838,6 @@ export class PeerNode {
     }
     const arrival = this.#missing.arrived(message.id);
     if (from?.gossip === "push") {
-      this.#lastPushedAt = now;
       // Pushed after its announcement: the tree runs late by that much, so asks wait longer.
       if (arrival !== undefined) this.#pushLag.note(now - arrival.announcedAt, now);
     } else if (arrival?.asked) {
@@ -887,7 +884,6 @@ export class PeerNode {
     return firstAskAllowance({
       now,
       fetchTimeout: this.settings.fetchTimeout,
-      lastPushedAt: this.#lastPushedAt,
       pushLinkLostAt: this.#pushLinkLostAt,
       pushLag: this.#pushLag.valueAt(now),
     });
