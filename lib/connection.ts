@@ -1,6 +1,6 @@
 /**
  * A framed, checked connection over a `Deno.Conn`: `send()` queues frames and
- * coalesces those sent in the same tick into one write; iteration yields checked
+ * coalesces those sent in the same tick into one write; `read()` hands over checked
  * messages; `close()` is idempotent and settles every pending read and write.
  */
 
@@ -280,10 +280,12 @@ export class Connection {
   }
 
   /**
-   * Yields each checked message until the remote closes or the connection is
-   * closed here. Throws {@link WireError} on bad input, after closing the connection.
+   * Reads until the remote closes or the connection is closed here, handing each checked
+   * message to `onMessage` as soon as its frame is complete (a callback, not an async
+   * iterator: no promise per frame). Throws {@link WireError} on bad input, after closing
+   * the connection.
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Message, void, void> {
+  async read(onMessage: (message: Message) => void): Promise<void> {
     const buffer = new Uint8Array(this.#readBufferBytes);
     try {
       while (this.#closeReason === undefined) {
@@ -319,8 +321,7 @@ export class Connection {
           }
           this.framesReceived++;
           if (this.#skipFrame?.(body, this)) continue;
-          const message = decodeBody(body, this.#limits);
-          yield message;
+          onMessage(decodeBody(body, this.#limits));
           if (this.#closeReason !== undefined) return;
         }
       }

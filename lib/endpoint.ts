@@ -256,7 +256,7 @@ export class Endpoint {
 
   async #readLoop(conn: Connection): Promise<void> {
     try {
-      for await (const message of conn) this.#options.onMessage(conn, message);
+      await conn.read((message) => this.#options.onMessage(conn, message));
     } catch (error) {
       if (error instanceof WireError) {
         this.#options.log().warn("closing {remote}: bad frame: {code}: {error}", {
