@@ -89,7 +89,8 @@ export class MissingMessages {
 
   /** Records that `announcer` has these ids (`hops[i]` links from the origin of `ids[i]`), which this peer lacks. */
   announced(ids: readonly string[], hops: readonly number[], announcer: string, now: number): void {
-    for (const [i, id] of ids.entries()) {
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
       const candidate = { addr: announcer, hops: hops[i] ?? Infinity };
       const entry = this.#entries.get(id);
       if (entry === undefined) {

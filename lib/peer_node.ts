@@ -946,7 +946,8 @@ export class PeerNode {
     const gathering = this.#toAnnounce.length > 0;
     const lacking: string[] = [];
     const lackingHops: number[] = [];
-    for (const [i, id] of ids.entries()) {
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
       if (this.#store.has(id)) {
         if (gathering) neighbour.knows.add(id);
         continue;
