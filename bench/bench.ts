@@ -15,6 +15,7 @@ import {
   type Settings,
 } from "../lib/config.ts";
 import { parseDuration } from "../lib/duration.ts";
+import { sample } from "../lib/random.ts";
 import type { PeerNode } from "../lib/peer_node.ts";
 
 export interface BenchOptions {
@@ -216,11 +217,7 @@ export async function benchOne(n: number, options: BenchOptions): Promise<void> 
     progress(`N=${n}: throughput ${round(options.messages / burstSeconds, 0)} messages/s`);
 
     // failure: kill k peers without goodbye
-    const victims = Array.from(
-      { length: Math.min(options.kill, Math.max(0, n - 2)) },
-      () => cluster.randomPeer()!,
-    )
-      .filter((p, i, all) => all.indexOf(p) === i);
+    const victims = sample(cluster.live, Math.min(options.kill, Math.max(0, n - 2)));
     const failStart = performance.now();
     await Promise.all(victims.map((v) => cluster.kill(v)));
     const deadline = performance.now() + 60_000;
