@@ -292,8 +292,9 @@ export class Cluster {
   #latency(record: MessageRecord): number | undefined {
     if (record.missing > 0) return undefined;
     let last = record.publishedAt;
-    for (const [i, at] of record.deliveredAt.entries()) {
-      if (record.expected[i] && this.#running[i]) last = Math.max(last, at);
+    const { deliveredAt, expected } = record;
+    for (let i = 0; i < deliveredAt.length; i++) {
+      if (expected[i] && this.#running[i]) last = Math.max(last, deliveredAt[i]!);
     }
     return last - record.publishedAt;
   }
