@@ -190,7 +190,7 @@ export class Connection {
     this.bytesSent += frame.length;
     if (!this.#writing) {
       this.#writing = true;
-      queueMicrotask(() => void this.#writeQueued());
+      queueMicrotask(this.#startWriting);
     }
     return true;
   }
@@ -245,19 +245,22 @@ export class Connection {
     return sealed;
   }
 
+  /** Starts {@link #writeQueued}; one function per connection, not a closure per tick. */
+  readonly #startWriting = () => void this.#writeQueued();
+
   async #writeQueued(): Promise<void> {
     try {
       if (this.#secure && !this.#secure.seal) await this.#secure.ready.promise;
       while (this.#queue.length > 0 && this.#closeReason === undefined) {
         let frames = this.#queue;
         this.#queue = [];
-        const plainBytes = frames.reduce((sum, f) => sum + f.length, 0);
+        const plainBytes = totalLength(frames);
         if (this.#secure) frames = await this.#sealAll(frames);
         let bytes: Uint8Array;
         if (frames.length === 1) {
           bytes = frames[0]!;
         } else {
-          bytes = this.#pool.take(frames.reduce((sum, f) => sum + f.length, 0));
+          bytes = this.#pool.take(totalLength(frames));
           let at = 0;
           for (const f of frames) {
             bytes.set(f, at);
@@ -266,7 +269,7 @@ export class Connection {
         }
         let written = 0;
         while (written < bytes.length) {
-          written += await this.#conn.write(bytes.subarray(written));
+          written += await this.#conn.write(written === 0 ? bytes : bytes.subarray(written));
         }
         this.#queuedBytes -= plainBytes;
       }
@@ -350,6 +353,12 @@ export class Connection {
     }
     this.#closed.resolve();
   }
+}
+
+function totalLength(frames: readonly Uint8Array[]): number {
+  let bytes = 0;
+  for (const frame of frames) bytes += frame.length;
+  return bytes;
 }
 
 function readFailure(error: unknown): string {
