@@ -51,13 +51,12 @@ export function encodeFrame(
   pool?: FramePool,
 ): Uint8Array {
   const json = JSON.stringify(message);
-  const take = (bytes: number) => pool ? pool.take(bytes) : new Uint8Array(bytes);
   // Most frames are ASCII: try a buffer of exactly that size first.
-  let frame = take(HEADER_BYTES + json.length);
+  let frame = frameBuffer(HEADER_BYTES + json.length, pool);
   let { read, written } = encoder.encodeInto(json, frame.subarray(HEADER_BYTES));
   if (read < json.length) {
     // UTF-8 takes at most 3 bytes per UTF-16 code unit.
-    frame = take(HEADER_BYTES + json.length * 3);
+    frame = frameBuffer(HEADER_BYTES + json.length * 3, pool);
     ({ read, written } = encoder.encodeInto(json, frame.subarray(HEADER_BYTES)));
     frame = frame.subarray(0, HEADER_BYTES + written);
   }
@@ -72,6 +71,10 @@ export function encodeFrame(
   frame[2] = (written >>> 8) & 0xff;
   frame[3] = written & 0xff;
   return frame;
+}
+
+function frameBuffer(bytes: number, pool: FramePool | undefined): Uint8Array {
+  return pool ? pool.take(bytes) : new Uint8Array(bytes);
 }
 
 /** Decodes one frame body (the bytes after the prefix) into a checked message. */

@@ -72,10 +72,10 @@ export interface Settings {
   announceInterval: number;
   /**
    * Milliseconds an announced message may stay missing before the peer asks the
-   * announcer for it (getData), and between asks to further announcers. While other
-   * messages are still pushed to the peer, the first ask waits 2 more, or as long as the
-   * push tree ran late lately. Shorter repairs a broken push tree sooner; longer fetches
-   * fewer copies that were only queued behind a burst. @default 1000
+   * announcer for it (getData), and between asks to further announcers. The first ask
+   * waits 2 more, or as long as the push tree ran late lately, except shortly after a
+   * push link was cut. Shorter repairs a broken push tree sooner; longer fetches fewer
+   * copies that were only queued behind a burst. @default 1000
    */
   fetchTimeout: number;
 

@@ -966,7 +966,7 @@ export class PeerNode {
     const next = this.#missing.nextDue(this.#fetchAllowance(now));
     if (next === undefined) return;
     this.#fetchArmed = true;
-    // Checked again within fetchTimeout at the latest: the allowance for late pushes ends when pushes stop.
+    // Checked again within fetchTimeout at the latest: a push link cut meanwhile ends the extra wait.
     this.#scheduler.after(Math.min(Math.max(0, next - now), this.settings.fetchTimeout), () => {
       this.#fetchArmed = false;
       this.#fetchMissing();
@@ -996,13 +996,11 @@ export class PeerNode {
   }
 
   #serveData(neighbour: Neighbour, request: GetData): void {
-    let messages: StoredMessage[];
-    if (request.ids) {
-      messages = request.ids.map((id) => this.#store.get(id)).filter((m) => m !== undefined);
-    } else {
-      messages = this.#store.missingFrom(request.have ?? [], this.settings.catchUpLimit);
-    }
-    for (const m of messages.slice(0, this.settings.catchUpLimit)) this.#send(neighbour.conn, gossipFrame(m));
+    const { catchUpLimit } = this.settings;
+    const messages = request.ids
+      ? request.ids.map((id) => this.#store.get(id)).filter((m) => m !== undefined).slice(0, catchUpLimit)
+      : this.#store.missingFrom(request.have ?? [], catchUpLimit);
+    for (const m of messages) this.#send(neighbour.conn, gossipFrame(m));
     this.#log.info("served get_data to {addr}: {count} messages", {
       addr: neighbour.addr,
       count: messages.length,

@@ -596,7 +596,10 @@ Deno.test("FramePool hands out separate zeroed buffers, and frames encoded in th
   }
   // Writing one never touches another, across slabs.
   for (const [i, buffer] of buffers.entries()) assert.ok(buffer.every((b) => b === i + 1));
-  assert.equal(pool.take(500).length, 500); // over an eighth of a slab: a buffer of its own
+  const large = pool.take(500); // over an eighth of a slab: a buffer of its own
+  assert.equal(large.length, 500);
+  assert.equal(large.buffer.byteLength, 500);
+  assert.equal(buffers[0]!.buffer.byteLength, 1024);
   const message = { type: "liveliness", ts: 42 } as const;
   const pooled = encodeFrame(message, DEFAULT_MAX_FRAME_BYTES, pool);
   assert.deepEqual(pooled, encodeFrame(message));

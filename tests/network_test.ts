@@ -5,8 +5,6 @@ import { JoinError, PeerNode } from "../lib/peer_node.ts";
 import { countDeliveries, FAST, TestNetwork, waitFor } from "./_helpers.ts";
 import { SilentPeer, WireClient } from "./_wire_client.ts";
 
-/** Counts deliveries per message id across peers, from each peer's message events. */
-
 /** A port on 127.0.0.1 that nothing listens on (connecting is refused). */
 function closedPort(): Address {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
