@@ -94,9 +94,9 @@ export interface Settings {
   maxMessageBytes: number;
   /** Most peers a seed puts in one Peer List (a random sample beyond it), and most a peer accepts. @default 64 */
   peerListLimit: number;
-  /** Most message ids a peer remembers as seen. @default 100000 */
+  /** Most ids of messages no longer stored (past storeLimit) that a peer remembers as seen. @default 100000 */
   seenLimit: number;
-  /** Milliseconds a seen message id is remembered. @default 600000 (10 min) */
+  /** Milliseconds from first sight that the id of a message no longer stored is remembered. @default 600000 (10 min) */
   seenTtl: number;
   /** Most messages a peer stores (and can serve through getData); oldest go first. @default 10000 */
   storeLimit: number;

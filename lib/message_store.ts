@@ -1,6 +1,8 @@
 /**
- * What a peer has seen and kept: the ids of messages seen (bounded by count and
- * age) and the messages themselves (bounded by count, oldest dropped first).
+ * What a peer has seen and kept: the messages themselves (bounded by count, oldest
+ * dropped first) and the ids of dropped ones (bounded by count and age). A stored
+ * message counts as seen without an entry of its own: one map lookup per check, one
+ * insert per new message.
  */
 
 import { SeenSet } from "./seen_set.ts";
@@ -23,9 +25,9 @@ export interface StoredMessage {
 export interface MessageStoreLimits {
   /** Most messages kept. @default 10000 */
   storeLimit: number;
-  /** Most ids remembered as seen. @default 100000 */
+  /** Most ids of messages no longer stored that are still remembered as seen. @default 100000 */
   seenLimit: number;
-  /** Milliseconds an id is remembered as seen. @default 600000 */
+  /** Milliseconds from first sight that the id of a message no longer stored is remembered. @default 600000 */
   seenTtl: number;
 }
 
@@ -43,20 +45,23 @@ export class MessageStore {
     return this.#messages.size;
   }
 
-  /** True when the id was seen (recently) or is still stored. */
+  /** True when the id is stored or was seen recently. */
   has(id: string): boolean {
-    return this.#seen.has(id) || this.#messages.has(id);
+    return this.#messages.has(id) || (this.#seen.size > 0 && this.#seen.has(id));
   }
 
   get(id: string): StoredMessage | undefined {
     return this.#messages.get(id);
   }
 
-  /** Records a message seen for the first time; the oldest goes past the limit. */
+  /** Records a message seen for the first time; past the limit the oldest goes, its id kept as seen. */
   add(message: StoredMessage): void {
-    this.#seen.add(message.id, message.firstSeen);
     this.#messages.set(message.id, message);
-    if (this.#messages.size > this.#limit) this.#messages.delete(this.#messages.keys().next().value!);
+    if (this.#messages.size > this.#limit) {
+      const oldest = this.#messages.values().next().value!;
+      this.#messages.delete(oldest.id);
+      this.#seen.add(oldest.id, oldest.firstSeen);
+    }
   }
 
   /** Stored messages in the order first seen. */
@@ -75,7 +80,7 @@ export class MessageStore {
     return this.values().filter((m) => !known.has(m.id)).slice(-max);
   }
 
-  /** Forgets seen ids past their age. */
+  /** Forgets the ids of dropped messages past their age. */
   prune(now: number): void {
     this.#seen.prune(now);
   }

@@ -145,6 +145,7 @@ Deno.test("MessageStore keeps the newest storeLimit messages and remembers ids i
   assert.deepEqual(store.missingFrom([], 1).map((m) => m.id), ["m4"]);
   store.prune(2000);
   assert.equal(store.has("m0"), false, "forgotten past its age");
+  assert.equal(store.has("m2"), true, "a stored message counts as seen whatever its age");
 });
 
 Deno.test("DecayingMax keeps the largest recent sample and lets it fade by half every half-life", () => {
