@@ -27,6 +27,20 @@ export function parseAddress(text: string, { allowPortZero = false } = {}): Addr
   return { host, port };
 }
 
+/** The shape {@link parseAddress} accepts, in one expression without captures. */
+const ADDRESS_SHAPE = /^(?:\[[0-9a-fA-F:.]+\]|[^:\s\[\]]+):\d{1,5}$/;
+
+/**
+ * True when {@link parseAddress} would accept `text` (ports 1-65535), without building
+ * the address: frames check every address they carry, and a gossiped message carries one.
+ */
+export function isAddress(text: string): boolean {
+  if (!ADDRESS_SHAPE.test(text)) return false;
+  let port = 0;
+  for (let i = text.lastIndexOf(":") + 1; i < text.length; i++) port = port * 10 + text.charCodeAt(i) - 48;
+  return port >= 1 && port <= 65535;
+}
+
 /** Parses a port number given as text; throws {@link AddressError} with the received value. */
 export function parsePort(text: string, { allowPortZero = false } = {}): number {
   const min = allowPortZero ? 0 : 1;

@@ -118,6 +118,8 @@ export class PeerNode {
   readonly #limits: MessageLimits;
 
   readonly #neighbours = new Map<string, Neighbour>();
+  /** The values of {@link #neighbours}, renewed on every change: the loop run per message allocates no iterator. */
+  #neighbourList: Neighbour[] = [];
   readonly #byConn = new Map<Connection, Neighbour>();
   readonly #pendingOut = new Set<string>();
   /** Peers learnt from seeds: candidates for new neighbours. */
@@ -548,6 +550,7 @@ export class PeerNode {
       confirming: false,
     };
     this.#neighbours.set(addr, neighbour);
+    this.#neighbourList = [...this.#neighbours.values()];
     this.#byConn.set(conn, neighbour);
     this.#known.add(addr);
     this.#log.info("connected to {addr} ({direction})", {
@@ -856,7 +859,9 @@ export class PeerNode {
     let frame: Uint8Array | undefined;
     let pushed = 0;
     let announced = 0;
-    for (const n of this.#neighbours.values()) {
+    const neighbours = this.#neighbourList;
+    for (let i = 0; i < neighbours.length; i++) {
+      const n = neighbours[i]!;
       if (n === from) continue;
       if (n.gossip === "push") {
         frame ??= encodeFrame(gossipFrame(stored), this.settings.maxFrameBytes, this.#endpoint!.pool);
@@ -1121,7 +1126,10 @@ export class PeerNode {
     const neighbour = this.#byConn.get(conn);
     if (neighbour === undefined) return;
     this.#byConn.delete(conn);
-    if (this.#neighbours.get(neighbour.addr) === neighbour) this.#neighbours.delete(neighbour.addr);
+    if (this.#neighbours.get(neighbour.addr) === neighbour) {
+      this.#neighbours.delete(neighbour.addr);
+      this.#neighbourList = [...this.#neighbours.values()];
+    }
     if (neighbour.gossip === "push") this.#pushLinkLostAt = this.#now();
     const reason = neighbour.removedFor ?? conn.closeReason ?? "closed";
     this.#log.info("connection to {addr} closed: {reason}", {

@@ -4,7 +4,7 @@
  * section documents the same shapes for authors of other clients.
  */
 
-import { parseAddress } from "./address.ts";
+import { isAddress } from "./address.ts";
 import { WireError } from "./wire_error.ts";
 
 /** Peer → seed, first frame on a seed connection and later refreshes: register `addr` and ask for peers. */
@@ -153,12 +153,7 @@ function address(obj: Fields, type: string, field: string): string {
 }
 
 function addressValue(value: unknown, type: string, field: string): string {
-  if (typeof value !== "string" || value.length > MAX_ADDRESS) {
-    fail(type, field, 'must be a "host:port" string', value);
-  }
-  try {
-    parseAddress(value);
-  } catch {
+  if (typeof value !== "string" || value.length > MAX_ADDRESS || !isAddress(value)) {
     fail(type, field, 'must be a "host:port" string', value);
   }
   return value;

@@ -9,7 +9,7 @@ import { DecayingMax } from "../lib/decaying_max.ts";
 import { Scheduler } from "../lib/scheduler.ts";
 import { SeenSet } from "../lib/seen_set.ts";
 import { MessageStore } from "../lib/message_store.ts";
-import { hostMatches, parseAddress } from "../lib/address.ts";
+import { hostMatches, isAddress, parseAddress } from "../lib/address.ts";
 import { firstAskAllowance, type TreeState } from "../lib/missing_messages.ts";
 
 const ROUND: ProbeRound = {
@@ -114,6 +114,49 @@ Deno.test("sample and shuffled pick distinct items without losing any", () => {
   const picked = sample(items, 10);
   assert.equal(new Set(picked).size, 10);
   assert.deepEqual(sample(items.slice(0, 3), 10).sort(), [0, 1, 2]);
+});
+
+Deno.test("isAddress accepts exactly what parseAddress parses", () => {
+  const parses = (text: string) => {
+    try {
+      parseAddress(text);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const cases = [
+    "127.0.0.1:6001",
+    "localhost:1",
+    "host:65535",
+    "host:65536",
+    "host:0",
+    "host:00080",
+    "host:123456",
+    "[::1]:6001",
+    "[::ffff:127.0.0.1]:80",
+    "[::1]:0",
+    "[zz]:80",
+    "::1:80",
+    "host:",
+    ":80",
+    "a b:80",
+    "host:8a",
+    "host:80\n",
+    "[::1]:80:",
+    "",
+  ];
+  for (const text of cases) assert.equal(isAddress(text), parses(text), JSON.stringify(text));
+  // Random strings over the characters that matter.
+  const alphabet = "0123456789:[].af ab\n";
+  let seed = 7;
+  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  for (let i = 0; i < 20_000; i++) {
+    let text = "";
+    const length = Math.floor(next() * 12);
+    for (let j = 0; j < length; j++) text += alphabet[Math.floor(next() * alphabet.length)];
+    assert.equal(isAddress(text), parses(text), JSON.stringify(text));
+  }
 });
 
 Deno.test("hostMatches accepts only an announced address on the connection's own host", () => {
