@@ -1,0 +1,74 @@
+/** Connection's write queue over real loopback sockets: coalescing, partial writes, its limit. */
+
+import assert from "node:assert/strict";
+import { Connection } from "../lib/connection.ts";
+import { decodeBody, FrameDecoder } from "../lib/codec.ts";
+import type { Message } from "../lib/protocol.ts";
+
+/** A Connection on one end of a loopback TCP pair, and the raw socket at the other end. */
+async function socketPair(options: ConstructorParameters<typeof Connection>[1] = {}) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = listener.accept();
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const remote = await accepted;
+  listener.close();
+  return { connection: new Connection(conn, options), remote };
+}
+
+/** Reads whole frames from `remote` until `count` messages arrived or the stream ended. */
+async function readMessages(remote: Deno.Conn, count: number): Promise<Message[]> {
+  const decoder = new FrameDecoder();
+  const messages: Message[] = [];
+  const buffer = new Uint8Array(64 * 1024);
+  while (messages.length < count) {
+    const n = await remote.read(buffer);
+    if (n === null) break;
+    for (const body of decoder.push(buffer.subarray(0, n))) messages.push(decodeBody(body));
+  }
+  return messages;
+}
+
+Deno.test("frames queued faster than the remote reads all arrive once, in order, through partial writes", async () => {
+  const { connection, remote } = await socketPair();
+  try {
+    // About 6.5 MB in one tick: more than the socket buffers take at once (so writes go
+    // out in pieces), all queued before the first write starts.
+    const count = 3000;
+    const filler = Array.from({ length: 59 }, (_, i) => "e" + i.toString(16).padStart(31, "0"));
+    for (let i = 0; i < count; i++) {
+      assert.equal(
+        connection.send({ type: "get_data", ids: [i.toString(16).padStart(32, "0"), ...filler] }),
+        true,
+      );
+    }
+    assert.ok(connection.queuedBytes > 6_000_000, `queued ${connection.queuedBytes} bytes`);
+    const [messages] = await Promise.all([readMessages(remote, count), connection.flush()]);
+    const sequence = messages.map((m) => m.type === "get_data" && parseInt(m.ids![0]!, 16));
+    assert.deepEqual(sequence, [...Array(count).keys()]);
+    assert.equal(connection.queuedBytes, 0);
+    assert.equal(connection.isClosed, false);
+  } finally {
+    connection.close();
+    remote.close();
+  }
+});
+
+Deno.test("a remote that does not read is cut off once the write queue passes its limit", async () => {
+  const { connection, remote } = await socketPair({ maxQueuedBytes: 64 * 1024 });
+  try {
+    const reason = "r".repeat(900);
+    let accepted = 0;
+    // All in one tick: nothing is written yet, so the queue holds every frame.
+    while (connection.send({ type: "peer_reply", accepted: false, addr: "127.0.0.1:1", reason })) accepted++;
+    assert.ok(accepted > 50 && accepted < 80, `${accepted} frames queued before the limit`);
+    assert.equal(connection.isClosed, true);
+    assert.equal(connection.closeReason, "write queue over 65536 bytes (remote not reading)");
+    assert.equal(connection.queuedBytes, 0);
+    assert.equal(connection.send({ type: "prune" }), false, "nothing is queued after the close");
+    await connection.flush();
+    await connection.closed;
+  } finally {
+    connection.close();
+    remote.close();
+  }
+});
