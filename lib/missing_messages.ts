@@ -18,10 +18,14 @@ export interface TreeState {
   pushLinkLostAt: number;
   /** How late the push tree ran behind announcements lately, milliseconds (decaying). */
   pushLag: number;
+  /** Whether any link pushes to this peer (link states match at both ends, bar frames under way). */
+  pushLinks: boolean;
 }
 
 /**
  * Milliseconds the first ask for a missing message waits beyond fetchTimeout.
+ * - minus fetchTimeout (ask at once) when no link pushes to this peer: nothing but an
+ *   ask can bring the message, and the answer grafts a link back into the tree;
  * - 0 for `TUNING.cutTreeFetchTimeouts` fetch timeouts after a pushing link stopped (a
  *   prune received, or the neighbour lost): the tree may be cut there, and asking at once
  *   repairs it (the answer grafts a link);
@@ -36,6 +40,7 @@ export interface TreeState {
  */
 export function firstAskAllowance(tree: TreeState): number {
   const { now, fetchTimeout } = tree;
+  if (!tree.pushLinks) return -fetchTimeout;
   if (now - tree.pushLinkLostAt < TUNING.cutTreeFetchTimeouts * fetchTimeout) return 0;
   return Math.max(tree.pushLag, TUNING.busyTreeFetchTimeouts * fetchTimeout);
 }

@@ -785,6 +785,10 @@ export class PeerNode {
     // splits the tree. The loop costs a repeat per message until traffic is quiet again.
     if (id !== this.#newestId) return;
     const first = this.#store.get(id);
+    // The first copy came before this link existed: the message cannot have gone round a
+    // loop through it. It is a newcomer passing on what it just caught up on (old news to
+    // this peer), and pruning for it would leave the newcomer without a push link.
+    if (first !== undefined && first.firstSeen <= from.since) return;
     const parent = first?.from === undefined ? undefined : this.#neighbours.get(first.from);
     // The first copy came over a link this peer had pruned already (its prune was still on
     // the way): that link is not part of the tree, so the repeat's link is.
@@ -797,6 +801,24 @@ export class PeerNode {
       if (hops > first.hops + 2) return;
     }
     this.#prune(from);
+  }
+
+  /**
+   * A push link is gone, so the push tree is cut here (a crash or a departure splits it
+   * into as many parts as the lost peer had push links). Every announce link of this peer
+   * turns to push at both ends at once, which joins the parts again within a round trip
+   * instead of after an announcement and a fetch; the loops this closes are pruned by the
+   * repeats of the next message.
+   */
+  #rejoinTree(): void {
+    this.#pushLinkLostAt = this.#now();
+    if (this.settings.gossipMode !== "tree") return;
+    for (const n of this.#neighbourList) {
+      if (n.gossip !== "announce") continue;
+      this.#pushTo(n);
+      this.#gossipControl.grafts++;
+      this.#send(n.conn, { type: "graft" });
+    }
   }
 
   #prune(neighbour: Neighbour): void {
@@ -891,6 +913,7 @@ export class PeerNode {
       fetchTimeout: this.settings.fetchTimeout,
       pushLinkLostAt: this.#pushLinkLostAt,
       pushLag: this.#pushLag.valueAt(now),
+      pushLinks: this.#neighbourList.some((n) => n.gossip === "push"),
     });
   }
 
@@ -1130,7 +1153,7 @@ export class PeerNode {
       this.#neighbours.delete(neighbour.addr);
       this.#neighbourList = [...this.#neighbours.values()];
     }
-    if (neighbour.gossip === "push") this.#pushLinkLostAt = this.#now();
+    if (neighbour.gossip === "push" && !this.#stopping) this.#rejoinTree();
     const reason = neighbour.removedFor ?? conn.closeReason ?? "closed";
     this.#log.info("connection to {addr} closed: {reason}", {
       addr: neighbour.addr,

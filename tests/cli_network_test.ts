@@ -49,7 +49,7 @@ Deno.test("real processes: a seed process and three peers gossip, answer 1 and 2
     const peerLogPath = join(logDir, "peers", `peer-${labels[1]!.replace(":", "-")}.log`);
     await waitFor(async () => /received liveliness_reply/.test(await Deno.readTextFile(peerLogPath)), {
       what: "a liveliness check in the second peer's log",
-      timeoutMs: 10_000,
+      timeoutMs: 20_000,
     });
 
     const before = first.stdout.length;

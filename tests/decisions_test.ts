@@ -204,11 +204,18 @@ Deno.test("DecayingMax keeps the largest recent sample and lets it fade by half 
 });
 
 Deno.test("firstAskAllowance waits for a late tree, not for a cut one", () => {
-  const late: TreeState = { now: 100_000, fetchTimeout: 1000, pushLinkLostAt: 0, pushLag: 0 };
+  const late: TreeState = {
+    now: 100_000,
+    fetchTimeout: 1000,
+    pushLinkLostAt: 0,
+    pushLag: 0,
+    pushLinks: true,
+  };
   const cases: [Partial<TreeState>, number][] = [
     [{}, 2000], // two more fetch timeouts
     [{ pushLag: 4500 }, 4500], // the tree ran later than that lately
-    [{ pushLinkLostAt: 97_001 }, 0], // a pushing link was cut lately: ask at once
+    [{ pushLinkLostAt: 97_001 }, 0], // a pushing link was cut lately: ask after fetchTimeout
+    [{ pushLinks: false, pushLag: 4500 }, -1000], // no link pushes here: ask the moment it is announced
     [{ pushLinkLostAt: 97_000, pushLag: 4500 }, 4500], // 3 fetch timeouts later, back to waiting
   ];
   for (const [change, expected] of cases) {

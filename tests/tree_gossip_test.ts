@@ -111,7 +111,62 @@ Deno.test("an announced message that is not pushed is fetched from the announcer
   const net = await TestNetwork.start(1, 1, { fetchTimeout: 100 });
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const me = formatAddress({ host: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port });
+  // A second neighbour that keeps pushing: the peer is still in the tree, so a push may yet come.
+  const otherListener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const other = formatAddress({ host: "127.0.0.1", port: (otherListener.addr as Deno.NetAddr).port });
   const content = "only the announcer has it";
+  const id = messageId(me, content);
+  const client = await WireClient.connect(net.peers[0]!.address, (message: Message, c: WireClient) => {
+    if (message.type === "get_data" && message.ids?.includes(id)) {
+      c.send({ type: "message", id, hops: 1, origin: me, content, created: Date.now() });
+    }
+  });
+  const pusher = await WireClient.connect(net.peers[0]!.address);
+  try {
+    const peer = net.peers[0]!;
+    await client.send({ type: "peer_request", addr: me });
+    await pusher.send({ type: "peer_request", addr: other });
+    await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
+      what: "acceptance",
+    });
+    await waitFor(() => pusher.received.some((m) => m.type === "peer_reply" && m.accepted), {
+      what: "acceptance of the second neighbour",
+    });
+    await client.send({ type: "prune" });
+    await waitFor(() => peer.neighbours().find((n) => n.addr === me)?.gossip === "announce", {
+      what: "the prune to take effect",
+    });
+    const announcedAt = Date.now();
+    await client.send({ type: "ihave", ids: [id], hops: [0] });
+    await waitFor(() => peer.messages().some((m) => m.id === id), { what: "the fetched message" });
+    const asked = client.received.filter((m) => m.type === "get_data" && m.ids !== undefined);
+    assert.deepEqual(asked.map((m) => m.type === "get_data" && m.ids), [[id]]);
+    assert.ok(Date.now() - announcedAt >= 100, "the peer waited fetchTimeout before asking");
+    await waitFor(() => client.received.some((m) => m.type === "graft"), { what: "a graft" });
+    assert.equal(peer.neighbours().find((n) => n.addr === me)!.gossip, "push");
+    assert.equal(peer.messages().find((m) => m.id === id)!.from, me);
+    // Announcing it again asks for nothing: the peer has it.
+    await client.send({ type: "ihave", ids: [id], hops: [0] });
+    const marker = peer.publish("after the graft").id;
+    await waitFor(() => client.received.some((m) => m.type === "message" && m.id === marker), {
+      what: "the grafted link to carry a pushed message",
+    });
+    assert.equal(client.received.filter((m) => m.type === "get_data" && m.ids !== undefined).length, 1);
+  } finally {
+    await client.close();
+    await pusher.close();
+    listener.close();
+    otherListener.close();
+    await net.stop();
+  }
+});
+
+Deno.test("a peer that no link pushes to asks for an announced message at once", async () => {
+  // A fetchTimeout far beyond the wait below: only the no-push-link rule can make the ask in time.
+  const net = await TestNetwork.start(1, 1, { fetchTimeout: 60_000 });
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const me = formatAddress({ host: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port });
+  const content = "the tree cannot bring this";
   const id = messageId(me, content);
   const client = await WireClient.connect(net.peers[0]!.address, (message: Message, c: WireClient) => {
     if (message.type === "get_data" && message.ids?.includes(id)) {
@@ -126,22 +181,13 @@ Deno.test("an announced message that is not pushed is fetched from the announcer
     });
     await client.send({ type: "prune" });
     await waitFor(() => peer.neighbours()[0]?.gossip === "announce", { what: "the prune to take effect" });
-    const announcedAt = Date.now();
     await client.send({ type: "ihave", ids: [id], hops: [0] });
-    await waitFor(() => peer.messages().some((m) => m.id === id), { what: "the fetched message" });
-    const asked = client.received.filter((m) => m.type === "get_data" && m.ids !== undefined);
-    assert.deepEqual(asked.map((m) => m.type === "get_data" && m.ids), [[id]]);
-    assert.ok(Date.now() - announcedAt >= 100, "the peer waited fetchTimeout before asking");
+    await waitFor(() => peer.messages().some((m) => m.id === id), {
+      what: "the message, asked for without waiting fetchTimeout",
+      timeoutMs: 5000,
+    });
     await waitFor(() => client.received.some((m) => m.type === "graft"), { what: "a graft" });
     assert.equal(peer.neighbours()[0]!.gossip, "push");
-    assert.equal(peer.messages().find((m) => m.id === id)!.from, me);
-    // Announcing it again asks for nothing: the peer has it.
-    await client.send({ type: "ihave", ids: [id], hops: [0] });
-    const marker = peer.publish("after the graft").id;
-    await waitFor(() => client.received.some((m) => m.type === "message" && m.id === marker), {
-      what: "the grafted link to carry a pushed message",
-    });
-    assert.equal(client.received.filter((m) => m.type === "get_data" && m.ids !== undefined).length, 1);
   } finally {
     await client.close();
     listener.close();
@@ -265,6 +311,63 @@ Deno.test("of two pushing links that bring the same message, the one on the shor
         await close();
       }
     });
+  }
+});
+
+Deno.test("a repeat of a message seen before its link existed prunes nothing: a newcomer passes on its catch-up", async () => {
+  const net = await TestNetwork.start(1, 1);
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const me = formatAddress({ host: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port });
+  const peer = net.peers[0]!;
+  const old = peer.publish("before the link");
+  const client = await WireClient.connect(peer.address);
+  try {
+    await client.send({ type: "peer_request", addr: me });
+    await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
+      what: "acceptance",
+    });
+    const { id, origin, content, created } = old;
+    await client.send({ type: "message", id, hops: 2, origin, content, created });
+    await waitFor(() => peer.traffic().repeats === 1, { what: "the repeat" });
+    // A marker after the repeat: once it is answered, any prune would have been sent before it.
+    await client.send({ type: "liveliness", ts: 7 });
+    await waitFor(() => client.received.some((m) => m.type === "liveliness_reply"), {
+      what: "the marker's reply",
+    });
+    assert.equal(
+      client.received.some((m) => m.type === "prune"),
+      false,
+      `pruned: first seen ${old.firstSeen}, link since ${peer.neighbours()[0]!.since}, ${
+        JSON.stringify(client.received.map((m) => m.type))
+      }`,
+    );
+    assert.equal(peer.neighbours()[0]!.gossip, "push");
+  } finally {
+    await client.close();
+    listener.close();
+    await net.stop();
+  }
+});
+
+Deno.test("a peer that loses a pushing neighbour turns its announce links to push at both ends", async () => {
+  const { net, clients, labels, close } = await peerWithTwoClients();
+  try {
+    const peer = net.peers[0]!;
+    const [pushing, announcing] = clients;
+    await announcing.send({ type: "prune" });
+    await waitFor(() => peer.neighbours().find((n) => n.addr === labels[1])?.gossip === "announce", {
+      what: "the prune to take effect",
+    });
+    assert.equal(announcing.received.some((m) => m.type === "graft"), false);
+    await pushing.close();
+    await waitFor(() => announcing.received.some((m) => m.type === "graft"), { what: "a graft" });
+    assert.equal(peer.neighbours().find((n) => n.addr === labels[1])!.gossip, "push");
+    const marker = peer.publish("after the loss").id;
+    await waitFor(() => announcing.received.some((m) => m.type === "message" && m.id === marker), {
+      what: "the rejoined link to carry a pushed message",
+    });
+  } finally {
+    await close();
   }
 });
 
