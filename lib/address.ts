@@ -10,8 +10,16 @@ export class AddressError extends Error {
   override name = "AddressError";
 }
 
-const BRACKETED = /^\[([0-9a-fA-F:.]+)\]:(.*)$/;
-const PLAIN = /^([^:\s\[\]]+):(.*)$/;
+// The parts of an address, shared by the expression that parses one and the one that only checks.
+const IPV6_HOST = String.raw`[0-9a-fA-F:.]+`;
+const NAMED_HOST = String.raw`[^:\s\[\]]+`;
+const PORT = String.raw`\d{1,5}`;
+
+const BRACKETED = new RegExp(String.raw`^\[(${IPV6_HOST})\]:(.*)$`);
+const PLAIN = new RegExp(`^(${NAMED_HOST}):(.*)$`);
+const PORT_TEXT = new RegExp(`^${PORT}$`);
+/** The shape {@link parseAddress} accepts, in one expression without captures. */
+const ADDRESS_SHAPE = new RegExp(String.raw`^(?:\[${IPV6_HOST}\]|${NAMED_HOST}):${PORT}$`);
 
 /**
  * Parses `host:port`. Ports must be 1-65535 unless `allowPortZero` (an ephemeral
@@ -27,9 +35,6 @@ export function parseAddress(text: string, { allowPortZero = false } = {}): Addr
   return { host, port };
 }
 
-/** The shape {@link parseAddress} accepts, in one expression without captures. */
-const ADDRESS_SHAPE = /^(?:\[[0-9a-fA-F:.]+\]|[^:\s\[\]]+):\d{1,5}$/;
-
 /**
  * True when {@link parseAddress} would accept `text` (ports 1-65535), without building
  * the address: frames check every address they carry, and a gossiped message carries one.
@@ -44,7 +49,7 @@ export function isAddress(text: string): boolean {
 /** Parses a port number given as text; throws {@link AddressError} with the received value. */
 export function parsePort(text: string, { allowPortZero = false } = {}): number {
   const min = allowPortZero ? 0 : 1;
-  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
+  const port = PORT_TEXT.test(text) ? Number(text) : NaN;
   if (!Number.isInteger(port) || port < min || port > 65535) {
     throw new AddressError(`port must be an integer ${min}-65535, got ${JSON.stringify(text)}`);
   }

@@ -74,8 +74,9 @@ export interface Settings {
    * Milliseconds an announced message may stay missing before the peer asks the
    * announcer for it (getData), and between asks to further announcers. The first ask
    * waits 2 more, or as long as the push tree ran late lately, except shortly after a
-   * push link was cut. Shorter repairs a broken push tree sooner; longer fetches fewer
-   * copies that were only queued behind a burst. @default 1000
+   * push link was cut; a peer that no link pushes to asks at once. Shorter repairs a
+   * broken push tree sooner; longer fetches fewer copies that were only queued behind a
+   * burst. @default 1000
    */
   fetchTimeout: number;
 

@@ -814,11 +814,15 @@ export class PeerNode {
     this.#pushLinkLostAt = this.#now();
     if (this.settings.gossipMode !== "tree") return;
     for (const n of this.#neighbourList) {
-      if (n.gossip !== "announce") continue;
-      this.#pushTo(n);
-      this.#gossipControl.grafts++;
-      this.#send(n.conn, { type: "graft" });
+      if (n.gossip === "announce") this.#graft(n);
     }
+  }
+
+  /** Turns a link to pushing at both ends: this one at once, the other on the graft. */
+  #graft(neighbour: Neighbour): void {
+    this.#pushTo(neighbour);
+    this.#gossipControl.grafts++;
+    this.#send(neighbour.conn, { type: "graft" });
   }
 
   #prune(neighbour: Neighbour): void {
@@ -872,9 +876,7 @@ export class PeerNode {
         // The push tree did not bring it even with the extra wait a busy tree gets: it no
         // longer reaches this peer from that message's origin, so the link that answered
         // pushes from now on.
-        this.#pushTo(from);
-        this.#gossipControl.grafts++;
-        this.#send(from.conn, { type: "graft" });
+        this.#graft(from);
       }
     }
     this.events.emit("message", stored);

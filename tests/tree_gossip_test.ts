@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { formatAddress } from "../lib/address.ts";
 import { messageId } from "../lib/message_id.ts";
 import type { PeerNode } from "../lib/peer_node.ts";
+import type { Settings } from "../lib/config.ts";
 import type { Message } from "../lib/protocol.ts";
 import { countDeliveries, TestNetwork, waitFor } from "./_helpers.ts";
 import { WireClient } from "./_wire_client.ts";
@@ -107,31 +108,66 @@ Deno.test("flood gossip: every message goes to every neighbour, and still reache
   }
 });
 
-Deno.test("an announced message that is not pushed is fetched from the announcer after fetchTimeout, and the link is grafted", async () => {
-  const net = await TestNetwork.start(1, 1, { fetchTimeout: 100 });
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const me = formatAddress({ host: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port });
-  // A second neighbour that keeps pushing: the peer is still in the tree, so a push may yet come.
-  const otherListener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const other = formatAddress({ host: "127.0.0.1", port: (otherListener.addr as Deno.NetAddr).port });
-  const content = "only the announcer has it";
-  const id = messageId(me, content);
-  const client = await WireClient.connect(net.peers[0]!.address, (message: Message, c: WireClient) => {
-    if (message.type === "get_data" && message.ids?.includes(id)) {
-      c.send({ type: "message", id, hops: 1, origin: me, content, created: Date.now() });
-    }
-  });
-  const pusher = await WireClient.connect(net.peers[0]!.address);
-  try {
-    const peer = net.peers[0]!;
-    await client.send({ type: "peer_request", addr: me });
-    await pusher.send({ type: "peer_request", addr: other });
+/**
+ * A peer of its own with `count` hand-written neighbours, each accepted as one (`labels[i]`
+ * is the listening address client i claims). They answer probes, and `answer` may reply
+ * to any other frame a client receives.
+ */
+/** `N` values of `T` in a row, so a helper's fixed-size results index without checks. */
+type Tuple<T, N extends number, R extends T[] = []> = R["length"] extends N ? R : Tuple<T, N, [...R, T]>;
+
+async function peerWithClients<N extends number>(
+  count: N,
+  settings: Partial<Settings> = {},
+  answer?: (message: Message, label: string) => Message | undefined,
+): Promise<{
+  net: TestNetwork;
+  peer: PeerNode;
+  clients: Tuple<WireClient, N>;
+  labels: Tuple<string, N>;
+  close: () => Promise<void>;
+}> {
+  const net = await TestNetwork.start(1, 1, settings);
+  const peer = net.peers[0]!;
+  const listeners = Array.from({ length: count }, () => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
+  const labels = listeners.map((l) =>
+    formatAddress({ host: "127.0.0.1", port: (l.addr as Deno.NetAddr).port })
+  );
+  const clients: WireClient[] = [];
+  for (const label of labels) {
+    clients.push(
+      await WireClient.connect(peer.address, (m: Message, c: WireClient) => {
+        const reply = m.type === "liveliness"
+          ? { type: "liveliness_reply" as const, ts: m.ts }
+          : answer?.(m, label);
+        if (reply) c.send(reply);
+      }),
+    );
+  }
+  for (const [i, client] of clients.entries()) {
+    await client.send({ type: "peer_request", addr: labels[i]! });
     await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
       what: "acceptance",
     });
-    await waitFor(() => pusher.received.some((m) => m.type === "peer_reply" && m.accepted), {
-      what: "acceptance of the second neighbour",
-    });
+  }
+  const close = async () => {
+    for (const client of clients) await client.close();
+    for (const listener of listeners) listener.close();
+    await net.stop();
+  };
+  return { net, peer, clients: clients as Tuple<WireClient, N>, labels: labels as Tuple<string, N>, close };
+}
+
+Deno.test("an announced message that is not pushed is fetched from the announcer after fetchTimeout, and the link is grafted", async () => {
+  const content = "only the announcer has it";
+  // The second neighbour keeps pushing: the peer is still in the tree, so a push may yet come.
+  const { peer, clients: [client], labels: [me], close } = await peerWithClients(
+    2,
+    { fetchTimeout: 100 },
+    (m, label) => answerFetch(m, label, content),
+  );
+  const id = messageId(me, content);
+  try {
     await client.send({ type: "prune" });
     await waitFor(() => peer.neighbours().find((n) => n.addr === me)?.gossip === "announce", {
       what: "the prune to take effect",
@@ -153,32 +189,27 @@ Deno.test("an announced message that is not pushed is fetched from the announcer
     });
     assert.equal(client.received.filter((m) => m.type === "get_data" && m.ids !== undefined).length, 1);
   } finally {
-    await client.close();
-    await pusher.close();
-    listener.close();
-    otherListener.close();
-    await net.stop();
+    await close();
   }
 });
 
+/** The message `content` from `label`, when `request` asks for it by id. */
+function answerFetch(request: Message, label: string, content: string): Message | undefined {
+  const id = messageId(label, content);
+  if (request.type !== "get_data" || !request.ids?.includes(id)) return undefined;
+  return { type: "message", id, hops: 1, origin: label, content, created: Date.now() };
+}
+
 Deno.test("a peer that no link pushes to asks for an announced message at once", async () => {
-  // A fetchTimeout far beyond the wait below: only the no-push-link rule can make the ask in time.
-  const net = await TestNetwork.start(1, 1, { fetchTimeout: 60_000 });
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const me = formatAddress({ host: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port });
   const content = "the tree cannot bring this";
+  // A fetchTimeout far beyond the wait below: only the no-push-link rule can make the ask in time.
+  const { peer, clients: [client], labels: [me], close } = await peerWithClients(
+    1,
+    { fetchTimeout: 60_000 },
+    (m, label) => answerFetch(m, label, content),
+  );
   const id = messageId(me, content);
-  const client = await WireClient.connect(net.peers[0]!.address, (message: Message, c: WireClient) => {
-    if (message.type === "get_data" && message.ids?.includes(id)) {
-      c.send({ type: "message", id, hops: 1, origin: me, content, created: Date.now() });
-    }
-  });
   try {
-    const peer = net.peers[0]!;
-    await client.send({ type: "peer_request", addr: me });
-    await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
-      what: "acceptance",
-    });
     await client.send({ type: "prune" });
     await waitFor(() => peer.neighbours()[0]?.gossip === "announce", { what: "the prune to take effect" });
     await client.send({ type: "ihave", ids: [id], hops: [0] });
@@ -189,23 +220,13 @@ Deno.test("a peer that no link pushes to asks for an announced message at once",
     await waitFor(() => client.received.some((m) => m.type === "graft"), { what: "a graft" });
     assert.equal(peer.neighbours()[0]!.gossip, "push");
   } finally {
-    await client.close();
-    listener.close();
-    await net.stop();
+    await close();
   }
 });
 
 Deno.test("a neighbour that pushes a message the peer already has is pruned to announcements", async () => {
-  const net = await TestNetwork.start(1, 1);
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const me = formatAddress({ host: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port });
-  const client = await WireClient.connect(net.peers[0]!.address);
+  const { peer, clients: [client], labels: [me], close } = await peerWithClients(1);
   try {
-    const peer = net.peers[0]!;
-    await client.send({ type: "peer_request", addr: me });
-    await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
-      what: "acceptance",
-    });
     const content = "pushed twice";
     const message: Message = {
       type: "message",
@@ -229,44 +250,9 @@ Deno.test("a neighbour that pushes a message the peer already has is pruned to a
     });
     assert.ok(!client.received.some((m) => m.type === "message" && m.id === own));
   } finally {
-    await client.close();
-    listener.close();
-    await net.stop();
+    await close();
   }
 });
-
-/** A peer of its own with two hand-written neighbours, each accepted as a neighbour; they answer probes. */
-async function peerWithTwoClients(): Promise<{
-  net: TestNetwork;
-  clients: [WireClient, WireClient];
-  labels: [string, string];
-  close: () => Promise<void>;
-}> {
-  const net = await TestNetwork.start(1, 1);
-  const listeners = [0, 1].map(() => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
-  const labels = listeners.map((l) =>
-    formatAddress({ host: "127.0.0.1", port: (l.addr as Deno.NetAddr).port })
-  ) as [string, string];
-  const answer = (m: Message, c: WireClient) => {
-    if (m.type === "liveliness") c.send({ type: "liveliness_reply", ts: m.ts });
-  };
-  const clients = [
-    await WireClient.connect(net.peers[0]!.address, answer),
-    await WireClient.connect(net.peers[0]!.address, answer),
-  ] as [WireClient, WireClient];
-  for (const [i, client] of clients.entries()) {
-    await client.send({ type: "peer_request", addr: labels[i]! });
-    await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
-      what: "acceptance",
-    });
-  }
-  const close = async () => {
-    for (const client of clients) await client.close();
-    for (const listener of listeners) listener.close();
-    await net.stop();
-  };
-  return { net, clients, labels, close };
-}
 
 Deno.test("of two pushing links that bring the same message, the one on the shorter path stays", async (t) => {
   // [first copy's hops, repeat's hops, which client gets the prune (0: first, 1: repeat, none)]
@@ -278,9 +264,8 @@ Deno.test("of two pushing links that bring the same message, the one on the shor
   ];
   for (const [firstHops, repeatHops, pruned] of cases) {
     await t.step(`first ${firstHops} hops, repeat ${repeatHops}`, async () => {
-      const { net, clients, labels, close } = await peerWithTwoClients();
+      const { peer, clients, labels, close } = await peerWithClients(2);
       try {
-        const peer = net.peers[0]!;
         const content = `via ${firstHops} and ${repeatHops}`;
         const id = messageId(labels[0], content);
         // Fields in the order p2pnet writes them: a repeat's hop count is read from the raw frame.
@@ -350,9 +335,8 @@ Deno.test("a repeat of a message seen before its link existed prunes nothing: a 
 });
 
 Deno.test("a peer that loses a pushing neighbour turns its announce links to push at both ends", async () => {
-  const { net, clients, labels, close } = await peerWithTwoClients();
+  const { peer, clients, labels, close } = await peerWithClients(2);
   try {
-    const peer = net.peers[0]!;
     const [pushing, announcing] = clients;
     await announcing.send({ type: "prune" });
     await waitFor(() => peer.neighbours().find((n) => n.addr === labels[1])?.gossip === "announce", {
@@ -372,7 +356,7 @@ Deno.test("a peer that loses a pushing neighbour turns its announce links to pus
 });
 
 Deno.test("a neighbour that was heard from within half a liveliness interval is not probed", async () => {
-  const { net, clients, close } = await peerWithTwoClients();
+  const { net, clients, close } = await peerWithClients(2);
   try {
     const [chatty, quiet] = clients;
     const { livelinessInterval } = net.settings;
@@ -396,9 +380,8 @@ Deno.test("a neighbour that was heard from within half a liveliness interval is 
 });
 
 Deno.test("a repeat prunes only while its message is the newest here: with several under way, nothing is cut", async () => {
-  const { net, clients, labels, close } = await peerWithTwoClients();
+  const { peer, clients, labels, close } = await peerWithClients(2);
   try {
-    const peer = net.peers[0]!;
     const copy = (content: string, hops: number): Message => ({
       type: "message",
       id: messageId(labels[0], content),
@@ -429,50 +412,33 @@ Deno.test("a repeat prunes only while its message is the newest here: with sever
 });
 
 Deno.test("an announcement round leaves out the ids a neighbour announced itself", async () => {
-  const net = await TestNetwork.start(1, 1, { announceInterval: 300 });
-  const listeners = [0, 1].map(() => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
-  const labels = listeners.map((l) =>
-    formatAddress({ host: "127.0.0.1", port: (l.addr as Deno.NetAddr).port })
-  );
-  const clients = [
-    await WireClient.connect(net.peers[0]!.address),
-    await WireClient.connect(net.peers[0]!.address),
-  ];
+  const { peer, clients, labels, close } = await peerWithClients(2, { announceInterval: 300 });
   try {
-    const peer = net.peers[0]!;
-    for (const [i, client] of clients.entries()) {
-      await client.send({ type: "peer_request", addr: labels[i]! });
-      await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
-        what: "acceptance",
-      });
-    }
-    await clients[0]!.send({ type: "prune" });
+    await clients[0].send({ type: "prune" });
     await waitFor(() => peer.neighbours().find((n) => n.addr === labels[0])?.gossip === "announce", {
       what: "the prune to take effect",
     });
-    const ids = ["known", "new"].map((content) => messageId(labels[1]!, content));
+    const ids = ["known", "new"].map((content) => messageId(labels[1], content));
     for (const content of ["known", "new"]) {
-      await clients[1]!.send({
+      await clients[1].send({
         type: "message",
-        id: messageId(labels[1]!, content),
+        id: messageId(labels[1], content),
         hops: 1,
-        origin: labels[1]!,
+        origin: labels[1],
         content,
         created: 1,
       });
     }
     await waitFor(() => peer.messages().length === 2, { what: "both messages" });
-    await clients[0]!.send({ type: "ihave", ids: [ids[0]!], hops: [1] });
-    await waitFor(() => clients[0]!.received.some((m) => m.type === "ihave" && m.ids.includes(ids[1]!)), {
+    await clients[0].send({ type: "ihave", ids: [ids[0]!], hops: [1] });
+    await waitFor(() => clients[0].received.some((m) => m.type === "ihave" && m.ids.includes(ids[1]!)), {
       what: "the announcement round",
     });
-    const announced = clients[0]!.received.flatMap((m) => m.type === "ihave" ? m.ids : []);
+    const announced = clients[0].received.flatMap((m) => m.type === "ihave" ? m.ids : []);
     assert.deepEqual(announced, [ids[1]]);
     // The sender of both is not told of them either.
-    assert.ok(!clients[1]!.received.some((m) => m.type === "ihave"));
+    assert.ok(!clients[1].received.some((m) => m.type === "ihave"));
   } finally {
-    for (const client of clients) await client.close();
-    for (const listener of listeners) listener.close();
-    await net.stop();
+    await close();
   }
 });
