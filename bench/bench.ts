@@ -78,6 +78,15 @@ function emit(result: Record<string, unknown>, options: BenchOptions): void {
 const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 1000) / 1000;
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 
+/**
+ * V8 flags of each per-size bench process, the same as `deno task bench` gives the
+ * parent: `gc()` before memory figures, and the 4 MB semi-spaces the shipped tasks run
+ * with. With V8's default sizing the young generation of 100 peers grew to 52 MB and
+ * each of its collections paused the process for 4 ms (p50; up to 12 ms); with 4 MB,
+ * 7 MB and 1.6 ms (up to 7 ms). See the README's benchmark section.
+ */
+const V8_FLAGS = "--v8-flags=--expose-gc,--max-semi-space-size=4";
+
 function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
@@ -360,7 +369,7 @@ if (import.meta.main) {
         args: [
           "run",
           "-A",
-          "--v8-flags=--expose-gc",
+          V8_FLAGS,
           new URL(import.meta.url).pathname,
           ...args,
           "--peers",
