@@ -31,6 +31,11 @@ export interface BenchOptions {
   size: number;
   /** Peers killed without goodbye in the failure scenario. @default 5 */
   kill: number;
+  /**
+   * Run every size in this process, with its V8 flags, instead of one child process per
+   * size with its young generation sized by {@link semiSpaceMiB}. @default false
+   */
+  inProcess: boolean;
   /** Node timers. */
   settings: Partial<Settings>;
 }
@@ -38,11 +43,13 @@ export interface BenchOptions {
 const HELP =
   `Usage: deno task bench [--peers 10,100,500,1000] [--degree 4] [--messages 1000] [--latency-messages 200]
                        [--size 100] [--kill 5] [--liveliness-interval 13s] [--liveliness-misses 3]
-                       [--probe-timeout 2s] [--gossip-mode tree|flood] [--key SECRET]
+                       [--probe-timeout 2s] [--gossip-mode tree|flood] [--key SECRET] [--in-process]
 
 Prints one JSON object per scenario and network size on stdout; progress goes to stderr.
 --gossip-mode flood pushes every message to every neighbour, to compare with tree gossip (the default).
---key runs a private network (every frame encrypted), to measure what the key costs.`;
+--key runs a private network (every frame encrypted), to measure what the key costs.
+Each size runs in a child process whose V8 young generation fits it (4 MiB semi-spaces up to N = 128,
+N/32 MiB above); --in-process runs them all in this process, with the V8 flags it was started with.`;
 
 /**
  * Bench settings: the shipped timers (liveliness every 13 s, 2 s probe timeout, 3
@@ -79,13 +86,18 @@ const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 1000) / 1000;
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 /**
- * V8 flags of each per-size bench process, the same as `deno task bench` gives the
- * parent: `gc()` before memory figures, and the 4 MB semi-spaces the shipped tasks run
- * with. With V8's default sizing the young generation of 100 peers grew to 52 MB and
- * each of its collections paused the process for 4 ms (p50; up to 12 ms); with 4 MB,
- * 7 MB and 1.6 ms (up to 7 ms). See the README's benchmark section.
+ * Semi-space size, in MiB, of the V8 young generation for a bench process of `peers`
+ * peers: 32 KiB per peer, at least 4 (V8's own sizing grows it to about 32 here). A
+ * message spreading through N peers allocates about 6 KB per delivery; the young
+ * generation must hold that several times over, or what is still under way gets
+ * promoted, but each collection pauses the whole process for longer the larger it is.
+ * Measured: at N = 100, 4 MiB semi-spaces cut the latency p99 from 15.4 to 10.5 ms (medians
+ * of 12 paired runs of 1500 messages; collections pause 1.6 ms instead of 4.3) and 8 gave
+ * 13.2; at N = 500, 4 MiB slowed the burst from 48 to 40 messages/s, 16 did not.
  */
-const V8_FLAGS = "--v8-flags=--expose-gc,--max-semi-space-size=4";
+export function semiSpaceMiB(peers: number): number {
+  return Math.max(4, Math.round(peers / 32));
+}
 
 function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
@@ -314,6 +326,7 @@ export function parseBenchArgs(args: string[]): BenchOptions | "help" {
       "probe-timeout": { type: "string" },
       key: { type: "string" },
       "gossip-mode": { type: "string" },
+      "in-process": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -341,6 +354,7 @@ export function parseBenchArgs(args: string[]): BenchOptions | "help" {
     latencyMessages: parsePositive("latency-messages", values["latency-messages"], 200),
     size: parsePositive("size", values.size, 100),
     kill: parsePositive("kill", values.kill, 5),
+    inProcess: values["in-process"] ?? false,
     settings,
   };
 }
@@ -357,10 +371,11 @@ if (import.meta.main) {
     console.log(HELP);
     Deno.exit(0);
   }
-  if (options.peers.length === 1) {
-    await benchOne(options.peers[0]!, options);
+  if (options.inProcess) {
+    for (const n of options.peers) await benchOne(n, options);
   } else {
-    // One process per network size, so memory figures do not carry over between sizes.
+    // One process per network size, so memory figures do not carry over between sizes,
+    // each with a young generation sized for it (gc() is for the memory figures).
     for (const n of options.peers) {
       const args = [...Deno.args];
       const at = args.findIndex((a) => a === "--peers" || a.startsWith("--peers="));
@@ -369,11 +384,12 @@ if (import.meta.main) {
         args: [
           "run",
           "-A",
-          V8_FLAGS,
+          `--v8-flags=--expose-gc,--max-semi-space-size=${semiSpaceMiB(n)}`,
           new URL(import.meta.url).pathname,
           ...args,
           "--peers",
           String(n),
+          "--in-process",
         ],
         stdout: "inherit",
         stderr: "inherit",
