@@ -48,8 +48,9 @@ const HELP =
 Prints one JSON object per scenario and network size on stdout; progress goes to stderr.
 --gossip-mode flood pushes every message to every neighbour, to compare with tree gossip (the default).
 --key runs a private network (every frame encrypted), to measure what the key costs.
-Each size runs in a child process whose V8 young generation fits it (4 MiB semi-spaces up to N = 128,
-N/32 MiB above); --in-process runs them all in this process, with the V8 flags it was started with.`;
+Each size runs in a child process whose V8 young generation fits it (semi-spaces of N/32 MiB, at least 4);
+--in-process runs them all in this process, with the V8 flags it was started with (memory figures then
+carry over from one size to the next).`;
 
 /**
  * Bench settings: the shipped timers (liveliness every 13 s, 2 s probe timeout, 3
