@@ -20,6 +20,8 @@ export interface StoredMessage {
   from: string | undefined;
   /** Links between the origin and this peer along the path of the first copy; 0 at the origin. */
   hops: number;
+  /** Whether the first copy came in a catch-up (history served on a new link) rather than as gossip under way. */
+  catchUp: boolean;
 }
 
 export interface MessageStoreLimits {

@@ -21,6 +21,7 @@ import {
   MAX_HOPS,
   type Message,
   type MessageLimits,
+  peekGossipCatchUp,
   peekGossipHops,
   peekGossipId,
   type PeerReply,
@@ -103,9 +104,15 @@ interface Neighbour extends NeighbourInfo {
 
 type Waiter = (message: Message | undefined) => void;
 
-/** The gossip message that passes a stored message on, one link further from its origin. */
-function gossipFrame({ id, hops, origin, content, created }: StoredMessage): GossipMessage {
-  return { type: "message", id, hops: Math.min(hops + 1, MAX_HOPS), origin, content, created };
+/**
+ * The gossip message that passes a stored message on, one link further from its origin;
+ * `catchUp` marks it as history (see {@link GossipMessage.catchUp}), written after the hops.
+ */
+function gossipFrame({ id, hops, origin, content, created }: StoredMessage, catchUp: boolean): GossipMessage {
+  const further = Math.min(hops + 1, MAX_HOPS);
+  return catchUp
+    ? { type: "message", id, hops: further, catchUp, origin, content, created }
+    : { type: "message", id, hops: further, origin, content, created };
 }
 
 export class PeerNode {
@@ -752,7 +759,7 @@ export class PeerNode {
   #isRepeat(body: Uint8Array, conn: Connection): boolean {
     const id = peekGossipId(body);
     if (id === undefined || !this.#store.has(id)) return false;
-    this.#onRepeat(id, this.#byConn.get(conn), peekGossipHops(body));
+    this.#onRepeat(id, this.#byConn.get(conn), peekGossipHops(body), peekGossipCatchUp(body));
     return true;
   }
 
@@ -766,12 +773,17 @@ export class PeerNode {
    * - the sender would reach the origin sooner through this peer: the link stays (the
    *   sender prunes its own first link, by the rule above);
    * - otherwise the repeat's link goes.
-   * Not when the first copy was fetched: then the push is the tree lagging.
+   * Not when the first copy was fetched: then the push is the tree lagging; nor when
+   * either copy was a catch-up (history served on a new link, which came by no path of
+   * the tree): a newcomer catching up from all its neighbours at once would otherwise
+   * prune its links for it and be left outside the tree.
    */
-  #onRepeat(id: string, from: Neighbour | undefined, hops?: number): void {
+  #onRepeat(id: string, from: Neighbour | undefined, hops: number | undefined, catchUp: boolean): void {
     this.#repeats++;
     if (this.#toAnnounce.length > 0) from?.knows.add(id);
-    if (from === undefined || from.gossip !== "push" || this.settings.gossipMode !== "tree") return;
+    if (catchUp || from === undefined || from.gossip !== "push" || this.settings.gossipMode !== "tree") {
+      return;
+    }
     const announcedAt = this.#fetched.get(id);
     if (announcedAt !== undefined) {
       this.#fetched.delete(id);
@@ -785,6 +797,7 @@ export class PeerNode {
     // splits the tree. The loop costs a repeat per message until traffic is quiet again.
     if (id !== this.#newestId) return;
     const first = this.#store.get(id);
+    if (first?.catchUp) return;
     // The first copy came before this link existed: the message cannot have gone round a
     // loop through it. It is a newcomer passing on what it just caught up on (old news to
     // this peer), and pruning for it would leave the newcomer without a push link.
@@ -833,8 +846,9 @@ export class PeerNode {
 
   /** Stores, delivers and forwards a message seen for the first time; drops repeats. */
   #accept(message: GossipMessage, from: Neighbour | undefined): void {
+    const catchUp = from !== undefined && message.catchUp === true;
     if (this.#store.has(message.id)) {
-      this.#onRepeat(message.id, from, message.hops);
+      this.#onRepeat(message.id, from, message.hops, catchUp);
       return;
     }
     if (from !== undefined && messageId(message.origin, message.content) !== message.id) {
@@ -855,9 +869,11 @@ export class PeerNode {
       firstSeen: now,
       from: from?.addr,
       hops: from === undefined ? 0 : message.hops,
+      catchUp,
     };
     this.#store.add(stored);
-    this.#newestId = stored.id;
+    // Loops are judged by the newest message under way; history says nothing of them.
+    if (!catchUp) this.#newestId = stored.id;
     if (this.#info) {
       this.#log.info("new message {id} from {from}: {content}", {
         id: message.id,
@@ -866,7 +882,9 @@ export class PeerNode {
       });
     }
     const arrival = this.#missing.arrived(message.id);
-    if (from?.gossip === "push") {
+    if (catchUp) {
+      // History from a new link: neither a late push nor an answer to an ask.
+    } else if (from?.gossip === "push") {
       // Pushed after its announcement: the tree runs late by that much, so asks wait longer.
       if (arrival !== undefined) this.#pushLag.note(now - arrival.announcedAt, now);
     } else if (arrival?.asked) {
@@ -888,7 +906,11 @@ export class PeerNode {
       const n = neighbours[i]!;
       if (n === from) continue;
       if (n.gossip === "push") {
-        frame ??= encodeFrame(gossipFrame(stored), this.settings.maxFrameBytes, this.#endpoint!.pool);
+        frame ??= encodeFrame(
+          gossipFrame(stored, catchUp),
+          this.settings.maxFrameBytes,
+          this.#endpoint!.pool,
+        );
         if (n.conn.sendFrame(frame)) pushed++;
       } else {
         announced++;
@@ -1030,7 +1052,9 @@ export class PeerNode {
     const messages = request.ids
       ? request.ids.map((id) => this.#store.get(id)).filter((m) => m !== undefined).slice(0, catchUpLimit)
       : this.#store.missingFrom(request.have ?? [], catchUpLimit);
-    for (const m of messages) this.#send(neighbour.conn, gossipFrame(m));
+    // A catch-up (no ids) serves history; asked-for ids are messages under way that the tree did not bring.
+    const catchUp = request.ids === undefined;
+    for (const m of messages) this.#send(neighbour.conn, gossipFrame(m, catchUp));
     this.#log.info("served get_data to {addr}: {count} messages", {
       addr: neighbour.addr,
       count: messages.length,

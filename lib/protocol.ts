@@ -65,6 +65,13 @@ export interface GossipMessage {
   content: string;
   /** Origin's clock in milliseconds since the epoch when it created the message. */
   created: number;
+  /**
+   * Set on a copy served in answer to a catch-up (a {@link GetData} without `ids`) and on
+   * every copy passed on from one: history from before a link existed, not gossip under
+   * way. It is delivered and passed on like any message, but the push tree is not judged
+   * by it: it came by no path of the tree, so its repeats prune nothing.
+   */
+  catchUp?: true;
 }
 /**
  * Neighbour → neighbour: ids of messages the sender has and did not push to the
@@ -259,7 +266,14 @@ export function parseMessage(value: unknown, limits: MessageLimits = DEFAULT_LIM
       if (!isHopCount(hops, 1)) {
         fail(type, "hops", `must be a whole number from 1 to ${MAX_HOPS}`, hops);
       }
-      return { type, id: obj.id, hops, origin, content, created };
+      const catchUp = obj.catchUp;
+      if (catchUp !== undefined && typeof catchUp !== "boolean") {
+        fail(type, "catchUp", "must be true or false", catchUp);
+      }
+      // Written right after hops, where peekGossipCatchUp looks for it.
+      return catchUp
+        ? { type, id: obj.id, hops, catchUp, origin, content, created }
+        : { type, id: obj.id, hops, origin, content, created };
     }
     case "death": {
       if (obj.reason !== "leaving" && obj.reason !== "dead") {
@@ -303,20 +317,37 @@ export function peekGossipId(body: Uint8Array): string | undefined {
   return String.fromCharCode.apply(null, body.subarray(GOSSIP_PREFIX.length, ID_END) as unknown as number[]);
 }
 
+/** Where the hop count of a gossip frame that {@link peekGossipId} recognised ends (the comma after its digits), or -1. */
+function hopsEnd(body: Uint8Array): number {
+  for (let i = 0; i < HOPS_PREFIX.length; i++) if (body[ID_END + i] !== HOPS_PREFIX[i]) return -1;
+  let at = HOPS_START;
+  while (at < body.length && at < HOPS_START + 6 && body[at]! >= 0x30 && body[at]! <= 0x39) at++;
+  return at === HOPS_START || body[at] !== 0x2c ? -1 : at;
+}
+
 /**
  * The hop count of a gossip frame that {@link peekGossipId} recognised, read from its
  * raw bytes when it follows the id as p2pnet encodes it (`…","hops":12,…`); otherwise
  * undefined. Like the id, only used for repeats, which are never forwarded.
  */
 export function peekGossipHops(body: Uint8Array): number | undefined {
-  for (let i = 0; i < HOPS_PREFIX.length; i++) if (body[ID_END + i] !== HOPS_PREFIX[i]) return undefined;
+  const end = hopsEnd(body);
+  if (end < 0) return undefined;
   let hops = 0;
-  let at = HOPS_START;
-  for (; at < body.length && at < HOPS_START + 6; at++) {
-    const digit = body[at]! - 0x30;
-    if (digit < 0 || digit > 9) break;
-    hops = hops * 10 + digit;
-  }
-  if (at === HOPS_START || body[at] !== 0x2c || hops < 1 || hops > MAX_HOPS) return undefined;
-  return hops;
+  for (let at = HOPS_START; at < end; at++) hops = hops * 10 + body[at]! - 0x30;
+  return hops >= 1 && hops <= MAX_HOPS ? hops : undefined;
+}
+
+const CATCH_UP_MARK = new TextEncoder().encode(',"catchUp":true');
+
+/**
+ * Whether a gossip frame that {@link peekGossipId} recognised is marked as a catch-up
+ * copy right after its hop count, as p2pnet encodes it (`…"hops":3,"catchUp":true,…`).
+ * Only used for repeats: it spares the link that brought one from being pruned.
+ */
+export function peekGossipCatchUp(body: Uint8Array): boolean {
+  const end = hopsEnd(body);
+  if (end < 0) return false;
+  for (let i = 0; i < CATCH_UP_MARK.length; i++) if (body[end + i] !== CATCH_UP_MARK[i]) return false;
+  return true;
 }

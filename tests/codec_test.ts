@@ -9,6 +9,7 @@ import {
   DEFAULT_LIMITS,
   type Message,
   type MessageLimits,
+  peekGossipCatchUp,
   peekGossipHops,
   peekGossipId,
 } from "../lib/protocol.ts";
@@ -296,6 +297,9 @@ Deno.test("decodeBody keeps only the known fields of a message", () => {
   });
   assert.deepEqual(decodeBody(body({ type: "graft", ids: [ID] })), { type: "graft" });
   assert.deepEqual(decodeBody(body({ type: "prune", reason: "x" })), { type: "prune" });
+  const gossip = { type: "message", id: ID, hops: 2, origin: ADDR, content: "", created: 0 };
+  assert.deepEqual(decodeBody(body({ ...gossip, catchUp: false })), gossip);
+  assert.deepEqual(decodeBody(body({ ...gossip, catchUp: true })), { ...gossip, catchUp: true });
 });
 
 Deno.test("a frame body of exactly the maximum passes both encoder and decoder; one byte more fails both", () => {
@@ -484,6 +488,7 @@ Deno.test("schema violations are invalid_field and name the field", () => {
     [{ type: "message", id: ID, hops: 1, origin: ADDR, content: "", created: "0" }, "created"],
     [{ type: "message", id: ID, hops: "1", origin: ADDR, content: "", created: 0 }, "hops"],
     [{ type: "message", id: ID, hops: 1.5, origin: ADDR, content: "", created: 0 }, "hops"],
+    [{ type: "message", id: ID, hops: 1, origin: ADDR, content: "", created: 0, catchUp: "yes" }, "catchUp"],
     [{ type: "death", addr: ADDR, reason: "bored", reporter: ADDR }, "reason"],
     // out of bounds
     [{ type: "liveliness", ts: -1 }, "ts"],
@@ -584,6 +589,27 @@ Deno.test("a gossip frame's id and hop count are read from its raw bytes as p2pn
     assert.equal(peekGossipHops(odd), undefined, text);
   }
   assert.equal(peekGossipId(body({ type: "ihave", ids: [ID], hops: [1] })), undefined);
+});
+
+Deno.test("a catch-up copy is recognised from its raw bytes when the mark follows the hop count, and only then", () => {
+  const utf8 = new TextEncoder();
+  const body = (message: Message) => encodeFrame(message).subarray(4);
+  const message: Message = { type: "message", id: ID, hops: 7, origin: ADDR, content: "x", created: 1 };
+  assert.equal(peekGossipCatchUp(body(message)), false);
+  // Decoding keeps the mark right after hops, so a copy passed on is marked where peers look.
+  const marked = decodeBody(utf8.encode(JSON.stringify({ ...message, catchUp: true })));
+  assert.equal(peekGossipCatchUp(body(marked)), true);
+  assert.equal(peekGossipHops(body(marked)), 7);
+  for (
+    const text of [
+      `"hops":7,"catchUp":false,`,
+      `"hops":7,"origin":"${ADDR}","catchUp":true,`,
+      `"hops":x,"catchUp":true,`,
+    ]
+  ) {
+    const odd = utf8.encode(`{"type":"message","id":"${ID}",${text}"content":"x"}`);
+    assert.equal(peekGossipCatchUp(odd), false, text);
+  }
 });
 
 Deno.test("FramePool hands out separate zeroed buffers, and frames encoded in them decode alike", () => {

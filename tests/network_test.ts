@@ -245,6 +245,11 @@ Deno.test("getData answers with the named messages, or with every message the as
     await client.send({ type: "get_data", have: [ids[0]!] });
     await waitFor(() => gossip().length === 3, { what: "the messages the asker lacks" });
     assert.deepEqual(gossip(), [ids[1], ids[1], ids[2]]);
+    // A catch-up serves history, marked as such; an ask by id is a message under way.
+    const marks = client.received.filter((m) => m.type === "message").map((m) =>
+      m.type === "message" && m.catchUp
+    );
+    assert.deepEqual(marks, [undefined, true, true]);
     assert.equal(peer.requestData("127.0.0.1:1", ids), false, "requestData needs a neighbour");
     assert.equal(peer.requestData(me, ids), true);
     await waitFor(() => client.received.some((m) => m.type === "get_data"), {

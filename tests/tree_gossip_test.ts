@@ -334,6 +334,51 @@ Deno.test("a repeat of a message seen before its link existed prunes nothing: a 
   }
 });
 
+Deno.test("a newcomer catching up on the same history from every neighbour prunes no link, and passes it on marked", async () => {
+  const { peer, clients, labels, close } = await peerWithClients(3);
+  try {
+    // History that all three neighbours hold: each serves it as its catch-up answer.
+    const origin = "127.0.0.1:9";
+    const history = Array.from({ length: 5 }, (_, i) => {
+      const content = `old news ${i}`;
+      return {
+        type: "message" as const,
+        id: messageId(origin, content),
+        hops: 3,
+        origin,
+        content,
+        created: i,
+      };
+    });
+    for (const client of clients) {
+      for (const m of history) await client.send({ ...m, catchUp: true });
+    }
+    await waitFor(() => peer.traffic().repeats === 10, { what: "two repeats of each of the 5 messages" });
+    assert.deepEqual(peer.messages().map((m) => m.id).sort(), history.map((m) => m.id).sort());
+    assert.ok(peer.messages().every((m) => m.catchUp));
+    // A marker after the history: once it is answered, any prune would have been sent before it.
+    for (const client of clients) await client.send({ type: "liveliness", ts: 7 });
+    await waitFor(() => clients.every((c) => c.received.some((m) => m.type === "liveliness_reply")), {
+      what: "the markers' replies",
+    });
+    assert.equal(peer.traffic().prunes, 0);
+    assert.ok(clients.every((c) => !c.received.some((m) => m.type === "prune")));
+    assert.ok(peer.neighbours().every((n) => n.gossip === "push"), "every link still pushes");
+    // Each message went on to the two neighbours it did not first come from, marked as history.
+    const passedOn = clients.flatMap((c) => c.received.filter((m) => m.type === "message"));
+    assert.equal(passedOn.length, 10);
+    assert.ok(passedOn.every((m) => m.type === "message" && m.catchUp === true && m.hops === 4));
+    // The next message under way still reaches every neighbour by push.
+    const live = peer.publish("news").id;
+    await waitFor(
+      () => clients.every((c) => c.received.some((m) => m.type === "message" && m.id === live && !m.catchUp)),
+      { what: `the new message pushed to ${labels.join(", ")}` },
+    );
+  } finally {
+    await close();
+  }
+});
+
 Deno.test("a peer that loses a pushing neighbour turns its announce links to push at both ends", async () => {
   const { peer, clients, labels, close } = await peerWithClients(2);
   try {
