@@ -36,7 +36,11 @@ export interface Settings {
   degree: number;
   /** Inbound neighbours a peer accepts; more are declined. High bound = degree + maxInbound. @default 12 */
   maxInbound: number;
-  /** Milliseconds between overlay checks that refill missing neighbours. @default 5000 */
+  /**
+   * Milliseconds between overlay checks that refill missing neighbours. A peer that knows
+   * too few candidates asks its seeds again sooner: after 1/20 of this, doubling while
+   * shorter than it. @default 5000
+   */
   overlayInterval: number;
   /** Milliseconds between liveliness probes to each neighbour not heard from for half of it. @default 13000 */
   livelinessInterval: number;

@@ -169,6 +169,9 @@ export class PeerNode {
   /** Tree gossip frames sent: ihave announcements, fetches, grafts and prunes. */
   #gossipControl: GossipControl = { announcements: 0, fetches: 0, grafts: 0, prunes: 0 };
   #lastRefresh = -Infinity;
+  /** The last wait before asking the seeds again while short of candidates (see {@link #retryShort}), ms; 0 once enough. */
+  #shortRetryMs = 0;
+  #shortRetryArmed = false;
   /** Liveliness rounds in a row that proved nothing (see {@link judgeRound}). */
   #inconclusiveRounds = 0;
   /** Whether debug and info records are wanted, refreshed each sweep: per-message logging costs a flag check when off. */
@@ -469,15 +472,41 @@ export class PeerNode {
   #fill(): Promise<void>[] {
     if (this.#stopping || this.#endpoint === undefined) return [];
     const want = this.settings.degree - this.#outbound - this.#pendingOut.size;
-    if (want <= 0) return [];
+    if (want <= 0) {
+      this.#shortRetryMs = 0;
+      return [];
+    }
     const now = this.#now();
     const candidates = [...this.#known].filter((addr) =>
       !this.#neighbours.has(addr) && !this.#pendingOut.has(addr) && (this.#backoff.get(addr) ?? 0) <= now
     );
-    if (candidates.length < want && now - this.#lastRefresh >= this.settings.overlayInterval) {
-      this.#refreshFromSeeds();
+    if (candidates.length >= want) this.#shortRetryMs = 0;
+    else {
+      if (now - this.#lastRefresh >= this.settings.overlayInterval) this.#refreshFromSeeds();
+      this.#retryShort();
     }
     return sample(candidates, want, this.#random).map((addr) => this.#connectPeer(addr));
+  }
+
+  /**
+   * A peer that knows too few candidates (one of the first to join, or one that lost
+   * neighbours in a small network) asks its seeds again soon rather than at its next
+   * overlay round: after overlayInterval / 20, then twice as long each time, while that
+   * is shorter than an overlay round. The answer fills again; once a fill finds enough
+   * candidates, the next shortage starts from the short wait again.
+   */
+  #retryShort(): void {
+    if (this.#shortRetryArmed || this.#scheduler === undefined) return;
+    const first = this.settings.overlayInterval / 20;
+    const wait = Math.max(first, this.#shortRetryMs * 2);
+    if (wait >= this.settings.overlayInterval) return;
+    this.#shortRetryMs = wait;
+    this.#shortRetryArmed = true;
+    this.#scheduler.after(wait, () => {
+      this.#shortRetryArmed = false;
+      if (this.#stopping || this.settings.degree - this.#outbound - this.#pendingOut.size <= 0) return;
+      this.#refreshFromSeeds();
+    });
   }
 
   #connectPeer(addr: string): Promise<void> {
@@ -502,6 +531,11 @@ export class PeerNode {
         if (why === "refused") this.#known.delete(addr);
       } finally {
         this.#pendingOut.delete(addr);
+        // Failed or declined (the other peer full, or dialling this one at the same moment):
+        // try another candidate now rather than at the next overlay round.
+        if (!this.#stopping && (conn === undefined || this.#neighbours.get(addr)?.conn !== conn)) {
+          this.#scheduler?.after(0, () => this.#fill());
+        }
       }
     })());
   }

@@ -161,6 +161,50 @@ Deno.test("a peer that stops cleanly is gone from every seed at once", async () 
   }
 });
 
+Deno.test("the first peers to join get their outbound neighbours long before their next overlay round", async () => {
+  // Overlay rounds every 20 s (the first at 10 to 20 s) and registrations renewed (which
+  // also brings a peer list) every 60 s: the first peer joins an empty network and the
+  // second knows only the first, so only asking the seeds again soon (after
+  // overlayInterval / 20, then doubling) gets them 2 outbound links within 8 s, or every
+  // other peer as a neighbour, the most a peer can have.
+  const net = await TestNetwork.start(1, 6, {
+    overlayInterval: 20_000,
+    livelinessInterval: 20_000,
+    degree: 2,
+  });
+  try {
+    const joined = (peer: PeerNode) => {
+      const neighbours = peer.neighbours();
+      return neighbours.length === 5 || neighbours.filter((n) => n.direction === "outbound").length === 2;
+    };
+    await waitFor(() => net.peers.every(joined), {
+      timeoutMs: 8_000,
+      what: "every peer to have 2 outbound neighbours",
+    });
+    assert.ok(net.isConnected());
+  } finally {
+    await net.stop();
+  }
+});
+
+Deno.test("a peer whose chosen neighbour declines dials another candidate at once", async () => {
+  // Two of the four candidates are full (maxInbound 0) and decline; overlay rounds come
+  // every 20 s, so only dialling another candidate right after a decline gets the new peer
+  // its 2 outbound links within 5 s.
+  const slow = { overlayInterval: 20_000, livelinessInterval: 20_000, degree: 1 };
+  const net = await TestNetwork.start(1, 0, slow);
+  try {
+    for (const maxInbound of [0, 0, 12, 12]) await net.addPeer({ maxInbound });
+    const newcomer = await net.addPeer({ degree: 2 });
+    await waitFor(() => newcomer.neighbours().filter((n) => n.direction === "outbound").length === 2, {
+      timeoutMs: 5_000,
+      what: "the newcomer to have 2 outbound neighbours",
+    });
+  } finally {
+    await net.stop();
+  }
+});
+
 Deno.test("with 1 of 3 seeds down peers still join", async () => {
   const net = await TestNetwork.start(2, 0);
   try {
