@@ -20,8 +20,8 @@ export interface StoredMessage {
   from: string | undefined;
   /** Links between the origin and this peer along the path of the first copy; 0 at the origin. */
   hops: number;
-  /** Whether the first copy came in a catch-up (history served on a new link) rather than as gossip under way. */
-  catchUp: boolean;
+  /** Whether the first copy came by no path of the push tree (see GossipMessage.offTree in protocol.ts). */
+  offTree: boolean;
 }
 
 export interface MessageStoreLimits {

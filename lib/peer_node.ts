@@ -21,9 +21,9 @@ import {
   MAX_HOPS,
   type Message,
   type MessageLimits,
-  peekGossipCatchUp,
   peekGossipHops,
   peekGossipId,
+  peekGossipOffTree,
   type PeerReply,
 } from "./protocol.ts";
 import { type Random, sample, shuffled } from "./random.ts";
@@ -106,12 +106,12 @@ type Waiter = (message: Message | undefined) => void;
 
 /**
  * The gossip message that passes a stored message on, one link further from its origin;
- * `catchUp` marks it as history (see {@link GossipMessage.catchUp}), written after the hops.
+ * `offTree` marks it as having come by no path of the push tree (see {@link GossipMessage.offTree}).
  */
-function gossipFrame({ id, hops, origin, content, created }: StoredMessage, catchUp: boolean): GossipMessage {
+function gossipFrame({ id, hops, origin, content, created }: StoredMessage, offTree: boolean): GossipMessage {
   const further = Math.min(hops + 1, MAX_HOPS);
-  return catchUp
-    ? { type: "message", id, hops: further, catchUp, origin, content, created }
+  return offTree
+    ? { type: "message", id, hops: further, offTree, origin, content, created }
     : { type: "message", id, hops: further, origin, content, created };
 }
 
@@ -793,7 +793,7 @@ export class PeerNode {
   #isRepeat(body: Uint8Array, conn: Connection): boolean {
     const id = peekGossipId(body);
     if (id === undefined || !this.#store.has(id)) return false;
-    this.#onRepeat(id, this.#byConn.get(conn), peekGossipHops(body), peekGossipCatchUp(body));
+    this.#onRepeat(id, this.#byConn.get(conn), peekGossipHops(body), peekGossipOffTree(body));
     return true;
   }
 
@@ -808,14 +808,16 @@ export class PeerNode {
    *   sender prunes its own first link, by the rule above);
    * - otherwise the repeat's link goes.
    * Not when the first copy was fetched: then the push is the tree lagging; nor when
-   * either copy was a catch-up (history served on a new link, which came by no path of
-   * the tree): a newcomer catching up from all its neighbours at once would otherwise
-   * prune its links for it and be left outside the tree.
+   * either copy came by no path of the tree (marked `offTree`): history served on a new
+   * link (a newcomer catching up from all its neighbours at once would otherwise prune
+   * its links for it and be left outside the tree), or a copy pushed over a link one end
+   * had pruned (judged by it, two peers would cut the links each relies on, as each
+   * thinks the other has a path it gave up).
    */
-  #onRepeat(id: string, from: Neighbour | undefined, hops: number | undefined, catchUp: boolean): void {
+  #onRepeat(id: string, from: Neighbour | undefined, hops: number | undefined, offTree: boolean): void {
     this.#repeats++;
     if (this.#toAnnounce.length > 0) from?.knows.add(id);
-    if (catchUp || from === undefined || from.gossip !== "push" || this.settings.gossipMode !== "tree") {
+    if (offTree || from === undefined || from.gossip !== "push" || this.settings.gossipMode !== "tree") {
       return;
     }
     const announcedAt = this.#fetched.get(id);
@@ -831,7 +833,7 @@ export class PeerNode {
     // splits the tree. The loop costs a repeat per message until traffic is quiet again.
     if (id !== this.#newestId) return;
     const first = this.#store.get(id);
-    if (first?.catchUp) return;
+    if (first?.offTree) return;
     // The first copy came before this link existed: the message cannot have gone round a
     // loop through it. It is a newcomer passing on what it just caught up on (old news to
     // this peer), and pruning for it would leave the newcomer without a push link.
@@ -880,9 +882,8 @@ export class PeerNode {
 
   /** Stores, delivers and forwards a message seen for the first time; drops repeats. */
   #accept(message: GossipMessage, from: Neighbour | undefined): void {
-    const catchUp = from !== undefined && message.catchUp === true;
     if (this.#store.has(message.id)) {
-      this.#onRepeat(message.id, from, message.hops, catchUp);
+      this.#onRepeat(message.id, from, message.hops, from !== undefined && message.offTree === true);
       return;
     }
     if (from !== undefined && messageId(message.origin, message.content) !== message.id) {
@@ -894,6 +895,11 @@ export class PeerNode {
       this.#dropNeighbour(from, "forged message id");
       return;
     }
+    const arrival = this.#missing.arrived(message.id);
+    // Came by no path of the push tree: marked so by the sender, or pushed over a link this
+    // peer had pruned already (its prune still on the way) and not asked for.
+    const offTree = from !== undefined &&
+      (message.offTree === true || (from.gossip !== "push" && arrival?.asked !== true));
     const now = this.#now();
     const stored: StoredMessage = {
       id: message.id,
@@ -903,11 +909,10 @@ export class PeerNode {
       firstSeen: now,
       from: from?.addr,
       hops: from === undefined ? 0 : message.hops,
-      catchUp,
+      offTree,
     };
     this.#store.add(stored);
-    // Loops are judged by the newest message under way; history says nothing of them.
-    if (!catchUp) this.#newestId = stored.id;
+    this.#newestId = stored.id;
     if (this.#info) {
       this.#log.info("new message {id} from {from}: {content}", {
         id: message.id,
@@ -915,9 +920,8 @@ export class PeerNode {
         content: message.content.length > 80 ? message.content.slice(0, 80) + "…" : message.content,
       });
     }
-    const arrival = this.#missing.arrived(message.id);
-    if (catchUp) {
-      // History from a new link: neither a late push nor an answer to an ask.
+    if (offTree) {
+      // Neither a late push along the tree nor an answer to an ask.
     } else if (from?.gossip === "push") {
       // Pushed after its announcement: the tree runs late by that much, so asks wait longer.
       if (arrival !== undefined) this.#pushLag.note(now - arrival.announcedAt, now);
@@ -941,7 +945,7 @@ export class PeerNode {
       if (n === from) continue;
       if (n.gossip === "push") {
         frame ??= encodeFrame(
-          gossipFrame(stored, catchUp),
+          gossipFrame(stored, offTree),
           this.settings.maxFrameBytes,
           this.#endpoint!.pool,
         );
@@ -1087,8 +1091,8 @@ export class PeerNode {
       ? request.ids.map((id) => this.#store.get(id)).filter((m) => m !== undefined).slice(0, catchUpLimit)
       : this.#store.missingFrom(request.have ?? [], catchUpLimit);
     // A catch-up (no ids) serves history; asked-for ids are messages under way that the tree did not bring.
-    const catchUp = request.ids === undefined;
-    for (const m of messages) this.#send(neighbour.conn, gossipFrame(m, catchUp));
+    const offTree = request.ids === undefined;
+    for (const m of messages) this.#send(neighbour.conn, gossipFrame(m, offTree));
     this.#log.info("served get_data to {addr}: {count} messages", {
       addr: neighbour.addr,
       count: messages.length,

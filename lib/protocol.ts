@@ -66,12 +66,13 @@ export interface GossipMessage {
   /** Origin's clock in milliseconds since the epoch when it created the message. */
   created: number;
   /**
-   * Set on a copy served in answer to a catch-up (a {@link GetData} without `ids`) and on
-   * every copy passed on from one: history from before a link existed, not gossip under
-   * way. It is delivered and passed on like any message, but the push tree is not judged
-   * by it: it came by no path of the tree, so its repeats prune nothing.
+   * Set on a copy that came by no path of the push tree, and on every copy passed on from
+   * one: history served in answer to a catch-up (a {@link GetData} without `ids`) on a new
+   * link, or a message pushed to a peer over a link it had pruned (its prune still on the
+   * way). It is delivered and passed on like any message, but the tree is not judged by
+   * it: its hop counts describe no tree path, so its repeats prune nothing.
    */
-  catchUp?: true;
+  offTree?: true;
 }
 /**
  * Neighbour → neighbour: ids of messages the sender has and did not push to the
@@ -266,13 +267,13 @@ export function parseMessage(value: unknown, limits: MessageLimits = DEFAULT_LIM
       if (!isHopCount(hops, 1)) {
         fail(type, "hops", `must be a whole number from 1 to ${MAX_HOPS}`, hops);
       }
-      const catchUp = obj.catchUp;
-      if (catchUp !== undefined && typeof catchUp !== "boolean") {
-        fail(type, "catchUp", "must be true or false", catchUp);
+      const offTree = obj.offTree;
+      if (offTree !== undefined && typeof offTree !== "boolean") {
+        fail(type, "offTree", "must be true or false", offTree);
       }
-      // Written right after hops, where peekGossipCatchUp looks for it.
-      return catchUp
-        ? { type, id: obj.id, hops, catchUp, origin, content, created }
+      // Written right after hops, where peekGossipOffTree looks for it.
+      return offTree
+        ? { type, id: obj.id, hops, offTree, origin, content, created }
         : { type, id: obj.id, hops, origin, content, created };
     }
     case "death": {
@@ -338,16 +339,16 @@ export function peekGossipHops(body: Uint8Array): number | undefined {
   return hops >= 1 && hops <= MAX_HOPS ? hops : undefined;
 }
 
-const CATCH_UP_MARK = new TextEncoder().encode(',"catchUp":true');
+const OFF_TREE_MARK = new TextEncoder().encode(',"offTree":true');
 
 /**
- * Whether a gossip frame that {@link peekGossipId} recognised is marked as a catch-up
- * copy right after its hop count, as p2pnet encodes it (`…"hops":3,"catchUp":true,…`).
+ * Whether a gossip frame that {@link peekGossipId} recognised is marked as off the tree
+ * right after its hop count, as p2pnet encodes it (`…"hops":3,"offTree":true,…`).
  * Only used for repeats: it spares the link that brought one from being pruned.
  */
-export function peekGossipCatchUp(body: Uint8Array): boolean {
+export function peekGossipOffTree(body: Uint8Array): boolean {
   const end = hopsEnd(body);
   if (end < 0) return false;
-  for (let i = 0; i < CATCH_UP_MARK.length; i++) if (body[end + i] !== CATCH_UP_MARK[i]) return false;
+  for (let i = 0; i < OFF_TREE_MARK.length; i++) if (body[end + i] !== OFF_TREE_MARK[i]) return false;
   return true;
 }

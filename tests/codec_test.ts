@@ -9,9 +9,9 @@ import {
   DEFAULT_LIMITS,
   type Message,
   type MessageLimits,
-  peekGossipCatchUp,
   peekGossipHops,
   peekGossipId,
+  peekGossipOffTree,
 } from "../lib/protocol.ts";
 import { WireError, type WireErrorCode } from "../lib/wire_error.ts";
 import { mulberry32 } from "./_helpers.ts";
@@ -298,8 +298,8 @@ Deno.test("decodeBody keeps only the known fields of a message", () => {
   assert.deepEqual(decodeBody(body({ type: "graft", ids: [ID] })), { type: "graft" });
   assert.deepEqual(decodeBody(body({ type: "prune", reason: "x" })), { type: "prune" });
   const gossip = { type: "message", id: ID, hops: 2, origin: ADDR, content: "", created: 0 };
-  assert.deepEqual(decodeBody(body({ ...gossip, catchUp: false })), gossip);
-  assert.deepEqual(decodeBody(body({ ...gossip, catchUp: true })), { ...gossip, catchUp: true });
+  assert.deepEqual(decodeBody(body({ ...gossip, offTree: false })), gossip);
+  assert.deepEqual(decodeBody(body({ ...gossip, offTree: true })), { ...gossip, offTree: true });
 });
 
 Deno.test("a frame body of exactly the maximum passes both encoder and decoder; one byte more fails both", () => {
@@ -488,7 +488,7 @@ Deno.test("schema violations are invalid_field and name the field", () => {
     [{ type: "message", id: ID, hops: 1, origin: ADDR, content: "", created: "0" }, "created"],
     [{ type: "message", id: ID, hops: "1", origin: ADDR, content: "", created: 0 }, "hops"],
     [{ type: "message", id: ID, hops: 1.5, origin: ADDR, content: "", created: 0 }, "hops"],
-    [{ type: "message", id: ID, hops: 1, origin: ADDR, content: "", created: 0, catchUp: "yes" }, "catchUp"],
+    [{ type: "message", id: ID, hops: 1, origin: ADDR, content: "", created: 0, offTree: "yes" }, "offTree"],
     [{ type: "death", addr: ADDR, reason: "bored", reporter: ADDR }, "reason"],
     // out of bounds
     [{ type: "liveliness", ts: -1 }, "ts"],
@@ -595,20 +595,20 @@ Deno.test("a catch-up copy is recognised from its raw bytes when the mark follow
   const utf8 = new TextEncoder();
   const body = (message: Message) => encodeFrame(message).subarray(4);
   const message: Message = { type: "message", id: ID, hops: 7, origin: ADDR, content: "x", created: 1 };
-  assert.equal(peekGossipCatchUp(body(message)), false);
+  assert.equal(peekGossipOffTree(body(message)), false);
   // Decoding keeps the mark right after hops, so a copy passed on is marked where peers look.
-  const marked = decodeBody(utf8.encode(JSON.stringify({ ...message, catchUp: true })));
-  assert.equal(peekGossipCatchUp(body(marked)), true);
+  const marked = decodeBody(utf8.encode(JSON.stringify({ ...message, offTree: true })));
+  assert.equal(peekGossipOffTree(body(marked)), true);
   assert.equal(peekGossipHops(body(marked)), 7);
   for (
     const text of [
-      `"hops":7,"catchUp":false,`,
-      `"hops":7,"origin":"${ADDR}","catchUp":true,`,
-      `"hops":x,"catchUp":true,`,
+      `"hops":7,"offTree":false,`,
+      `"hops":7,"origin":"${ADDR}","offTree":true,`,
+      `"hops":x,"offTree":true,`,
     ]
   ) {
     const odd = utf8.encode(`{"type":"message","id":"${ID}",${text}"content":"x"}`);
-    assert.equal(peekGossipCatchUp(odd), false, text);
+    assert.equal(peekGossipOffTree(odd), false, text);
   }
 });
 

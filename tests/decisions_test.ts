@@ -179,7 +179,7 @@ Deno.test("MessageStore keeps the newest storeLimit messages and remembers ids i
       firstSeen: i,
       from: undefined,
       hops: 0,
-      catchUp: false,
+      offTree: false,
     });
   }
   assert.deepEqual(store.values().map((m) => m.id), ["m2", "m3", "m4"]);

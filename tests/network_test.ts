@@ -291,7 +291,7 @@ Deno.test("getData answers with the named messages, or with every message the as
     assert.deepEqual(gossip(), [ids[1], ids[1], ids[2]]);
     // A catch-up serves history, marked as such; an ask by id is a message under way.
     const marks = client.received.filter((m) => m.type === "message").map((m) =>
-      m.type === "message" && m.catchUp
+      m.type === "message" && m.offTree
     );
     assert.deepEqual(marks, [undefined, true, true]);
     assert.equal(peer.requestData("127.0.0.1:1", ids), false, "requestData needs a neighbour");

@@ -9,7 +9,7 @@ import { formatAddress } from "../lib/address.ts";
 import { messageId } from "../lib/message_id.ts";
 import type { PeerNode } from "../lib/peer_node.ts";
 import type { Settings } from "../lib/config.ts";
-import type { Message } from "../lib/protocol.ts";
+import type { GossipMessage, Message } from "../lib/protocol.ts";
 import { countDeliveries, TestNetwork, waitFor } from "./_helpers.ts";
 import { WireClient } from "./_wire_client.ts";
 
@@ -351,11 +351,11 @@ Deno.test("a newcomer catching up on the same history from every neighbour prune
       };
     });
     for (const client of clients) {
-      for (const m of history) await client.send({ ...m, catchUp: true });
+      for (const m of history) await client.send({ ...m, offTree: true });
     }
     await waitFor(() => peer.traffic().repeats === 10, { what: "two repeats of each of the 5 messages" });
     assert.deepEqual(peer.messages().map((m) => m.id).sort(), history.map((m) => m.id).sort());
-    assert.ok(peer.messages().every((m) => m.catchUp));
+    assert.ok(peer.messages().every((m) => m.offTree));
     // A marker after the history: once it is answered, any prune would have been sent before it.
     for (const client of clients) await client.send({ type: "liveliness", ts: 7 });
     await waitFor(() => clients.every((c) => c.received.some((m) => m.type === "liveliness_reply")), {
@@ -367,13 +367,65 @@ Deno.test("a newcomer catching up on the same history from every neighbour prune
     // Each message went on to the two neighbours it did not first come from, marked as history.
     const passedOn = clients.flatMap((c) => c.received.filter((m) => m.type === "message"));
     assert.equal(passedOn.length, 10);
-    assert.ok(passedOn.every((m) => m.type === "message" && m.catchUp === true && m.hops === 4));
+    assert.ok(passedOn.every((m) => m.type === "message" && m.offTree === true && m.hops === 4));
     // The next message under way still reaches every neighbour by push.
     const live = peer.publish("news").id;
     await waitFor(
-      () => clients.every((c) => c.received.some((m) => m.type === "message" && m.id === live && !m.catchUp)),
+      () => clients.every((c) => c.received.some((m) => m.type === "message" && m.id === live && !m.offTree)),
       { what: `the new message pushed to ${labels.join(", ")}` },
     );
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("a message pushed over a link the peer pruned is passed on marked off the tree, and its repeat prunes nothing", async () => {
+  // The cut this prevents: a peer prunes a link for one message while the next one is
+  // already on its way over it; passed on unmarked, that copy's hop count describes a path
+  // the peer gave up, and a neighbour judging its repeat would cut the link the peer now
+  // relies on.
+  const { peer, clients, labels, close } = await peerWithClients(3);
+  try {
+    const [a, b, c] = clients;
+    const origin = "127.0.0.1:9";
+    const copy = (content: string, hops: number): GossipMessage => ({
+      type: "message",
+      id: messageId(origin, content),
+      hops,
+      origin,
+      content,
+      created: 1,
+    });
+    // A repeat by no shorter path: the peer prunes a's link.
+    await b.send(copy("first", 2));
+    await waitFor(() => peer.messages().length === 1, { what: "the first message" });
+    await a.send(copy("first", 2));
+    await waitFor(() => a.received.some((m) => m.type === "prune"), { what: "a's link pruned" });
+    // a has not seen the prune yet and pushes the next message.
+    const next = copy("second", 2);
+    await a.send(next);
+    await waitFor(() => peer.messages().length === 2, { what: "the second message" });
+    const passedOn = (client: WireClient) =>
+      client.received.find((m): m is GossipMessage => m.type === "message" && m.id === next.id);
+    await waitFor(() => passedOn(b) !== undefined && passedOn(c) !== undefined, {
+      what: `the second message passed on to ${labels[1]} and ${labels[2]}`,
+    });
+    assert.equal(passedOn(b)!.offTree, true);
+    assert.equal(passedOn(c)!.offTree, true);
+    // Its repeat over a pushing link prunes nothing either.
+    await b.send(copy("second", 2));
+    await waitFor(() => peer.traffic().repeats === 2, { what: "the repeat" });
+    for (const client of clients) await client.send({ type: "liveliness", ts: 7 });
+    await waitFor(() => clients.every((cl) => cl.received.some((m) => m.type === "liveliness_reply")), {
+      what: "the markers' replies",
+    });
+    assert.equal(peer.traffic().prunes, 1);
+    const gossip = new Map(peer.neighbours().map((n) => [n.addr, n.gossip]));
+    assert.deepEqual([gossip.get(labels[0]), gossip.get(labels[1]), gossip.get(labels[2])], [
+      "announce",
+      "push",
+      "push",
+    ]);
   } finally {
     await close();
   }
