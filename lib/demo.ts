@@ -139,6 +139,7 @@ export function formatProgress(p: DemoProgress): string {
 /** The closing summary, a few lines for people. */
 export function formatSummary(r: DemoResult): string {
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+  const ms = (x: number) => `${x.toFixed(2)} ms`;
   const lines = [
     `summary${r.interrupted ? " (interrupted)" : ""} after ${
       (r.durationMs / 1000).toFixed(1)
@@ -148,7 +149,9 @@ export function formatSummary(r: DemoResult): string {
     } (${r.delivered} of ${r.expected} expected deliveries, ${r.messages} messages)`,
     `  duplicates delivered  ${r.duplicates}`,
     `  full-delivery latency ${
-      r.latencyMs ? `p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, max ${r.latencyMs.max} ms` : "n/a"
+      r.latencyMs
+        ? `p50 ${ms(r.latencyMs.p50)}, p99 ${ms(r.latencyMs.p99)}, max ${ms(r.latencyMs.max)}`
+        : "n/a"
     }`,
     `  dead peers detected   ${r.detected} of ${r.killed} killed${
       r.detectionMs

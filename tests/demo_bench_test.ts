@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { formatSummary } from "../lib/demo.ts";
 import { runDeno } from "./_process.ts";
 
 Deno.test("p2pnet demo runs a network for a few seconds and reports full delivery and no false removals", async () => {
@@ -52,4 +53,27 @@ Deno.test("deno task bench runs its smallest configuration and prints one JSON o
   assert.equal(throughput.allDelivered, true);
   assert.equal(failure.removedByEverySeed, 1);
   assert.equal(failure.falseRemovals, 0);
+});
+
+Deno.test("the demo summary writes latencies with two decimals, whole numbers too", () => {
+  const text = formatSummary({
+    peers: 20,
+    messages: 3,
+    deliveryRatio: 1,
+    delivered: 60,
+    expected: 60,
+    duplicates: 0,
+    latencyMs: { p50: 3, p99: 10.5, max: 15.55 },
+    killed: 1,
+    detected: 1,
+    detectionMs: { p50: 12, max: 12 },
+    falseRemovals: 0,
+    durationMs: 30_000,
+    interrupted: false,
+  });
+  assert.match(text, /full-delivery latency p50 3\.00 ms, p99 10\.50 ms, max 15\.55 ms\n/);
+  assert.match(
+    text,
+    /dead peers detected {3}1 of 1 killed \(kill to last seed removal: p50 12 ms, max 12 ms\)/,
+  );
 });
