@@ -98,6 +98,12 @@ interface Neighbour extends NeighbourInfo {
    * round: they are not announced back to it.
    */
   knows: Set<string>;
+  /**
+   * Ids it listed as stored when the link opened (its catch-up `have`) and this peer
+   * lacked then: history this peer then receives from others is not passed on to it.
+   * Kept for one fetchTimeout, the time history is given to arrive.
+   */
+  holds: Set<string> | undefined;
   /** Whether a direct probe is deciding if it is dead. */
   confirming: boolean;
 }
@@ -588,6 +594,7 @@ export class PeerNode {
       // A new link pushes until a repeat over it shows the tree reaches the far end another way.
       gossip: "push",
       knows: new Set(),
+      holds: undefined,
       confirming: false,
     };
     this.#neighbours.set(addr, neighbour);
@@ -943,6 +950,8 @@ export class PeerNode {
     for (let i = 0; i < neighbours.length; i++) {
       const n = neighbours[i]!;
       if (n === from) continue;
+      // History the neighbour said it has: a copy would only be a repeat.
+      if (offTree && n.holds !== undefined && n.holds.has(stored.id)) continue;
       if (n.gossip === "push") {
         frame ??= encodeFrame(
           gossipFrame(stored, offTree),
@@ -1092,6 +1101,14 @@ export class PeerNode {
       : this.#store.missingFrom(request.have ?? [], catchUpLimit);
     // A catch-up (no ids) serves history; asked-for ids are messages under way that the tree did not bring.
     const offTree = request.ids === undefined;
+    if (offTree && request.have !== undefined && request.have.length > 0 && neighbour.holds === undefined) {
+      const holds = new Set<string>();
+      for (const id of request.have) if (!this.#store.has(id)) holds.add(id);
+      if (holds.size > 0) {
+        neighbour.holds = holds;
+        this.#scheduler?.after(this.settings.fetchTimeout, () => neighbour.holds = undefined);
+      }
+    }
     for (const m of messages) this.#send(neighbour.conn, gossipFrame(m, offTree));
     this.#log.info("served get_data to {addr}: {count} messages", {
       addr: neighbour.addr,

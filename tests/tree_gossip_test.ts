@@ -379,6 +379,38 @@ Deno.test("a newcomer catching up on the same history from every neighbour prune
   }
 });
 
+Deno.test("history is not passed on to a neighbour that listed it in its catch-up request", async () => {
+  const { peer, clients, close } = await peerWithClients(2);
+  try {
+    const [holder, server] = clients;
+    const origin = "127.0.0.1:9";
+    const history = ["old 1", "old 2", "old 3"].map((content): GossipMessage => ({
+      type: "message",
+      id: messageId(origin, content),
+      hops: 3,
+      offTree: true,
+      origin,
+      content,
+      created: 1,
+    }));
+    // The holder has the first two; the other neighbour serves all three.
+    await holder.send({ type: "get_data", have: [history[0]!.id, history[1]!.id] });
+    for (const m of history) await server.send(m);
+    await waitFor(() => peer.messages().length === 3, { what: "the history" });
+    await waitFor(() => holder.received.some((m) => m.type === "message"), { what: "the one it lacks" });
+    // A marker after the history: once it is answered, anything passed on was sent before it.
+    await holder.send({ type: "liveliness", ts: 7 });
+    await waitFor(() => holder.received.some((m) => m.type === "liveliness_reply"), {
+      what: "the marker's reply",
+    });
+    const passedOn = holder.received.filter((m): m is GossipMessage => m.type === "message");
+    assert.deepEqual(passedOn.map((m) => m.content), ["old 3"]);
+    assert.equal(passedOn[0]!.offTree, true);
+  } finally {
+    await close();
+  }
+});
+
 Deno.test("a message pushed over a link the peer pruned is passed on marked off the tree, and its repeat prunes nothing", async () => {
   // The cut this prevents: a peer prunes a link for one message while the next one is
   // already on its way over it; passed on unmarked, that copy's hop count describes a path
