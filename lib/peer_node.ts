@@ -890,7 +890,7 @@ export class PeerNode {
   /** Stores, delivers and forwards a message seen for the first time; drops repeats. */
   #accept(message: GossipMessage, from: Neighbour | undefined): void {
     if (this.#store.has(message.id)) {
-      this.#onRepeat(message.id, from, message.hops, from !== undefined && message.offTree === true);
+      this.#onRepeat(message.id, from, message.hops, message.offTree === true);
       return;
     }
     if (from !== undefined && messageId(message.origin, message.content) !== message.id) {

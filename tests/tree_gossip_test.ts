@@ -58,6 +58,28 @@ function isSpanningTree(labels: string[], links: Set<string>): boolean {
   return true;
 }
 
+/**
+ * The gossip message `content` from `origin`, `hops` links away, with its fields in the
+ * order p2pnet writes them (a repeat's hop count and mark are read from the raw frame).
+ */
+function gossipMessage(origin: string, content: string, hops: number, offTree = false): GossipMessage {
+  const id = messageId(origin, content);
+  return offTree
+    ? { type: "message", id, hops, offTree, origin, content, created: 1 }
+    : { type: "message", id, hops, origin, content, created: 1 };
+}
+
+/**
+ * Sends a probe on each client and waits for its answer: the peer handles a connection's
+ * frames in order, so whatever it sent in answer to earlier frames has arrived by then.
+ */
+async function answeredMarkers(...clients: WireClient[]): Promise<void> {
+  const replies = (c: WireClient) => c.received.filter((m) => m.type === "liveliness_reply").length;
+  const before = clients.map(replies);
+  for (const client of clients) await client.send({ type: "liveliness", ts: 7 });
+  await waitFor(() => clients.every((c, i) => replies(c) > before[i]!), { what: "the markers' replies" });
+}
+
 Deno.test("tree gossip: the push links settle into a spanning tree, later messages cause no repeats, each peer gets each message once", async () => {
   const net = await TestNetwork.start(3, 20);
   try {
@@ -267,26 +289,14 @@ Deno.test("of two pushing links that bring the same message, the one on the shor
       const { peer, clients, labels, close } = await peerWithClients(2);
       try {
         const content = `via ${firstHops} and ${repeatHops}`;
-        const id = messageId(labels[0], content);
-        // Fields in the order p2pnet writes them: a repeat's hop count is read from the raw frame.
-        const copy = (hops: number): Message => ({
-          type: "message",
-          id,
-          hops,
-          origin: labels[0],
-          content,
-          created: 1,
-        });
+        const copy = (hops: number) => gossipMessage(labels[0], content, hops);
         await clients[0].send(copy(firstHops));
         await waitFor(() => peer.messages().length === 1, { what: "the first copy" });
         assert.equal(peer.messages()[0]!.hops, firstHops);
         await clients[1].send(copy(repeatHops));
         await waitFor(() => peer.traffic().repeats === 1, { what: "the repeat" });
         // A marker after the repeat: once it is answered, any prune would have been sent before it.
-        for (const client of clients) await client.send({ type: "liveliness", ts: 7 });
-        await waitFor(() => clients.every((c) => c.received.some((m) => m.type === "liveliness_reply")), {
-          what: "the markers' replies",
-        });
+        await answeredMarkers(...clients);
         const prunedBy = clients.map((c) => c.received.some((m) => m.type === "prune"));
         assert.deepEqual(prunedBy, [pruned === 0, pruned === 1]);
         const gossip = new Map(peer.neighbours().map((n) => [n.addr, n.gossip]));
@@ -315,10 +325,7 @@ Deno.test("a repeat of a message seen before its link existed prunes nothing: a 
     await client.send({ type: "message", id, hops: 2, origin, content, created });
     await waitFor(() => peer.traffic().repeats === 1, { what: "the repeat" });
     // A marker after the repeat: once it is answered, any prune would have been sent before it.
-    await client.send({ type: "liveliness", ts: 7 });
-    await waitFor(() => client.received.some((m) => m.type === "liveliness_reply"), {
-      what: "the marker's reply",
-    });
+    await answeredMarkers(client);
     assert.equal(
       client.received.some((m) => m.type === "prune"),
       false,
@@ -338,29 +345,18 @@ Deno.test("a newcomer catching up on the same history from every neighbour prune
   const { peer, clients, labels, close } = await peerWithClients(3);
   try {
     // History that all three neighbours hold: each serves it as its catch-up answer.
-    const origin = "127.0.0.1:9";
-    const history = Array.from({ length: 5 }, (_, i) => {
-      const content = `old news ${i}`;
-      return {
-        type: "message" as const,
-        id: messageId(origin, content),
-        hops: 3,
-        origin,
-        content,
-        created: i,
-      };
-    });
+    const history = Array.from(
+      { length: 5 },
+      (_, i) => gossipMessage("127.0.0.1:9", `old news ${i}`, 3, true),
+    );
     for (const client of clients) {
-      for (const m of history) await client.send({ ...m, offTree: true });
+      for (const m of history) await client.send(m);
     }
     await waitFor(() => peer.traffic().repeats === 10, { what: "two repeats of each of the 5 messages" });
     assert.deepEqual(peer.messages().map((m) => m.id).sort(), history.map((m) => m.id).sort());
     assert.ok(peer.messages().every((m) => m.offTree));
     // A marker after the history: once it is answered, any prune would have been sent before it.
-    for (const client of clients) await client.send({ type: "liveliness", ts: 7 });
-    await waitFor(() => clients.every((c) => c.received.some((m) => m.type === "liveliness_reply")), {
-      what: "the markers' replies",
-    });
+    await answeredMarkers(...clients);
     assert.equal(peer.traffic().prunes, 0);
     assert.ok(clients.every((c) => !c.received.some((m) => m.type === "prune")));
     assert.ok(peer.neighbours().every((n) => n.gossip === "push"), "every link still pushes");
@@ -383,26 +379,16 @@ Deno.test("history is not passed on to a neighbour that listed it in its catch-u
   const { peer, clients, close } = await peerWithClients(2);
   try {
     const [holder, server] = clients;
-    const origin = "127.0.0.1:9";
-    const history = ["old 1", "old 2", "old 3"].map((content): GossipMessage => ({
-      type: "message",
-      id: messageId(origin, content),
-      hops: 3,
-      offTree: true,
-      origin,
-      content,
-      created: 1,
-    }));
+    const history = ["old 1", "old 2", "old 3"].map((content) =>
+      gossipMessage("127.0.0.1:9", content, 3, true)
+    );
     // The holder has the first two; the other neighbour serves all three.
     await holder.send({ type: "get_data", have: [history[0]!.id, history[1]!.id] });
     for (const m of history) await server.send(m);
     await waitFor(() => peer.messages().length === 3, { what: "the history" });
     await waitFor(() => holder.received.some((m) => m.type === "message"), { what: "the one it lacks" });
     // A marker after the history: once it is answered, anything passed on was sent before it.
-    await holder.send({ type: "liveliness", ts: 7 });
-    await waitFor(() => holder.received.some((m) => m.type === "liveliness_reply"), {
-      what: "the marker's reply",
-    });
+    await answeredMarkers(holder);
     const passedOn = holder.received.filter((m): m is GossipMessage => m.type === "message");
     assert.deepEqual(passedOn.map((m) => m.content), ["old 3"]);
     assert.equal(passedOn[0]!.offTree, true);
@@ -419,15 +405,7 @@ Deno.test("a message pushed over a link the peer pruned is passed on marked off 
   const { peer, clients, labels, close } = await peerWithClients(3);
   try {
     const [a, b, c] = clients;
-    const origin = "127.0.0.1:9";
-    const copy = (content: string, hops: number): GossipMessage => ({
-      type: "message",
-      id: messageId(origin, content),
-      hops,
-      origin,
-      content,
-      created: 1,
-    });
+    const copy = (content: string, hops: number) => gossipMessage("127.0.0.1:9", content, hops);
     // A repeat by no shorter path: the peer prunes a's link.
     await b.send(copy("first", 2));
     await waitFor(() => peer.messages().length === 1, { what: "the first message" });
@@ -447,10 +425,7 @@ Deno.test("a message pushed over a link the peer pruned is passed on marked off 
     // Its repeat over a pushing link prunes nothing either.
     await b.send(copy("second", 2));
     await waitFor(() => peer.traffic().repeats === 2, { what: "the repeat" });
-    for (const client of clients) await client.send({ type: "liveliness", ts: 7 });
-    await waitFor(() => clients.every((cl) => cl.received.some((m) => m.type === "liveliness_reply")), {
-      what: "the markers' replies",
-    });
+    await answeredMarkers(...clients);
     assert.equal(peer.traffic().prunes, 1);
     const gossip = new Map(peer.neighbours().map((n) => [n.addr, n.gossip]));
     assert.deepEqual([gossip.get(labels[0]), gossip.get(labels[1]), gossip.get(labels[2])], [
@@ -511,24 +486,14 @@ Deno.test("a neighbour that was heard from within half a liveliness interval is 
 Deno.test("a repeat prunes only while its message is the newest here: with several under way, nothing is cut", async () => {
   const { peer, clients, labels, close } = await peerWithClients(2);
   try {
-    const copy = (content: string, hops: number): Message => ({
-      type: "message",
-      id: messageId(labels[0], content),
-      hops,
-      origin: labels[0],
-      content,
-      created: 1,
-    });
+    const copy = (content: string, hops: number) => gossipMessage(labels[0], content, hops);
     await clients[0].send(copy("older", 2));
     await clients[0].send(copy("newer", 2));
     await waitFor(() => peer.messages().length === 2, { what: "both first copies" });
     // The older one again by a longer path: alone it would prune this link.
     await clients[1].send(copy("older", 3));
     await waitFor(() => peer.traffic().repeats === 1, { what: "the older repeat" });
-    for (const client of clients) await client.send({ type: "liveliness", ts: 7 });
-    await waitFor(() => clients.every((c) => c.received.some((m) => m.type === "liveliness_reply")), {
-      what: "the markers' replies",
-    });
+    await answeredMarkers(...clients);
     assert.ok(!clients.some((c) => c.received.some((m) => m.type === "prune")));
     assert.deepEqual(peer.neighbours().map((n) => n.gossip), ["push", "push"]);
     // A repeat of the newest message is judged as before.
