@@ -14,25 +14,25 @@
  * ```
  * @module
  */
-export { type Address, formatAddress, parseAddress } from "./lib/address.ts";
+export { type Address, formatAddress, parseAddress } from "./lib/wire/address.ts";
 export {
   ConfigError,
   DEFAULT_SETTINGS,
   loadConfigFile,
   resolveSettings,
   type Settings,
-} from "./lib/config.ts";
-export { decodeBody, encodeFrame, FrameDecoder } from "./lib/codec.ts";
-export { Connection } from "./lib/connection.ts";
-export { closeLogging, setupLogging } from "./lib/logging.ts";
-export { messageId } from "./lib/message_id.ts";
+} from "./lib/settings/config.ts";
+export { decodeBody, encodeFrame, FrameDecoder } from "./lib/wire/codec.ts";
+export { Connection } from "./lib/net/connection.ts";
+export { closeLogging, setupLogging } from "./lib/log/logging.ts";
+export { messageId } from "./lib/wire/message_id.ts";
 export {
   JoinError,
   type NeighbourInfo,
   PeerNode,
   type PeerNodeOptions,
   type StoredMessage,
-} from "./lib/peer_node.ts";
-export type { Message, MessageType } from "./lib/protocol.ts";
-export { SeedNode, type SeedNodeOptions } from "./lib/seed_node.ts";
-export { WireError, type WireErrorCode } from "./lib/wire_error.ts";
+} from "./lib/peer/peer_node.ts";
+export type { Message, MessageType } from "./lib/wire/protocol.ts";
+export { SeedNode, type SeedNodeOptions } from "./lib/seed/seed_node.ts";
+export { WireError, type WireErrorCode } from "./lib/wire/wire_error.ts";

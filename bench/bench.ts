@@ -6,17 +6,17 @@
 
 import { parseArgs } from "node:util";
 import process from "node:process";
-import { Cluster, percentile } from "../lib/cluster.ts";
+import { Cluster, percentile } from "../lib/demo/cluster.ts";
 import {
   DEFAULT_SETTINGS,
   GOSSIP_MODES,
   type GossipMode,
   resolveSettings,
   type Settings,
-} from "../lib/config.ts";
-import { parseDuration } from "../lib/duration.ts";
-import { sample } from "../lib/random.ts";
-import type { PeerNode } from "../lib/peer_node.ts";
+} from "../lib/settings/config.ts";
+import { parseDuration } from "../lib/util/duration.ts";
+import { sample } from "../lib/util/random.ts";
+import type { PeerNode } from "../lib/peer/peer_node.ts";
 
 export interface BenchOptions {
   /** Network sizes to measure, one run each. @default [10, 100, 500, 1000] */

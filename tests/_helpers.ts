@@ -1,11 +1,11 @@
 /** Shared test helpers: deadline-based waiting and small networks with fast timers. */
 
 import { configure, type LogRecord, reset } from "@logtape/logtape";
-import type { Settings } from "../lib/config.ts";
-import { formatAddress } from "../lib/address.ts";
-import { isOverlayConnected } from "../lib/cluster.ts";
-import { PeerNode } from "../lib/peer_node.ts";
-import { SeedNode } from "../lib/seed_node.ts";
+import type { Settings } from "../lib/settings/config.ts";
+import { formatAddress } from "../lib/wire/address.ts";
+import { isOverlayConnected } from "../lib/demo/cluster.ts";
+import { PeerNode } from "../lib/peer/peer_node.ts";
+import { SeedNode } from "../lib/seed/seed_node.ts";
 
 /** Short timers for tests, passed through the same settings path as config.json and flags. */
 export const FAST: Partial<Settings> = {

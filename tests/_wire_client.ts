@@ -3,9 +3,9 @@
  * library would never be: silent, lying or hostile.
  */
 
-import { type Address, formatAddress } from "../lib/address.ts";
-import { decodeBody, encodeFrame, FrameDecoder } from "../lib/codec.ts";
-import type { Message } from "../lib/protocol.ts";
+import { type Address, formatAddress } from "../lib/wire/address.ts";
+import { decodeBody, encodeFrame, FrameDecoder } from "../lib/wire/codec.ts";
+import type { Message } from "../lib/wire/protocol.ts";
 
 type OnMessage = (message: Message, client: WireClient) => void;
 

@@ -1,7 +1,7 @@
 /** The Cluster's ledger, which the demo's summary and the benchmark's figures come from. */
 
 import assert from "node:assert/strict";
-import { Cluster } from "../lib/cluster.ts";
+import { Cluster } from "../lib/demo/cluster.ts";
 import { FAST, waitFor } from "./_helpers.ts";
 
 Deno.test("Cluster counts each expected delivery once, leaves out peers started later or killed, and times each message", async () => {

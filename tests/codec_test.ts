@@ -4,7 +4,13 @@
  */
 
 import assert from "node:assert/strict";
-import { decodeBody, DEFAULT_MAX_FRAME_BYTES, encodeFrame, FrameDecoder, FramePool } from "../lib/codec.ts";
+import {
+  decodeBody,
+  DEFAULT_MAX_FRAME_BYTES,
+  encodeFrame,
+  FrameDecoder,
+  FramePool,
+} from "../lib/wire/codec.ts";
 import {
   DEFAULT_LIMITS,
   type Message,
@@ -12,8 +18,8 @@ import {
   peekGossipHops,
   peekGossipId,
   peekGossipOffTree,
-} from "../lib/protocol.ts";
-import { WireError, type WireErrorCode } from "../lib/wire_error.ts";
+} from "../lib/wire/protocol.ts";
+import { WireError, type WireErrorCode } from "../lib/wire/wire_error.ts";
 import { mulberry32 } from "./_helpers.ts";
 
 // ---- helpers ----------------------------------------------------------------------

@@ -14,8 +14,8 @@ import {
   parseFlagValue,
   resolveSettings,
   type Settings,
-} from "../lib/config.ts";
-import { formatDuration, parseDuration } from "../lib/duration.ts";
+} from "../lib/settings/config.ts";
+import { formatDuration, parseDuration } from "../lib/util/duration.ts";
 
 // ---- helpers ----------------------------------------------------------------------
 

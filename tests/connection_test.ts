@@ -1,9 +1,9 @@
 /** Connection's write queue over real loopback sockets: coalescing, partial writes, its limit. */
 
 import assert from "node:assert/strict";
-import { Connection } from "../lib/connection.ts";
-import { decodeBody, FrameDecoder } from "../lib/codec.ts";
-import type { Message } from "../lib/protocol.ts";
+import { Connection } from "../lib/net/connection.ts";
+import { decodeBody, FrameDecoder } from "../lib/wire/codec.ts";
+import type { Message } from "../lib/wire/protocol.ts";
 
 /** A Connection on one end of a loopback TCP pair, and the raw socket at the other end. */
 async function socketPair(options: ConstructorParameters<typeof Connection>[1] = {}) {

@@ -1,16 +1,16 @@
 /** Table tests of the pure decision functions and small bounded structures. */
 
 import assert from "node:assert/strict";
-import { BanList } from "../lib/ban_list.ts";
-import { judgeRound, judgeVerification, type ProbeRound } from "../lib/liveliness.ts";
-import { sample, shuffled } from "../lib/random.ts";
-import { TokenBucket } from "../lib/rate_limiter.ts";
-import { DecayingMax } from "../lib/decaying_max.ts";
-import { Scheduler } from "../lib/scheduler.ts";
-import { SeenSet } from "../lib/seen_set.ts";
-import { MessageStore } from "../lib/message_store.ts";
-import { hostMatches, isAddress, parseAddress } from "../lib/address.ts";
-import { firstAskAllowance, type TreeState } from "../lib/missing_messages.ts";
+import { BanList } from "../lib/net/ban_list.ts";
+import { judgeRound, judgeVerification, type ProbeRound } from "../lib/node/liveliness.ts";
+import { sample, shuffled } from "../lib/util/random.ts";
+import { TokenBucket } from "../lib/util/rate_limiter.ts";
+import { DecayingMax } from "../lib/util/decaying_max.ts";
+import { Scheduler } from "../lib/util/scheduler.ts";
+import { SeenSet } from "../lib/peer/seen_set.ts";
+import { MessageStore } from "../lib/peer/message_store.ts";
+import { hostMatches, isAddress, parseAddress } from "../lib/wire/address.ts";
+import { firstAskAllowance, type TreeState } from "../lib/peer/missing_messages.ts";
 
 const ROUND: ProbeRound = {
   probed: 4,
@@ -177,6 +177,7 @@ Deno.test("MessageStore keeps the newest storeLimit messages and remembers ids i
       content: `${i}`,
       created: i,
       firstSeen: i,
+      seenAt: i,
       from: undefined,
       hops: 0,
       offTree: false,

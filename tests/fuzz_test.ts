@@ -4,11 +4,11 @@
  */
 
 import assert from "node:assert/strict";
-import { encodeFrame } from "../lib/codec.ts";
-import { messageId } from "../lib/message_id.ts";
-import { PeerNode } from "../lib/peer_node.ts";
-import type { Message } from "../lib/protocol.ts";
-import { SeedNode } from "../lib/seed_node.ts";
+import { encodeFrame } from "../lib/wire/codec.ts";
+import { messageId } from "../lib/wire/message_id.ts";
+import { PeerNode } from "../lib/peer/peer_node.ts";
+import type { Message } from "../lib/wire/protocol.ts";
+import { SeedNode } from "../lib/seed/seed_node.ts";
 import { FAST, mulberry32, waitFor } from "./_helpers.ts";
 import { WireClient } from "./_wire_client.ts";
 

@@ -5,12 +5,12 @@
 
 import assert from "node:assert/strict";
 import type { LogRecord } from "@logtape/logtape";
-import { encodeFrame } from "../lib/codec.ts";
-import type { Settings } from "../lib/config.ts";
-import { messageId } from "../lib/message_id.ts";
-import { PeerNode } from "../lib/peer_node.ts";
-import type { Message } from "../lib/protocol.ts";
-import { SeedNode } from "../lib/seed_node.ts";
+import { encodeFrame } from "../lib/wire/codec.ts";
+import type { Settings } from "../lib/settings/config.ts";
+import { messageId } from "../lib/wire/message_id.ts";
+import { PeerNode } from "../lib/peer/peer_node.ts";
+import type { Message } from "../lib/wire/protocol.ts";
+import { SeedNode } from "../lib/seed/seed_node.ts";
 import { FAST, waitFor, withLogs } from "./_helpers.ts";
 import { SilentPeer, WireClient } from "./_wire_client.ts";
 

@@ -2,8 +2,8 @@
 
 import assert from "node:assert/strict";
 import net from "node:net";
-import type { Settings } from "../lib/config.ts";
-import { encodeFrame } from "../lib/codec.ts";
+import type { Settings } from "../lib/settings/config.ts";
+import { encodeFrame } from "../lib/wire/codec.ts";
 import { FAST, recordText, TestNetwork, waitFor, withLogs } from "./_helpers.ts";
 import { WireClient } from "./_wire_client.ts";
 

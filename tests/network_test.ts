@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { type Address, formatAddress } from "../lib/address.ts";
-import type { Settings } from "../lib/config.ts";
-import { JoinError, PeerNode } from "../lib/peer_node.ts";
+import { type Address, formatAddress } from "../lib/wire/address.ts";
+import type { Settings } from "../lib/settings/config.ts";
+import { JoinError, PeerNode } from "../lib/peer/peer_node.ts";
 import { countDeliveries, FAST, TestNetwork, waitFor } from "./_helpers.ts";
 import { SilentPeer, WireClient } from "./_wire_client.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { encodeFrame, FrameDecoder, HEADER_BYTES } from "../lib/codec.ts";
-import { PeerNode } from "../lib/peer_node.ts";
-import type { Message } from "../lib/protocol.ts";
+import { encodeFrame, FrameDecoder, HEADER_BYTES } from "../lib/wire/codec.ts";
+import { PeerNode } from "../lib/peer/peer_node.ts";
+import type { Message } from "../lib/wire/protocol.ts";
 import {
   helloBody,
   importNetworkKey,
@@ -10,7 +10,7 @@ import {
   parseAuthBody,
   proofBody,
   sessionCiphers,
-} from "../lib/secure_channel.ts";
+} from "../lib/wire/secure_channel.ts";
 import { countDeliveries, FAST, recordText, TestNetwork, waitFor, withLogs } from "./_helpers.ts";
 
 function frameOf(body: Uint8Array): Uint8Array {

@@ -4,8 +4,8 @@
  * messages; `close()` is idempotent and settles every pending read and write.
  */
 
-import { type Address, formatAddress } from "./address.ts";
-import { decodeBody, encodeFrame, FrameDecoder, FramePool, HEADER_BYTES } from "./codec.ts";
+import { type Address, formatAddress } from "../wire/address.ts";
+import { decodeBody, encodeFrame, FrameDecoder, FramePool, HEADER_BYTES } from "../wire/codec.ts";
 import {
   checkProof,
   type FrameCipher,
@@ -17,10 +17,10 @@ import {
   proofBody,
   type Role,
   sessionCiphers,
-} from "./secure_channel.ts";
-import { DEFAULT_LIMITS, type Message, type MessageLimits } from "./protocol.ts";
-import { TokenBucket } from "./rate_limiter.ts";
-import { WireError } from "./wire_error.ts";
+} from "../wire/secure_channel.ts";
+import { DEFAULT_LIMITS, type Message, type MessageLimits } from "../wire/protocol.ts";
+import { TokenBucket } from "../util/rate_limiter.ts";
+import { WireError } from "../wire/wire_error.ts";
 
 export interface ConnectionOptions {
   /** Largest frame body accepted or sent, in bytes. @default 1048576 */

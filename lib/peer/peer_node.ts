@@ -5,16 +5,16 @@
  */
 
 import type { Logger } from "@logtape/logtape";
-import { type Address, formatAddress, hostMatches, parseAddress } from "./address.ts";
-import { resolveSettings, seedMajority, type Settings, TUNING } from "./config.ts";
-import { encodeFrame } from "./codec.ts";
-import type { Connection } from "./connection.ts";
-import { Endpoint, type NodeOptions, sweepInterval, type Traffic } from "./endpoint.ts";
-import { Emitter } from "./events.ts";
-import { nodeLogger } from "./logging.ts";
-import { messageId } from "./message_id.ts";
-import { judgeRound } from "./liveliness.ts";
-import { Prober } from "./prober.ts";
+import { type Address, formatAddress, hostMatches, parseAddress } from "../wire/address.ts";
+import { resolveSettings, seedMajority, type Settings, TUNING } from "../settings/config.ts";
+import { encodeFrame } from "../wire/codec.ts";
+import type { Connection } from "../net/connection.ts";
+import { Endpoint, type NodeOptions, sweepInterval, type Traffic } from "../net/endpoint.ts";
+import { Emitter } from "../util/events.ts";
+import { nodeLogger } from "../log/logging.ts";
+import { messageId } from "../wire/message_id.ts";
+import { judgeRound } from "../node/liveliness.ts";
+import { Prober } from "../net/prober.ts";
 import {
   type GetData,
   type GossipMessage,
@@ -25,11 +25,12 @@ import {
   peekGossipId,
   peekGossipOffTree,
   type PeerReply,
-} from "./protocol.ts";
-import { type Random, sample, shuffled } from "./random.ts";
-import { Scheduler } from "./scheduler.ts";
-import { DecayingMax } from "./decaying_max.ts";
-import { importNetworkKey } from "./secure_channel.ts";
+} from "../wire/protocol.ts";
+import { type Random, sample, shuffled } from "../util/random.ts";
+import { Scheduler } from "../util/scheduler.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
+import { DecayingMax } from "../util/decaying_max.ts";
+import { importNetworkKey } from "../wire/secure_channel.ts";
 import { MessageStore, type StoredMessage } from "./message_store.ts";
 import { firstAskAllowance, MissingMessages } from "./missing_messages.ts";
 
@@ -127,6 +128,7 @@ export class PeerNode {
   readonly #host: string;
   readonly #port: number;
   readonly #random: Random;
+  readonly #clock: Clock;
   readonly #now: () => number;
   readonly #limits: MessageLimits;
 
@@ -197,7 +199,8 @@ export class PeerNode {
     this.#host = options.host ?? this.settings.host;
     this.#port = options.port ?? this.settings.port;
     this.#random = options.random ?? Math.random;
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? systemClock;
+    this.#now = () => this.#clock.now();
     this.#store = new MessageStore(this.settings);
     this.#missing = new MissingMessages(this.settings.storeLimit, this.settings.fetchTimeout);
     this.#pushLag = new DecayingMax(TUNING.pushLagHalfLife * this.settings.fetchTimeout);
@@ -323,7 +326,7 @@ export class PeerNode {
       hops: 1,
       origin: this.#self,
       content,
-      created: this.#now(),
+      created: this.#clock.wallNow(),
     };
     this.#accept(message, undefined);
     return this.#store.get(message.id)!;
@@ -793,7 +796,7 @@ export class PeerNode {
   #gossipTick(): void {
     if (this.#created >= this.settings.gossipCount) return;
     this.#created++;
-    this.publish(`${Date.now()}:${this.#address!.host}:${this.#address!.port}:${this.#created}`);
+    this.publish(`${this.#clock.wallNow()}:${this.#address!.host}:${this.#address!.port}:${this.#created}`);
   }
 
   /** True for a gossip frame whose id this peer has seen: it is dropped before any parsing. */
@@ -914,6 +917,7 @@ export class PeerNode {
       content: message.content,
       created: message.created,
       firstSeen: now,
+      seenAt: this.#clock.wallNow(),
       from: from?.addr,
       hops: from === undefined ? 0 : message.hops,
       offTree,
@@ -1252,7 +1256,7 @@ export class PeerNode {
   #startLoop(): void {
     const s = this.settings;
     const scheduler = new Scheduler({
-      now: this.#now,
+      clock: this.#clock,
       onError: (error) => this.#log.error("scheduled task failed: {error}", { error }),
     });
     this.#scheduler = scheduler;

@@ -3,8 +3,8 @@
  * messages, any other line stops the peer. Pure formatting plus a line reader.
  */
 
-import { formatDuration } from "./duration.ts";
-import type { NeighbourInfo, StoredMessage } from "./peer_node.ts";
+import { formatDuration } from "../util/duration.ts";
+import type { NeighbourInfo, StoredMessage } from "../peer/peer_node.ts";
 
 /** Lays out rows under a header with columns padded to their widest cell. */
 function table(header: string[], rows: string[][]): string {
@@ -39,7 +39,7 @@ export function formatMessages(messages: StoredMessage[]): string {
   const rows = messages.map((m) => [
     m.id.slice(0, 12),
     m.origin,
-    new Date(m.firstSeen).toISOString().slice(11, 23),
+    new Date(m.seenAt).toISOString().slice(11, 23),
     m.from ?? "(published here)",
     m.content.length > 60 ? m.content.slice(0, 60) + "…" : m.content,
   ]);

@@ -1,7 +1,7 @@
 /** Help texts of the `p2pnet` command. `{version}` is replaced when printed. */
 
-import { DEFAULT_SETTINGS as D } from "./config.ts";
-import { formatDuration as dur } from "./duration.ts";
+import { DEFAULT_SETTINGS as D } from "../settings/config.ts";
+import { formatDuration as dur } from "../util/duration.ts";
 
 /** The hint that ends every usage error. */
 export const USAGE_HINT = (command: string | undefined): string =>

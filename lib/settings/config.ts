@@ -4,8 +4,8 @@
  * {@link resolveSettings} like any other caller.
  */
 
-import { type Address, AddressError, formatAddress, parseAddress, parsePort } from "./address.ts";
-import { parseDuration } from "./duration.ts";
+import { type Address, AddressError, formatAddress, parseAddress, parsePort } from "../wire/address.ts";
+import { parseDuration } from "../util/duration.ts";
 
 /** Log levels accepted by `--log-level` and `logLevel`, least to most severe. */
 export const LOG_LEVELS = ["trace", "debug", "info", "warning", "error", "fatal"] as const;

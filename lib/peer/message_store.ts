@@ -14,8 +14,10 @@ export interface StoredMessage {
   content: string;
   /** Origin's clock when created, in milliseconds since the epoch. */
   created: number;
-  /** This peer's clock when it first saw the message. */
+  /** This peer's monotonic clock when it first saw the message, in milliseconds. */
   firstSeen: number;
+  /** Wall-clock time when this peer first saw the message, in milliseconds since the epoch. */
+  seenAt: number;
   /** The neighbour it came from; undefined for a message this peer published. */
   from: string | undefined;
   /** Links between the origin and this peer along the path of the first copy; 0 at the origin. */

@@ -16,7 +16,7 @@ import {
   withFilter,
 } from "@logtape/logtape";
 import { join } from "node:path";
-import type { LogFormat, LogLevelName } from "./config.ts";
+import type { LogFormat, LogLevelName } from "../settings/config.ts";
 
 /** The role part of a node's logger category, and of its log folder (`seeds/`, `peers/`). */
 export type NodeRole = "seed" | "peer";

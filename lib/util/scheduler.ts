@@ -1,8 +1,10 @@
 /**
- * One timer per node. Periodic and one-shot tasks share a single `setTimeout`
- * armed for the earliest due task, so a node with any number of neighbours keeps
- * exactly one timer, and `stop()` leaves none behind.
+ * One timer per node. Periodic and one-shot tasks share a single timer of the node's
+ * {@link Clock}, armed for the earliest due task, so a node with any number of
+ * neighbours keeps exactly one timer, and `stop()` leaves none behind.
  */
+
+import { type Clock, systemClock, type TimerHandle } from "./clock.ts";
 
 interface Task {
   due: number;
@@ -12,22 +14,22 @@ interface Task {
 }
 
 export interface SchedulerOptions {
-  /** Clock in milliseconds. @default Date.now */
-  now?: () => number;
+  /** Where time and the timer come from. @default systemClock */
+  clock?: Clock;
   /** Called with an error a task threw; the scheduler goes on. @default rethrows asynchronously */
   onError?: (error: unknown) => void;
 }
 
 export class Scheduler {
-  readonly #now: () => number;
+  readonly #clock: Clock;
   readonly #onError: (error: unknown) => void;
   #tasks: Task[] = [];
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: TimerHandle | undefined;
   #armedFor = Infinity;
   #stopped = false;
 
   constructor(options: SchedulerOptions = {}) {
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? systemClock;
     this.#onError = options.onError ?? ((error) =>
       queueMicrotask(() => {
         throw error;
@@ -37,7 +39,7 @@ export class Scheduler {
   /** Runs `run` every `intervalMs`, first after `firstAfterMs` (default one interval). Returns a cancel function. */
   every(intervalMs: number, run: () => void, firstAfterMs = intervalMs): () => void {
     return this.#add({
-      due: this.#now() + firstAfterMs,
+      due: this.#clock.now() + firstAfterMs,
       interval: Math.max(1, intervalMs),
       run,
       cancelled: false,
@@ -46,7 +48,7 @@ export class Scheduler {
 
   /** Runs `run` once after `delayMs`. Returns a cancel function. */
   after(delayMs: number, run: () => void): () => void {
-    return this.#add({ due: this.#now() + delayMs, interval: undefined, run, cancelled: false });
+    return this.#add({ due: this.#clock.now() + delayMs, interval: undefined, run, cancelled: false });
   }
 
   /** Cancels every task and the timer. The scheduler accepts no tasks afterwards. */
@@ -68,11 +70,11 @@ export class Scheduler {
   #arm(due: number): void {
     this.#disarm();
     this.#armedFor = due;
-    this.#timer = setTimeout(() => this.#fire(), Math.max(0, due - this.#now()));
+    this.#timer = this.#clock.setTimer(() => this.#fire(), Math.max(0, due - this.#clock.now()));
   }
 
   #disarm(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    if (this.#timer !== undefined) this.#clock.clearTimer(this.#timer);
     this.#timer = undefined;
     this.#armedFor = Infinity;
   }
@@ -80,7 +82,7 @@ export class Scheduler {
   #fire(): void {
     this.#timer = undefined;
     this.#armedFor = Infinity;
-    const now = this.#now();
+    const now = this.#clock.now();
     // Earliest first: when the timer fires late, tasks still run in the order they were due.
     const due = this.#tasks.filter((t) => !t.cancelled && t.due <= now).sort((a, b) => a.due - b.due);
     for (const task of due) {

@@ -4,7 +4,7 @@
  * a summary of delivery, latency and failure detection.
  */
 
-import type { Settings } from "./config.ts";
+import type { Settings } from "../settings/config.ts";
 import { Cluster, type ClusterSummary } from "./cluster.ts";
 
 export interface DemoOptions {

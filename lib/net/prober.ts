@@ -3,10 +3,10 @@
  * before removing it, a peer checks a neighbour whose connection dropped.
  */
 
-import { type Address, parseAddress } from "./address.ts";
+import { type Address, parseAddress } from "../wire/address.ts";
 import type { Connection } from "./connection.ts";
 import type { Endpoint } from "./endpoint.ts";
-import type { Message } from "./protocol.ts";
+import type { Message } from "../wire/protocol.ts";
 
 export type ProbeResult =
   | { alive: true; rttMs: number }

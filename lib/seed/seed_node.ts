@@ -5,19 +5,20 @@
  */
 
 import type { Logger } from "@logtape/logtape";
-import { type Address, formatAddress, hostMatches } from "./address.ts";
-import { resolveSettings, type Settings } from "./config.ts";
-import type { Connection } from "./connection.ts";
-import { Endpoint, type NodeOptions, sweepInterval } from "./endpoint.ts";
-import { BanList } from "./ban_list.ts";
-import { Emitter } from "./events.ts";
-import { nodeLogger } from "./logging.ts";
-import { judgeVerification } from "./liveliness.ts";
-import { Prober } from "./prober.ts";
-import type { Death, Message, MessageLimits } from "./protocol.ts";
-import { type Random, sample } from "./random.ts";
-import { Scheduler } from "./scheduler.ts";
-import { importNetworkKey } from "./secure_channel.ts";
+import { type Address, formatAddress, hostMatches } from "../wire/address.ts";
+import { resolveSettings, type Settings } from "../settings/config.ts";
+import type { Connection } from "../net/connection.ts";
+import { Endpoint, type NodeOptions, sweepInterval } from "../net/endpoint.ts";
+import { BanList } from "../net/ban_list.ts";
+import { Emitter } from "../util/events.ts";
+import { nodeLogger } from "../log/logging.ts";
+import { judgeVerification } from "../node/liveliness.ts";
+import { Prober } from "../net/prober.ts";
+import type { Death, Message, MessageLimits } from "../wire/protocol.ts";
+import { type Random, sample } from "../util/random.ts";
+import { Scheduler } from "../util/scheduler.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
+import { importNetworkKey } from "../wire/secure_channel.ts";
 
 /** Verifications in a row that may come out inconclusive (this seed too busy) before a report is dropped. */
 const MAX_INCONCLUSIVE_VERIFICATIONS = 10;
@@ -46,6 +47,7 @@ export class SeedNode {
   readonly #host: string;
   readonly #port: number;
   readonly #random: Random;
+  readonly #clock: Clock;
   readonly #now: () => number;
   readonly #peers = new Map<string, Registration>();
   /** The peer address each connection registered, once it has. */
@@ -68,7 +70,8 @@ export class SeedNode {
     this.#host = options.host ?? this.settings.host;
     this.#port = options.port ?? 0;
     this.#random = options.random ?? Math.random;
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? systemClock;
+    this.#now = () => this.#clock.now();
     this.#liars = new BanList(this.settings.banThreshold, this.settings.banTime);
   }
 
@@ -113,7 +116,7 @@ export class SeedNode {
     this.#endpoint = endpoint;
     this.#prober = new Prober(endpoint, this.#now);
     const scheduler = new Scheduler({
-      now: this.#now,
+      clock: this.#clock,
       onError: (error) => this.#log.error("scheduled task failed: {error}", { error }),
     });
     this.#scheduler = scheduler;

@@ -5,14 +5,15 @@
  */
 
 import type { Logger } from "@logtape/logtape";
-import { type Address, formatAddress } from "./address.ts";
-import { type Settings, TUNING } from "./config.ts";
+import { type Address, formatAddress } from "../wire/address.ts";
+import { type Settings, TUNING } from "../settings/config.ts";
 import { Connection, connectTo } from "./connection.ts";
-import { FramePool } from "./codec.ts";
-import type { Message, MessageLimits } from "./protocol.ts";
+import { FramePool } from "../wire/codec.ts";
+import type { Message, MessageLimits } from "../wire/protocol.ts";
 import { BanList } from "./ban_list.ts";
-import type { NetworkKey } from "./secure_channel.ts";
-import { WireError } from "./wire_error.ts";
+import type { NetworkKey } from "../wire/secure_channel.ts";
+import type { Clock } from "../util/clock.ts";
+import { WireError } from "../wire/wire_error.ts";
 
 /** Handles one checked message that arrived on `conn`. */
 export type MessageHandler = (conn: Connection, message: Message) => void;
@@ -27,8 +28,8 @@ export interface NodeOptions {
   settings?: Partial<Settings>;
   /** Source of randomness for every random choice. @default Math.random */
   random?: () => number;
-  /** Clock in milliseconds. @default Date.now */
-  now?: () => number;
+  /** Where time and timers come from. @default systemClock */
+  clock?: Clock;
 }
 
 /**

@@ -6,7 +6,7 @@
  * left. Bounded: ids beyond `limit` are not tracked.
  */
 
-import { TUNING } from "./config.ts";
+import { TUNING } from "../settings/config.ts";
 
 /** What a peer knows of its push tree when it decides how long a missing message may still take. */
 export interface TreeState {

@@ -5,10 +5,10 @@
  * run on it.
  */
 
-import type { Settings } from "./config.ts";
-import { PeerNode } from "./peer_node.ts";
-import { type Random, sample } from "./random.ts";
-import { SeedNode } from "./seed_node.ts";
+import type { Settings } from "../settings/config.ts";
+import { PeerNode } from "../peer/peer_node.ts";
+import { type Random, sample } from "../util/random.ts";
+import { SeedNode } from "../seed/seed_node.ts";
 
 export interface ClusterOptions {
   /** Seeds to start. @default 3 */

@@ -4,17 +4,23 @@
  */
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import denoJson from "../deno.json" with { type: "json" };
-import { formatAddress, isLocalHost } from "./address.ts";
+import denoJson from "../../deno.json" with { type: "json" };
+import { formatAddress, isLocalHost } from "../wire/address.ts";
 import { cleanLogs } from "./clean.ts";
-import { ConfigError, loadConfigFile, parseFlagValue, resolveSettings, type Settings } from "./config.ts";
-import { closeLogging, setupLogging } from "./logging.ts";
+import {
+  ConfigError,
+  loadConfigFile,
+  parseFlagValue,
+  resolveSettings,
+  type Settings,
+} from "../settings/config.ts";
+import { closeLogging, setupLogging } from "../log/logging.ts";
 import { formatConnections, formatMessages, readLines } from "./peer_console.ts";
-import { JoinError, PeerNode } from "./peer_node.ts";
-import { SeedNode } from "./seed_node.ts";
+import { JoinError, PeerNode } from "../peer/peer_node.ts";
+import { SeedNode } from "../seed/seed_node.ts";
 import { HELP, USAGE_HINT } from "./cli_help.ts";
-import { type DemoProgress, formatProgress, formatSummary, runDemo } from "./demo.ts";
-import { parseDuration } from "./duration.ts";
+import { type DemoProgress, formatProgress, formatSummary, runDemo } from "../demo/demo.ts";
+import { parseDuration } from "../util/duration.ts";
 
 export const VERSION: string = denoJson.version;
 
@@ -255,7 +261,7 @@ async function runPeer(args: string[]): Promise<number> {
 async function consoleLoop(peer: PeerNode): Promise<string> {
   for await (const line of readLines(Deno.stdin.readable)) {
     const command = line.trim();
-    if (command === "1") console.log(formatConnections(peer.neighbours(), Date.now()));
+    if (command === "1") console.log(formatConnections(peer.neighbours(), performance.now()));
     else if (command === "2") console.log(formatMessages(peer.messages()));
     else return `console input ${JSON.stringify(command)}`;
   }
