@@ -2,7 +2,8 @@
 
 import assert from "node:assert/strict";
 import { BanList } from "../lib/net/ban_list.ts";
-import { judgeRound, judgeVerification, type ProbeRound } from "../lib/node/liveliness.ts";
+import { judgeRound, type ProbeRound } from "../lib/peer/probe_rules.ts";
+import { judgeProbe } from "../lib/seed/verdicts.ts";
 import { sample, shuffled } from "../lib/util/random.ts";
 import { TokenBucket } from "../lib/util/rate_limiter.ts";
 import { DecayingMax } from "../lib/util/decaying_max.ts";
@@ -10,7 +11,7 @@ import { Scheduler } from "../lib/util/scheduler.ts";
 import { SeenSet } from "../lib/peer/seen_set.ts";
 import { MessageStore } from "../lib/peer/message_store.ts";
 import { hostMatches, isAddress, parseAddress } from "../lib/wire/address.ts";
-import { firstAskAllowance, type TreeState } from "../lib/peer/missing_messages.ts";
+import { firstAskAllowance, type TreeState } from "../lib/peer/tree_rules.ts";
 
 const ROUND: ProbeRound = {
   probed: 4,
@@ -37,22 +38,29 @@ Deno.test("judgeRound counts silence only when this node checked in time and mos
   }
 });
 
-Deno.test("judgeVerification keeps answering peers, removes refused ones at once and silent ones after misses + 1 probes", () => {
-  const cases: [{ alive: boolean; reason?: string }, number, string][] = [
-    [{ alive: true }, 1, "keep"],
-    [{ alive: false, reason: "connect refused" }, 1, "remove"],
-    [{ alive: false, reason: "no reply" }, 1, "retry"],
-    [{ alive: false, reason: "no reply" }, 2, "retry"],
-    [{ alive: false, reason: "no reply" }, 3, "retry"],
-    [{ alive: false, reason: "no reply" }, 4, "remove"],
-    [{ alive: false, reason: "connect timed out" }, 4, "remove"],
+Deno.test("judgeProbe keeps answering peers, removes refused ones at once and silent ones after misses + 1 probes", () => {
+  const noReply = { alive: false as const, reason: "no reply" };
+  const base = { attempt: 1, inconclusive: 0, maxInconclusive: 10, missesLimit: 3, renewed: false };
+  const cases: [Parameters<typeof judgeProbe>[0], string][] = [
+    [{ ...base, result: { alive: true, rttMs: 3 } }, "keep false"],
+    [{ ...base, result: { alive: false, reason: "connect refused" } }, "remove"],
+    [{ ...base, result: noReply }, "retry"],
+    [{ ...base, attempt: 3, result: noReply }, "retry"],
+    [{ ...base, attempt: 4, result: noReply }, "remove"],
+    [{ ...base, attempt: 4, result: { alive: false, reason: "connect timed out" } }, "remove"],
+    [{ ...base, attempt: 2, renewed: true, result: noReply }, "keep true"], // busy, not dead
+    [{ ...base, renewed: true, result: { alive: false, reason: "connect refused" } }, "remove"],
+    [{ ...base, inconclusive: 9, result: { ...noReply, inconclusive: true } }, "retry inconclusive"],
+    [{ ...base, inconclusive: 10, result: { ...noReply, inconclusive: true } }, "keep true"],
   ];
-  for (const [result, attempt, action] of cases) {
-    assert.equal(
-      judgeVerification(result, attempt, 3),
-      action,
-      `${JSON.stringify(result)} attempt ${attempt}`,
-    );
+  for (const [step, expected] of cases) {
+    const verdict = judgeProbe(step);
+    const shown = verdict.action === "keep"
+      ? `keep ${!verdict.falseReport}`
+      : verdict.action === "retry" && verdict.inconclusive
+      ? "retry inconclusive"
+      : verdict.action;
+    assert.equal(shown, expected, JSON.stringify(step));
   }
 });
 

@@ -174,8 +174,11 @@ export class Connection {
   }
 
   /** Encodes and queues one message. Returns false if the connection is closed. */
-  send(message: Message): boolean {
-    const urgent = message.type === "liveliness" || message.type === "liveliness_reply";
+  send(
+    message: Message,
+    { urgent = message.type === "liveliness" || message.type === "liveliness_reply" }: { urgent?: boolean } =
+      {},
+  ): boolean {
     return this.sendFrame(encodeFrame(message, this.#maxFrameBytes, this.#pool), { urgent });
   }
 

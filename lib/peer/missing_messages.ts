@@ -6,45 +6,6 @@
  * left. Bounded: ids beyond `limit` are not tracked.
  */
 
-import { TUNING } from "../settings/config.ts";
-
-/** What a peer knows of its push tree when it decides how long a missing message may still take. */
-export interface TreeState {
-  /** Clock time, milliseconds. */
-  now: number;
-  /** The fetchTimeout setting, milliseconds. */
-  fetchTimeout: number;
-  /** Clock time a link that pushed to this peer last stopped: a prune received, or the neighbour lost. */
-  pushLinkLostAt: number;
-  /** How late the push tree ran behind announcements lately, milliseconds (decaying). */
-  pushLag: number;
-  /** Whether any link pushes to this peer (link states match at both ends, bar frames under way). */
-  pushLinks: boolean;
-}
-
-/**
- * Milliseconds the first ask for a missing message waits beyond fetchTimeout.
- * - minus fetchTimeout (ask at once) when no link pushes to this peer: nothing but an
- *   ask can bring the message, and the answer grafts a link back into the tree;
- * - 0 for `TUNING.cutTreeFetchTimeouts` fetch timeouts after a pushing link stopped (a
- *   prune received, or the neighbour lost): the tree may be cut there, and asking at once
- *   repairs it (the answer grafts a link);
- * - otherwise the tree is taken for late rather than broken: `TUNING.busyTreeFetchTimeouts`
- *   fetch timeouts, or how late it ran lately if longer. Under load one event loop serves
- *   some sockets seconds late while others flow (measured: 0.3-1.9 s without a push per
- *   peer in a 100-peer burst, over 3 s at 1000 peers), so quiet proves nothing; asking for
- *   every late message would double the work of peers already behind, and each answer
- *   grafts a link, which closes a loop that a prune must open again. A peer keeps a push
- *   link until it receives a prune or loses the neighbour (it prunes one of its own only
- *   on a repeat, which another push link brought first), so those two are the cuts.
- */
-export function firstAskAllowance(tree: TreeState): number {
-  const { now, fetchTimeout } = tree;
-  if (!tree.pushLinks) return -fetchTimeout;
-  if (now - tree.pushLinkLostAt < TUNING.cutTreeFetchTimeouts * fetchTimeout) return 0;
-  return Math.max(tree.pushLag, TUNING.busyTreeFetchTimeouts * fetchTimeout);
-}
-
 /** Most announcers remembered per missing id: the ones asked in turn, closest to the origin first. */
 const MAX_ANNOUNCERS = 4;
 

@@ -195,6 +195,23 @@ export const TUNING = Object.freeze({
   slowRttHalfLife: 5,
   /** Milliseconds a listener pauses after a failed accept (such as running out of file descriptors). @default 50 */
   acceptRetryMs: 50,
+  shortRetryDivisor: 20,
+  announceJitter: 0.5,
+  roundPhaseMin: 0.5,
+  pruneHopSlack: 2,
+  leaveFlushMs: 1000,
+  deadRedialRounds: 2,
+  slowRttFactor: 2,
+  directProbeFactor: 2,
+  quietFraction: 0.5,
+  lateRoundFraction: 0.5,
+  massSilenceMinProbed: 3,
+  massSilenceFraction: 0.5,
+  controlProbeFraction: 0.5,
+  maxInconclusiveVerifications: 10,
+  sweepMinMs: 50,
+  sweepMaxMs: 1000,
+  framePoolSlabBytes: 16384,
 });
 
 /** A config file or flag that cannot be used; the message names the source and the field. */

@@ -1,0 +1,50 @@
+/**
+ * Connections waiting for their first answer: a peer's registration waits for a
+ * Peer List, its dial for a Peer Reply. The answer is handled synchronously in the
+ * read loop, so the frames right behind it already find the new state.
+ */
+
+import type { Connection } from "../net/connection.ts";
+import type { Message } from "../wire/protocol.ts";
+import type { Clock } from "../util/clock.ts";
+
+type Waiter = (message: Message | undefined) => void;
+
+export class FirstReplies {
+  readonly #waiters = new Map<Connection, Waiter>();
+
+  constructor(readonly clock: Clock) {}
+
+  /**
+   * Waits for the first message on `conn` and hands it to `handle`; `handle` gets
+   * undefined if the connection closes first, or `timeoutMs` passes (the connection
+   * is then closed as "timed out"). Resolves with what `handle` returns, rejects with what it throws.
+   */
+  wait<T>(conn: Connection, timeoutMs: number, handle: (message: Message | undefined) => T): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const timer = this.clock.setTimer(() => conn.close("timed out"), timeoutMs);
+      this.#waiters.set(conn, (message) => {
+        this.clock.clearTimer(timer);
+        this.#waiters.delete(conn);
+        try {
+          resolve(handle(message));
+        } catch (error) {
+          reject(error);
+        }
+      });
+    });
+  }
+
+  /** Hands `message` to the waiter of `conn`, if one waits; true when it did. */
+  offer(conn: Connection, message: Message): boolean {
+    const waiter = this.#waiters.get(conn);
+    if (waiter === undefined) return false;
+    waiter(message);
+    return true;
+  }
+
+  /** The connection closed: its waiter, if any, gets undefined. */
+  closed(conn: Connection): void {
+    this.#waiters.get(conn)?.(undefined);
+  }
+}

@@ -1,0 +1,214 @@
+/**
+ * What a seed and a peer share: resolved settings, the clock, randomness and the
+ * scheduler, the endpoint with its listener and prober, the node's logger, and
+ * sending and rejecting with a log line. Each node composes one and adds its role.
+ */
+
+import type { Logger } from "@logtape/logtape";
+import { type Address, formatAddress } from "../wire/address.ts";
+import { resolveSettings, type Settings, TUNING } from "../settings/config.ts";
+import type { Connection } from "../net/connection.ts";
+import { Endpoint, type NodeOptions, sweepInterval } from "../net/endpoint.ts";
+import { nodeLogger, type NodeRole } from "../log/logging.ts";
+import { Prober } from "../net/prober.ts";
+import type { Message, MessageLimits } from "../wire/protocol.ts";
+import type { Random } from "../util/random.ts";
+import { Scheduler } from "../util/scheduler.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
+import { importNetworkKey } from "../wire/secure_channel.ts";
+
+/** Handlers a node gives its endpoint when it starts listening. */
+export interface NodeHandlers {
+  onMessage(conn: Connection, message: Message): void;
+  onClose(conn: Connection): void;
+  /** Drops raw frames before decoding; see `ConnectionOptions.skipFrame`. */
+  skipFrame?(body: Uint8Array, conn: Connection): boolean;
+  /** Runs with each sweep of the endpoint, for the node's own bounded housekeeping. */
+  sweep?(now: number): void;
+}
+
+/** The services a node's parts use: they see this interface, not the node. */
+export interface NodeContext {
+  readonly settings: Settings;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly scheduler: Scheduler;
+  readonly limits: MessageLimits;
+  /** The node's logger (named once it listens). */
+  readonly log: Logger;
+  /** Whether debug (and info) records are wanted: per-message logging costs a flag check when off. */
+  readonly debug: boolean;
+  readonly info: boolean;
+  /** `host:port` this node announces; "" before it listens. */
+  readonly self: string;
+  /** The address this node listens on and announces; throws before it listens. */
+  readonly selfAddress: Address;
+  readonly endpoint: Endpoint;
+  readonly prober: Prober;
+  /** True once the node is stopping. */
+  readonly stopping: boolean;
+  /** True once the node listens (its endpoint and prober exist). */
+  readonly started: boolean;
+  /** Encodes and queues `message` on `conn`, logging it at debug. */
+  send(conn: Connection, message: Message, options?: { urgent?: boolean }): void;
+  /** Closes `conn` for breaking the protocol, with a log line and (unless `strike` is false) a strike against its host. */
+  reject(conn: Connection, why: string, options?: { strike?: boolean }): void;
+}
+
+export class NodeCore implements NodeContext {
+  readonly settings: Settings;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly scheduler: Scheduler;
+  readonly limits: MessageLimits;
+  readonly #role: NodeRole;
+  readonly #host: string;
+  readonly #port: number;
+  #log: Logger;
+  #debug = false;
+  #info = false;
+  #self = "";
+  #address: Address | undefined;
+  #endpoint: Endpoint | undefined;
+  #prober: Prober | undefined;
+  #stopping = false;
+
+  constructor(role: NodeRole, options: NodeOptions, defaultPort: number) {
+    this.#role = role;
+    this.settings = resolveSettings(options.settings ?? {});
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.#host = options.host ?? this.settings.host;
+    this.#port = options.port ?? defaultPort;
+    this.#log = nodeLogger(role, "unstarted");
+    this.scheduler = new Scheduler({
+      clock: this.clock,
+      onError: (error) => this.#log.error("scheduled task failed: {error}", { error }),
+    });
+    this.limits = {
+      maxPeers: this.settings.peerListLimit,
+      maxIds: this.settings.storeLimit,
+      maxContent: this.settings.maxMessageBytes,
+    };
+  }
+
+  get log(): Logger {
+    return this.#log;
+  }
+
+  get debug(): boolean {
+    return this.#debug;
+  }
+
+  get info(): boolean {
+    return this.#info;
+  }
+
+  get self(): string {
+    return this.#self;
+  }
+
+  get selfAddress(): Address {
+    return this.address("the address");
+  }
+
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+
+  get started(): boolean {
+    return this.#endpoint !== undefined;
+  }
+
+  /** The address this node listens on and announces; throws before {@link open}. */
+  address(what: string): Address {
+    if (this.#address === undefined) throw new Error(`${what}: the ${this.#role} has not started`);
+    return this.#address;
+  }
+
+  get endpoint(): Endpoint {
+    if (this.#endpoint === undefined) throw new Error(`the ${this.#role} has not started`);
+    return this.#endpoint;
+  }
+
+  get prober(): Prober {
+    if (this.#prober === undefined) throw new Error(`the ${this.#role} has not started`);
+    return this.#prober;
+  }
+
+  /** Imports the network key, listens, names the logger and starts the sweep. Returns the bound address. */
+  async open(handlers: NodeHandlers): Promise<Address> {
+    const networkKey = this.settings.networkKey
+      ? await importNetworkKey(this.settings.networkKey)
+      : undefined;
+    const endpoint = new Endpoint({
+      settings: this.settings,
+      log: () => this.#log,
+      limits: this.limits,
+      now: () => this.clock.now(),
+      onMessage: (conn, message) => handlers.onMessage(conn, message),
+      onClose: (conn) => handlers.onClose(conn),
+      ...(handlers.skipFrame ? { skipFrame: (body, conn) => handlers.skipFrame!(body, conn) } : {}),
+      ...(networkKey ? { networkKey } : {}),
+    });
+    this.#address = endpoint.listen(this.#host, this.#port);
+    this.#endpoint = endpoint;
+    this.#self = formatAddress(this.#address);
+    this.#log = nodeLogger(this.#role, this.#self);
+    this.#refreshLevels();
+    this.#prober = new Prober(endpoint, () => this.clock.now());
+    this.scheduler.every(sweepInterval(this.settings), () => {
+      const now = this.clock.now();
+      endpoint.sweep(now);
+      handlers.sweep?.(now);
+      this.#refreshLevels();
+    });
+    this.#log.info(`${this.#role} listening on {addr}`, {
+      addr: this.#self,
+      private: networkKey !== undefined,
+    });
+    return this.#address;
+  }
+
+  /** Runs `every(interval)` with its first run at a random phase, so nodes started together do not act in step. */
+  everyJittered(intervalMs: number, run: () => void): void {
+    const phase = TUNING.roundPhaseMin + this.random() * (1 - TUNING.roundPhaseMin);
+    this.scheduler.every(intervalMs, run, intervalMs * phase);
+  }
+
+  send(conn: Connection, message: Message, { urgent }: { urgent?: boolean } = {}): void {
+    if (this.#debug) {
+      this.#log.debug("sent {type} to {remote}", { type: message.type, remote: conn.remote, message });
+    }
+    conn.send(message, urgent === undefined ? undefined : { urgent });
+  }
+
+  /** Logs a received message at debug. */
+  received(conn: Connection, message: Message): void {
+    if (this.#debug) {
+      this.#log.debug("received {type} from {remote}", { type: message.type, remote: conn.remote, message });
+    }
+  }
+
+  reject(conn: Connection, why: string, { strike = true }: { strike?: boolean } = {}): void {
+    this.#log.warn("closing {remote}: {why}", { remote: conn.remote, why });
+    if (strike) this.#endpoint?.strike(conn, why);
+    conn.close(why);
+  }
+
+  /** Marks the node stopping and stops its timers; from here parts only wind down. */
+  beginStop(): void {
+    this.#stopping = true;
+    this.scheduler.stop();
+  }
+
+  /** Closes every connection and waits for every task (after {@link beginStop}). */
+  async close(): Promise<void> {
+    await this.#endpoint?.close();
+  }
+
+  #refreshLevels(): void {
+    this.#debug = this.#log.isEnabledFor("debug");
+    this.#info = this.#log.isEnabledFor("info");
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The overlay: which peers this peer links to. It keeps `degree` outbound links,
+ * dialling candidates the seeds listed (Peer Request / Peer Reply), accepts inbound
+ * links up to `maxInbound`, and backs off from candidates that failed or declined.
+ */
+
+import { hostMatches, parseAddress } from "../wire/address.ts";
+import type { Connection } from "../net/connection.ts";
+import type { PeerReply } from "../wire/protocol.ts";
+import type { NodeContext } from "../node/node_core.ts";
+import type { FirstReplies } from "../node/first_reply.ts";
+import type { Direction, NeighbourTable } from "./neighbours.ts";
+import { declineReason, nextShortRetry, pickDials } from "./overlay_rules.ts";
+
+/** What the overlay needs of the seed client. */
+export interface SeedRefresh {
+  refresh(): void;
+  refreshIfStale(maxAgeMs: number): void;
+}
+
+export class Overlay {
+  readonly #node: NodeContext;
+  readonly #replies: FirstReplies;
+  readonly #table: NeighbourTable;
+  readonly #seeds: () => SeedRefresh;
+  readonly #link: (addr: string, conn: Connection, direction: Direction) => void;
+  /** Peers learnt from seeds: candidates for new neighbours. */
+  readonly #known = new Set<string>();
+  /** Candidates not to try again before the given clock time. */
+  readonly #backoff = new Map<string, number>();
+  readonly #dialling = new Set<string>();
+  /** The last wait before asking the seeds again while short of candidates; 0 once enough. */
+  #shortRetryMs = 0;
+  #shortRetryArmed = false;
+
+  /**
+   * @param seeds the seed client, asked again when candidates run short
+   * @param link called with a connection that became a neighbour link
+   */
+  constructor(
+    node: NodeContext,
+    replies: FirstReplies,
+    table: NeighbourTable,
+    seeds: () => SeedRefresh,
+    link: (addr: string, conn: Connection, direction: Direction) => void,
+  ) {
+    this.#node = node;
+    this.#replies = replies;
+    this.#table = table;
+    this.#seeds = seeds;
+    this.#link = link;
+  }
+
+  /** Candidates known. */
+  get known(): number {
+    return this.#known.size;
+  }
+
+  learn(peers: readonly string[]): void {
+    for (const peer of peers) if (peer !== this.#node.self) this.#known.add(peer);
+  }
+
+  /** Forgets a candidate (it left, or was found dead). */
+  forget(addr: string): void {
+    this.#known.delete(addr);
+  }
+
+  /** Does not dial `addr` for `ms` milliseconds. */
+  avoid(addr: string, ms: number): void {
+    this.#backoff.set(addr, this.#node.clock.now() + ms);
+  }
+
+  /** Opens links until `degree` outbound neighbours (or candidates run out). Returns the attempts. */
+  fill(): Promise<void>[] {
+    const node = this.#node;
+    if (node.stopping || !node.started) return [];
+    const { dial, short } = pickDials({
+      known: this.#known,
+      want: this.#wanted(),
+      now: node.clock.now(),
+      isNeighbour: (addr) => this.#table.has(addr),
+      isDialling: (addr) => this.#dialling.has(addr),
+      backoffUntil: (addr) => this.#backoff.get(addr),
+      random: node.random,
+    });
+    if (!short) this.#shortRetryMs = 0;
+    else {
+      this.#seeds().refreshIfStale(node.settings.overlayInterval);
+      this.#retryShort();
+    }
+    return dial.map((addr) => this.#dial(addr));
+  }
+
+  /** A Peer Request on a new connection: accept it as an inbound neighbour, or decline with a reason. */
+  onPeerRequest(conn: Connection, addr: string): void {
+    const node = this.#node;
+    const reason = declineReason({
+      self: node.self,
+      addr,
+      onRemoteHost: hostMatches(conn.remoteAddress, addr),
+      neighbour: this.#table.has(addr),
+      dialling: this.#dialling.has(addr),
+      inbound: this.#table.count("inbound"),
+      maxInbound: node.settings.maxInbound,
+    });
+    if (reason !== undefined) {
+      node.log.info("declined peer request from {addr}: {reason}", { addr, reason });
+      node.send(conn, { type: "peer_reply", accepted: false, addr: node.self, reason });
+      conn.flush().then(() => conn.close("declined"));
+      return;
+    }
+    node.send(conn, { type: "peer_reply", accepted: true, addr: node.self });
+    this.#link(addr, conn, "inbound");
+  }
+
+  #wanted(): number {
+    return this.#node.settings.degree - this.#table.count("outbound") - this.#dialling.size;
+  }
+
+  /**
+   * A peer that knows too few candidates (one of the first to join, or one that lost
+   * neighbours in a small network) asks its seeds again sooner than its next overlay
+   * round (see {@link nextShortRetry}); the answer fills again.
+   */
+  #retryShort(): void {
+    if (this.#shortRetryArmed) return;
+    const wait = nextShortRetry(this.#shortRetryMs, this.#node.settings.overlayInterval);
+    if (wait === undefined) return;
+    this.#shortRetryMs = wait;
+    this.#shortRetryArmed = true;
+    this.#node.scheduler.after(wait, () => {
+      this.#shortRetryArmed = false;
+      if (this.#node.stopping || this.#wanted() <= 0) return;
+      this.#seeds().refresh();
+    });
+  }
+
+  #dial(addr: string): Promise<void> {
+    const node = this.#node;
+    this.#dialling.add(addr);
+    return node.endpoint.track((async () => {
+      let conn: Connection | undefined;
+      try {
+        conn = await node.endpoint.connect(parseAddress(addr), node.settings.connectTimeout);
+        const opened = conn;
+        node.send(opened, { type: "peer_request", addr: node.self });
+        await this.#replies.wait(opened, node.settings.connectTimeout, (reply) => {
+          if (reply?.type !== "peer_reply") {
+            throw new Error(reply ? `answered ${reply.type}` : opened.closeReason ?? "closed");
+          }
+          this.#onPeerReply(opened, addr, reply);
+        });
+      } catch (error) {
+        conn?.close("peer request failed");
+        const why = (error as Error).message;
+        node.log.info("could not connect to {addr}: {why}", { addr, why });
+        this.avoid(addr, node.settings.overlayInterval);
+        if (why === "refused") this.#known.delete(addr);
+      } finally {
+        this.#dialling.delete(addr);
+        // Failed or declined (the other peer full, or dialling this one at the same moment):
+        // try another candidate now rather than at the next overlay round.
+        if (!node.stopping && (conn === undefined || this.#table.get(addr)?.conn !== conn)) {
+          node.scheduler.after(0, () => this.fill());
+        }
+      }
+    })());
+  }
+
+  #onPeerReply(conn: Connection, addr: string, reply: PeerReply): void {
+    if (reply.addr !== addr) throw new Error(`answered as ${reply.addr}`);
+    if (!reply.accepted) {
+      this.#node.log.info("peer {addr} declined: {reason}", { addr, reason: reply.reason ?? "no reason" });
+      this.avoid(addr, this.#node.settings.overlayInterval);
+      conn.close("declined");
+      return;
+    }
+    if (this.#table.has(addr) || this.#node.stopping) {
+      conn.close("duplicate");
+      return;
+    }
+    this.#link(addr, conn, "outbound");
+  }
+}

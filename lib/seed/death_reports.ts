@@ -1,0 +1,140 @@
+/**
+ * A seed's handling of death reports: a leave is taken from the peer itself; a
+ * report of a dead peer is checked with probes before the peer is removed, and a
+ * reporter caught in enough false reports is removed and refused for a while.
+ */
+
+import { TUNING } from "../settings/config.ts";
+import type { Connection } from "../net/connection.ts";
+import { BanList } from "../net/ban_list.ts";
+import type { Death } from "../wire/protocol.ts";
+import type { NodeContext } from "../node/node_core.ts";
+import { admitReport, judgeProbe } from "./verdicts.ts";
+
+/** Why a peer left a seed's list. */
+export type RemovalReason = "leaving" | "dead" | "banned";
+
+/** What the reports act on: the seed's registry. */
+export interface Registry {
+  /** Whether the seed lists `addr`. */
+  has(addr: string): boolean;
+  /** The connection `addr` registered on, if it is listed. */
+  connectionOf(addr: string): Connection | undefined;
+  remove(addr: string, reason: RemovalReason, reporter: string): void;
+  /** A report was refused (for the seed's event). */
+  refused(addr: string, reporter: string, why: string): void;
+}
+
+export class DeathReports {
+  readonly #node: NodeContext;
+  readonly #registry: Registry;
+  /** Reporters caught in false death reports. */
+  readonly #liars: BanList;
+  /** Accused peers being checked, and when the check began; concurrent reports share one check. */
+  readonly #verifying = new Map<string, number>();
+
+  constructor(node: NodeContext, registry: Registry) {
+    this.#node = node;
+    this.#registry = registry;
+    this.#liars = new BanList(node.settings.banThreshold, node.settings.banTime);
+  }
+
+  /** Whether `addr` is refused for false reports. */
+  isBanned(addr: string): boolean {
+    return this.#liars.isBanned(addr, this.#node.clock.now());
+  }
+
+  /** A death report from `reporter`, registered on `conn`. */
+  onReport(conn: Connection, reporter: string, death: Death): void {
+    const node = this.#node;
+    node.log.info("received death of {addr} from {reporter}", {
+      addr: death.addr,
+      reporter,
+      reason: death.reason,
+    });
+    const decision = admitReport({
+      reason: death.reason,
+      addr: death.addr,
+      reporterField: death.reporter,
+      reporter,
+      onRegisteredConnection: this.#registry.connectionOf(reporter) === conn,
+      accusedListed: this.#registry.has(death.addr),
+    });
+    switch (decision.action) {
+      case "leave":
+        return this.#registry.remove(death.addr, "leaving", reporter);
+      case "ignore":
+        node.log.debug("death report about unknown peer {addr} ignored", { addr: death.addr, reporter });
+        return;
+      case "refuse":
+        return this.#refuse(death.addr, reporter, decision.why);
+      case "verify":
+        if (this.#verifying.has(death.addr)) return;
+        this.#verifying.set(death.addr, node.clock.now());
+        this.#probe(death.addr, reporter, 1, 0);
+    }
+  }
+
+  /**
+   * Probes an accused peer; removes it only if the seed cannot reach it either (see
+   * {@link judgeProbe}). Each probe after a silent one waits a liveliness interval.
+   */
+  #probe(addr: string, reporter: string, attempt: number, inconclusive: number): void {
+    const node = this.#node;
+    const { probeTimeout, livelinessInterval, livelinessMisses } = node.settings;
+    node.prober.probeWithControl(addr, node.selfAddress, probeTimeout).then((result) => {
+      if (node.stopping) return;
+      const since = this.#verifying.get(addr) ?? Infinity;
+      const verdict = judgeProbe({
+        result,
+        attempt,
+        inconclusive,
+        maxInconclusive: TUNING.maxInconclusiveVerifications,
+        missesLimit: livelinessMisses,
+        // A peer that renews its registration (every livelinessInterval × livelinessMisses) is alive.
+        renewed: (this.#registry.connectionOf(addr)?.lastByteAt ?? -Infinity) >= since,
+      });
+      if (verdict.action === "retry") {
+        if (!verdict.inconclusive) {
+          node.log.info("accused {addr} silent to probe {attempt}: {why}; probing again", {
+            addr,
+            attempt,
+            why: result.alive ? "" : result.reason,
+          });
+        }
+        const [next, inconclusiveNext] = verdict.inconclusive
+          ? [attempt, inconclusive + 1]
+          : [attempt + 1, inconclusive];
+        node.scheduler.after(livelinessInterval, () => this.#probe(addr, reporter, next, inconclusiveNext));
+        return;
+      }
+      this.#verifying.delete(addr);
+      if (verdict.action === "keep") {
+        return this.#refuse(addr, reporter, verdict.why, { falseReport: verdict.falseReport });
+      }
+      if (!this.#registry.has(addr)) return;
+      node.log.info("confirmed {addr} dead: {why}", { addr, why: verdict.why, reporter, probes: attempt });
+      this.#registry.remove(addr, "dead", reporter);
+    });
+  }
+
+  /**
+   * Logs a death report not acted on. A `false` one (the accused answered, or the
+   * reporter claimed what it cannot) is a strike against the reporter; enough strikes
+   * remove and refuse it for `banTime`.
+   */
+  #refuse(addr: string, reporter: string, why: string, { falseReport = true } = {}): void {
+    const node = this.#node;
+    node.log.warn("rejected death report about {addr} from {reporter}: {why}", { addr, reporter, why });
+    this.#registry.refused(addr, reporter, why);
+    if (!falseReport || !this.#liars.strike(reporter, node.clock.now())) return;
+    node.log.warn("banned {reporter} for {ms} ms after {strikes} false reports", {
+      reporter,
+      ms: node.settings.banTime,
+      strikes: node.settings.banThreshold,
+    });
+    const conn = this.#registry.connectionOf(reporter);
+    this.#registry.remove(reporter, "banned", reporter);
+    conn?.close("banned for false reports");
+  }
+}
