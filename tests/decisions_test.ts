@@ -2,8 +2,6 @@
 
 import assert from "node:assert/strict";
 import { BanList } from "../lib/net/ban_list.ts";
-import { judgeRound, type ProbeRound } from "../lib/peer/probe_rules.ts";
-import { judgeProbe } from "../lib/seed/verdicts.ts";
 import { sample, shuffled } from "../lib/util/random.ts";
 import { TokenBucket } from "../lib/util/rate_limiter.ts";
 import { DecayingMax } from "../lib/util/decaying_max.ts";
@@ -11,58 +9,6 @@ import { Scheduler } from "../lib/util/scheduler.ts";
 import { SeenSet } from "../lib/peer/seen_set.ts";
 import { MessageStore } from "../lib/peer/message_store.ts";
 import { hostMatches, isAddress, parseAddress } from "../lib/wire/address.ts";
-import { firstAskAllowance, type TreeState } from "../lib/peer/tree_rules.ts";
-
-const ROUND: ProbeRound = {
-  probed: 4,
-  silent: 1,
-  lateByMs: 0,
-  probeTimeoutMs: 100,
-  inconclusiveBefore: 0,
-  missesLimit: 3,
-};
-
-Deno.test("judgeRound counts silence only when this node checked in time and most neighbours answered", () => {
-  const cases: [Partial<ProbeRound>, boolean][] = [
-    [{}, true],
-    [{ silent: 2 }, true], // half silent still counts
-    [{ silent: 3 }, false], // most silent at once: suspect this node
-    [{ probed: 2, silent: 2 }, true], // too few neighbours to tell
-    [{ lateByMs: 51 }, false], // checked late: this node is overloaded
-    [{ lateByMs: 50 }, true],
-    [{ silent: 4, inconclusiveBefore: 3 }, true], // after `missesLimit` inconclusive rounds, count anyway
-    [{ lateByMs: 500, inconclusiveBefore: 2 }, false],
-  ];
-  for (const [change, counts] of cases) {
-    assert.equal(judgeRound({ ...ROUND, ...change }).counts, counts, JSON.stringify(change));
-  }
-});
-
-Deno.test("judgeProbe keeps answering peers, removes refused ones at once and silent ones after misses + 1 probes", () => {
-  const noReply = { alive: false as const, reason: "no reply" };
-  const base = { attempt: 1, inconclusive: 0, maxInconclusive: 10, missesLimit: 3, renewed: false };
-  const cases: [Parameters<typeof judgeProbe>[0], string][] = [
-    [{ ...base, result: { alive: true, rttMs: 3 } }, "keep false"],
-    [{ ...base, result: { alive: false, reason: "connect refused" } }, "remove"],
-    [{ ...base, result: noReply }, "retry"],
-    [{ ...base, attempt: 3, result: noReply }, "retry"],
-    [{ ...base, attempt: 4, result: noReply }, "remove"],
-    [{ ...base, attempt: 4, result: { alive: false, reason: "connect timed out" } }, "remove"],
-    [{ ...base, attempt: 2, renewed: true, result: noReply }, "keep true"], // busy, not dead
-    [{ ...base, renewed: true, result: { alive: false, reason: "connect refused" } }, "remove"],
-    [{ ...base, inconclusive: 9, result: { ...noReply, inconclusive: true } }, "retry inconclusive"],
-    [{ ...base, inconclusive: 10, result: { ...noReply, inconclusive: true } }, "keep true"],
-  ];
-  for (const [step, expected] of cases) {
-    const verdict = judgeProbe(step);
-    const shown = verdict.action === "keep"
-      ? `keep ${!verdict.falseReport}`
-      : verdict.action === "retry" && verdict.inconclusive
-      ? "retry inconclusive"
-      : verdict.action;
-    assert.equal(shown, expected, JSON.stringify(step));
-  }
-});
 
 Deno.test("SeenSet forgets the oldest ids past its count and its age", () => {
   const seen = new SeenSet(3, 1000);
@@ -211,24 +157,4 @@ Deno.test("DecayingMax keeps the largest recent sample and lets it fade by half 
   max.note(500, 2000); // larger than the faded 200: the new maximum
   assert.equal(max.valueAt(2000), 500);
   assert.equal(max.valueAt(3000), 250);
-});
-
-Deno.test("firstAskAllowance waits for a late tree, not for a cut one", () => {
-  const late: TreeState = {
-    now: 100_000,
-    fetchTimeout: 1000,
-    pushLinkLostAt: 0,
-    pushLag: 0,
-    pushLinks: true,
-  };
-  const cases: [Partial<TreeState>, number][] = [
-    [{}, 2000], // two more fetch timeouts
-    [{ pushLag: 4500 }, 4500], // the tree ran later than that lately
-    [{ pushLinkLostAt: 97_001 }, 0], // a pushing link was cut lately: ask after fetchTimeout
-    [{ pushLinks: false, pushLag: 4500 }, -1000], // no link pushes here: ask the moment it is announced
-    [{ pushLinkLostAt: 97_000, pushLag: 4500 }, 4500], // 3 fetch timeouts later, back to waiting
-  ];
-  for (const [change, expected] of cases) {
-    assert.equal(firstAskAllowance({ ...late, ...change }), expected, JSON.stringify(change));
-  }
 });
