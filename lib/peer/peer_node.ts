@@ -535,7 +535,7 @@ export class PeerNode {
       } catch (error) {
         conn?.close("peer request failed");
         const why = (error as Error).message;
-        this.#log.info("could not connect to {addr}: {why}", { addr, why });
+        this.#log.info("could not connect to {peer}: {why}", { peer: addr, why });
         this.#backoff.set(addr, this.#now() + this.settings.overlayInterval);
         if (why === "refused") this.#known.delete(addr);
       } finally {
@@ -552,7 +552,7 @@ export class PeerNode {
   #onPeerReply(conn: Connection, addr: string, reply: PeerReply): void {
     if (reply.addr !== addr) throw new Error(`answered as ${reply.addr}`);
     if (!reply.accepted) {
-      this.#log.info("peer {addr} declined: {reason}", { addr, reason: reply.reason ?? "no reason" });
+      this.#log.info("peer {peer} declined: {reason}", { peer: addr, reason: reply.reason ?? "no reason" });
       this.#backoff.set(addr, this.#now() + this.settings.overlayInterval);
       conn.close("declined");
       return;
@@ -575,7 +575,7 @@ export class PeerNode {
     else if (this.#pendingOut.has(addr) && this.#self < addr) reason = "simultaneous connect; mine wins";
     else if (inbound >= this.settings.maxInbound) reason = `full: ${inbound} inbound neighbours`;
     if (reason !== undefined) {
-      this.#log.info("declined peer request from {addr}: {reason}", { addr, reason });
+      this.#log.info("declined peer request from {peer}: {reason}", { peer: addr, reason });
       this.#send(conn, { type: "peer_reply", accepted: false, addr: this.#self, reason });
       conn.flush().then(() => conn.close("declined"));
       return;
@@ -604,8 +604,8 @@ export class PeerNode {
     this.#neighbourList = [...this.#neighbours.values()];
     this.#byConn.set(conn, neighbour);
     this.#known.add(addr);
-    this.#log.info("connected to {addr} ({direction})", {
-      addr,
+    this.#log.info("connected to {peer} ({direction})", {
+      peer: addr,
       direction,
       neighbours: this.#neighbours.size,
     });
@@ -683,8 +683,8 @@ export class PeerNode {
     const failing: Neighbour[] = [];
     for (const n of silent) {
       n.misses++;
-      this.#log.info("liveliness probe to {addr} unanswered ({misses} of {limit})", {
-        addr: n.addr,
+      this.#log.info("liveliness probe to {peer} unanswered ({misses} of {limit})", {
+        peer: n.addr,
         misses: n.misses,
         limit: this.settings.livelinessMisses,
       });
@@ -720,8 +720,8 @@ export class PeerNode {
         }
         if (result.alive) this.#slowRtt.note(result.rttMs, this.#now());
         n.misses = limit - 1;
-        this.#log.info("not declaring {addr} dead after {misses} missed probes: {why}", {
-          addr: n.addr,
+        this.#log.info("not declaring {peer} dead after {misses} missed probes: {why}", {
+          peer: n.addr,
           misses: limit,
           why: result.alive ? `it answered a direct probe in ${result.rttMs} ms` : result.reason,
         });
@@ -766,7 +766,7 @@ export class PeerNode {
     // Seeds may list it until they have confirmed its death themselves: do not dial it meanwhile.
     const s = this.settings;
     this.#backoff.set(addr, this.#now() + 2 * s.livelinessMisses * s.livelinessInterval);
-    this.#log.warn("neighbour {addr} is dead: {why}; reporting to seeds", { addr, why });
+    this.#log.warn("neighbour {peer} is dead: {why}; reporting to seeds", { peer: addr, why });
     const report: Message = { type: "death", addr, reason: "dead", reporter: this.#self };
     for (const seed of this.#registeredSeeds) {
       const link = this.#seedLinks.get(seed);
@@ -779,13 +779,13 @@ export class PeerNode {
 
   /** A neighbour's connection dropped without a goodbye: probe it directly before calling it dead. */
   #suspect(addr: string, reason: string): void {
-    this.#log.info("lost connection to neighbour {addr}: {reason}; probing", { addr, reason });
+    this.#log.info("lost connection to neighbour {peer}: {reason}; probing", { peer: addr, reason });
     this.#prober!.probeWithControl(addr, this.address, this.#directProbeTimeout()).then((result) => {
       if (this.#stopping) return;
       if (result.alive) {
-        this.#log.info("neighbour {addr} still answers probes", { addr, rttMs: result.rttMs });
+        this.#log.info("neighbour {peer} still answers probes", { peer: addr, rttMs: result.rttMs });
       } else if (result.inconclusive) {
-        this.#log.info("not reporting {addr}: {why}", { addr, why: result.reason });
+        this.#log.info("not reporting {peer}: {why}", { peer: addr, why: result.reason });
       } else this.#reportDead(addr, `connection lost and probe failed: ${result.reason}`);
       this.#fill();
     });
@@ -1083,8 +1083,8 @@ export class PeerNode {
     const isNeighbour = (addr: string) => this.#neighbours.has(addr);
     const { asks, givenUp } = this.#missing.takeDue(now, isNeighbour, this.#fetchAllowance(now));
     for (const [addr, ids] of asks) {
-      this.#log.info("fetching {count} announced messages from {addr}: the push tree did not bring them", {
-        addr,
+      this.#log.info("fetching {count} announced messages from {peer}: the push tree did not bring them", {
+        peer: addr,
         count: ids.length,
       });
       this.#gossipControl.fetches++;
@@ -1114,8 +1114,8 @@ export class PeerNode {
       }
     }
     for (const m of messages) this.#send(neighbour.conn, gossipFrame(m, offTree));
-    this.#log.info("served get_data to {addr}: {count} messages", {
-      addr: neighbour.addr,
+    this.#log.info("served get_data to {peer}: {count} messages", {
+      peer: neighbour.addr,
       count: messages.length,
     });
   }
@@ -1124,14 +1124,18 @@ export class PeerNode {
 
   #send(conn: Connection, message: Message): void {
     if (this.#debug) {
-      this.#log.debug("sent {type} to {remote}", { type: message.type, remote: conn.remote, message });
+      this.#log.debug("sent {type} to {remote}", { type: message.type, remote: conn.remote, frame: message });
     }
     conn.send(message);
   }
 
   #onMessage(conn: Connection, message: Message): void {
     if (this.#debug) {
-      this.#log.debug("received {type} from {remote}", { type: message.type, remote: conn.remote, message });
+      this.#log.debug("received {type} from {remote}", {
+        type: message.type,
+        remote: conn.remote,
+        frame: message,
+      });
     }
     if (this.#prober!.accept(conn, message)) return;
     const waiter = this.#waiters.get(conn);
@@ -1188,7 +1192,7 @@ export class PeerNode {
         return this.#onAnnounce(neighbour, message.ids, message.hops);
       case "graft":
         if (neighbour.gossip !== "push") {
-          this.#log.info("grafted by {addr}: pushing to it again", { addr: neighbour.addr });
+          this.#log.info("grafted by {peer}: pushing to it again", { peer: neighbour.addr });
         }
         this.#pushTo(neighbour);
         return;
@@ -1201,7 +1205,7 @@ export class PeerNode {
         return;
       case "death":
         if (message.reason === "leaving" && message.addr === neighbour.addr) {
-          this.#log.info("neighbour {addr} is leaving", { addr: neighbour.addr });
+          this.#log.info("neighbour {peer} is leaving", { peer: neighbour.addr });
           this.#known.delete(neighbour.addr);
           this.#dropNeighbour(neighbour, "left");
           return;
@@ -1240,8 +1244,8 @@ export class PeerNode {
     }
     if (neighbour.gossip === "push" && !this.#stopping) this.#rejoinTree();
     const reason = neighbour.removedFor ?? conn.closeReason ?? "closed";
-    this.#log.info("connection to {addr} closed: {reason}", {
-      addr: neighbour.addr,
+    this.#log.info("connection to {peer} closed: {reason}", {
+      peer: neighbour.addr,
       reason,
       neighbours: this.#neighbours.size,
     });

@@ -137,7 +137,11 @@ export class SeedNode {
 
   #onMessage(conn: Connection, message: Message): void {
     if (this.#log.isEnabledFor("debug")) {
-      this.#log.debug("received {type} from {remote}", { type: message.type, remote: conn.remote, message });
+      this.#log.debug("received {type} from {remote}", {
+        type: message.type,
+        remote: conn.remote,
+        frame: message,
+      });
     }
     if (this.#prober!.accept(conn, message)) return;
     const registered = this.#registeredBy.get(conn);
@@ -159,7 +163,7 @@ export class SeedNode {
 
   #send(conn: Connection, message: Message): void {
     if (this.#log.isEnabledFor("debug")) {
-      this.#log.debug("sent {type} to {remote}", { type: message.type, remote: conn.remote, message });
+      this.#log.debug("sent {type} to {remote}", { type: message.type, remote: conn.remote, frame: message });
     }
     conn.send(message);
   }
@@ -205,7 +209,7 @@ export class SeedNode {
       }
       if (current === undefined) {
         this.#peers.set(addr, { addr, since: this.#now(), conn });
-        this.#log.info("registered peer {addr}", { addr, peers: this.#peers.size });
+        this.#log.info("registered peer {peer}", { peer: addr, peers: this.#peers.size });
         this.events.emit("registered", { addr });
       } else current.conn = conn;
       this.#registeredBy.set(conn, addr);
@@ -218,16 +222,16 @@ export class SeedNode {
     const others = [...this.#peers.keys()].filter((peer) => peer !== addr);
     const peers = sample(others, this.settings.peerListLimit, this.#random);
     this.#send(conn, { type: "peer_list", peers });
-    this.#log[refresh ? "debug" : "info"]("sent peer_list to {addr}", {
-      addr,
+    this.#log[refresh ? "debug" : "info"]("sent peer_list to {peer}", {
+      peer: addr,
       count: peers.length,
       of: others.length,
     });
   }
 
   #onDeath(conn: Connection, reporter: string, death: Death): void {
-    this.#log.info("received death of {addr} from {reporter}", {
-      addr: death.addr,
+    this.#log.info("received death of {peer} from {reporter}", {
+      peer: death.addr,
       reporter,
       reason: death.reason,
     });
@@ -245,7 +249,7 @@ export class SeedNode {
       return;
     }
     if (!this.#peers.has(death.addr)) {
-      this.#log.debug("death report about unknown peer {addr} ignored", { addr: death.addr, reporter });
+      this.#log.debug("death report about unknown peer {peer} ignored", { peer: death.addr, reporter });
       return;
     }
     if (death.addr === reporter) {
@@ -294,8 +298,8 @@ export class SeedNode {
       }
       const action = judgeVerification(result, attempt, livelinessMisses);
       if (action === "retry") {
-        this.#log.info("accused {addr} silent to probe {attempt}: {why}; probing again", {
-          addr,
+        this.#log.info("accused {peer} silent to probe {attempt}: {why}; probing again", {
+          peer: addr,
           attempt,
           why: result.alive ? "" : result.reason,
         });
@@ -309,8 +313,8 @@ export class SeedNode {
       if (result.alive) {
         this.#rejectReport(addr, reporter, `accused answered a probe in ${result.rttMs} ms`);
       } else if (this.#peers.has(addr)) {
-        this.#log.info("confirmed {addr} dead: {why}", {
-          addr,
+        this.#log.info("confirmed {peer} dead: {why}", {
+          peer: addr,
           why: result.reason,
           reporter,
           probes: attempt,
@@ -326,7 +330,11 @@ export class SeedNode {
    * remove and refuse it for `banTime`.
    */
   #rejectReport(addr: string, reporter: string, why: string, { falseReport = true } = {}): void {
-    this.#log.warn("rejected death report about {addr} from {reporter}: {why}", { addr, reporter, why });
+    this.#log.warn("rejected death report about {peer} from {reporter}: {why}", {
+      peer: addr,
+      reporter,
+      why,
+    });
     this.events.emit("reportRejected", { addr, reporter, why });
     if (!falseReport || !this.#liars.strike(reporter, this.#now())) return;
     this.#log.warn("banned {reporter} for {ms} ms after {strikes} false reports", {
@@ -343,7 +351,12 @@ export class SeedNode {
     const registration = this.#peers.get(addr);
     if (registration === undefined) return;
     this.#peers.delete(addr);
-    this.#log.info("removed peer {addr}: {reason}", { addr, reason, reporter, peers: this.#peers.size });
+    this.#log.info("removed peer {peer}: {reason}", {
+      peer: addr,
+      reason,
+      reporter,
+      peers: this.#peers.size,
+    });
     this.events.emit("removed", { addr, reason, reporter });
   }
 
@@ -363,7 +376,10 @@ export class SeedNode {
     this.#prober!.probe(addr, this.settings.probeTimeout).then((result) => {
       if (this.#stopping || result.alive || result.reason !== "connect refused") return;
       if (this.#peers.get(addr)?.conn !== conn) return;
-      this.#log.info("confirmed {addr} dead: its connection closed and {why}", { addr, why: result.reason });
+      this.#log.info("confirmed {peer} dead: its connection closed and {why}", {
+        peer: addr,
+        why: result.reason,
+      });
       this.#remove(addr, "dead", this.label);
     });
   }
