@@ -24,7 +24,7 @@ export {
 } from "./lib/settings/config.ts";
 export { decodeBody, encodeFrame, FrameDecoder } from "./lib/wire/codec.ts";
 export { Connection } from "./lib/net/connection.ts";
-export { closeLogging, setupLogging } from "./lib/log/logging.ts";
+export { closeLogging, LogDirError, type LoggingOptions, setupLogging } from "./lib/log/logging.ts";
 export { messageId } from "./lib/wire/message_id.ts";
 export {
   JoinError,

@@ -14,7 +14,7 @@ import {
   resolveSettings,
   type Settings,
 } from "../settings/config.ts";
-import { closeLogging, setupLogging } from "../log/logging.ts";
+import { closeLogging, loggingOptions, setupLogging } from "../log/logging.ts";
 import { formatConnections, formatMessages, readLines } from "./peer_console.ts";
 import { JoinError, PeerNode } from "../peer/peer_node.ts";
 import { SeedNode } from "../seed/seed_node.ts";
@@ -187,12 +187,7 @@ async function runSeed(args: string[]): Promise<number> {
       );
     }
   }
-  await setupLogging({
-    logDir: settings.logDir,
-    consoleLevel: settings.logLevel,
-    fileLevel: settings.fileLogLevel,
-    format: settings.logFormat,
-  });
+  await setupLogging(loggingOptions(settings));
   const seeds: SeedNode[] = [];
   const stop = onStopSignal();
   try {
@@ -224,12 +219,7 @@ async function runPeer(args: string[]): Promise<number> {
   const values = parseCommand("peer", args, PEER_OPTIONS);
   if (values.help) return printHelp("peer");
   const settings = await loadSettings(values);
-  await setupLogging({
-    logDir: settings.logDir,
-    consoleLevel: settings.logLevel,
-    fileLevel: settings.fileLogLevel,
-    format: settings.logFormat,
-  });
+  await setupLogging(loggingOptions(settings));
   const peer = new PeerNode({ settings });
   const stop = onStopSignal();
   try {
@@ -294,10 +284,8 @@ async function runDemoCommand(args: string[]): Promise<number> {
     );
   }
   await setupLogging({
-    logDir: settings.logDir,
+    ...loggingOptions(settings),
     consoleLevel: values["log-level"] === undefined ? null : settings.logLevel,
-    fileLevel: settings.fileLogLevel,
-    format: settings.logFormat,
   });
   const tty = Deno.stdout.isTerminal();
   console.log(

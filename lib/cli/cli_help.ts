@@ -14,7 +14,7 @@ const NODE_FLAGS = `  --config FILE             settings file (default: ./config
   --port P                  port to listen on
   --log-dir DIR             log directory, holding seeds/ and peers/ (default: ${D.logDir})
   --log-level L             lowest console level: trace, debug, info, warning, error, fatal (default: ${D.logLevel})
-  --log-format F            log file format: text or json (default: ${D.logFormat})`;
+  --log-format F            log format, files and console: text or json (default: ${D.logFormat})`;
 
 export const HELP = {
   main: `p2pnet {version}: a gossip network of seeds and peers
@@ -83,7 +83,7 @@ Options:
   --churn                   every 3s crash a random peer without goodbye and start a new one
   --log-dir DIR             log directory for the nodes' files (default: the config's logDir, else ${D.logDir})
   --log-level L             also show node logs at this level on the console (default: none)
-  --log-format F            log file format: text or json (default: ${D.logFormat})
+  --log-format F            log format, files and console: text or json (default: ${D.logFormat})
   --config FILE             settings file to read logDir and log settings from (default: ./config.json if present)
   -h, --help                this help`,
 

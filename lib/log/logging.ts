@@ -1,158 +1,33 @@
 /**
- * Logging through LogTape. Library code only asks for a logger by category
- * (`["p2pnet", role, node]`); an application calls {@link setupLogging} once to send
- * records to the console and to one file per node.
+ * Logging through LogTape. Library code only asks for a node's logger: category
+ * `["p2pnet", role]`, with the node's `role` and `addr` as properties of every record.
+ * An application calls {@link setupLogging} once to send records to the console and to
+ * one file per node.
  */
 
-import { getFileSink } from "@logtape/file";
 import {
   configure,
-  dispose,
+  getConsoleSink,
   getLogger,
   type Logger,
   type LogLevel,
-  type LogRecord,
+  reset,
   type Sink,
   withFilter,
 } from "@logtape/logtape";
-import { join } from "node:path";
-import type { LogFormat, LogLevelName } from "../settings/config.ts";
+import type { LogFormat, LogLevelName, Settings } from "../settings/config.ts";
+import { jsonFormatter, textFormatter } from "./formatters.ts";
+import { createLogFolders, NodeFileSinks, type NodeRole } from "./node_files.ts";
 
-/** The role part of a node's logger category, and of its log folder (`seeds/`, `peers/`). */
-export type NodeRole = "seed" | "peer";
-
-/** The logger of one node: category `["p2pnet", role, label]`, where label is `host:port`. */
-export function nodeLogger(role: NodeRole, label: string): Logger {
-  return getLogger(["p2pnet", role, label]);
-}
-
-/** The log file of a node under `logDir`: `seeds/seed-127.0.0.1-6001.log`, whatever the format. */
-export function nodeLogPath(logDir: string, role: NodeRole, label: string): string {
-  const slug = label.replace(/^\[|\]/g, "").replaceAll(":", "-");
-  return join(logDir, `${role}s`, `${role}-${slug}.log`);
-}
-
-const LEVEL_TEXT: Record<LogLevel, string> = {
-  trace: "TRACE",
-  debug: "DEBUG",
-  info: "INFO ",
-  warning: "WARN ",
-  error: "ERROR",
-  fatal: "FATAL",
-};
-const LEVEL_COLOR: Record<LogLevel, string> = {
-  trace: "\x1b[90m",
-  debug: "\x1b[90m",
-  info: "\x1b[32m",
-  warning: "\x1b[33m",
-  error: "\x1b[31m",
-  fatal: "\x1b[1;31m",
-};
-const RESET = "\x1b[0m";
-const DIM = "\x1b[2m";
-
-/** The node a record belongs to, `seed 127.0.0.1:6001`, or the category's tail for other records. */
-function nodeOf(record: LogRecord): string {
-  const [, role, label] = record.category;
-  return label === undefined ? (role ?? "p2pnet") : `${role} ${label}`;
-}
-
-function renderMessage(record: LogRecord): string {
-  let text = "";
-  for (let i = 0; i < record.message.length; i++) {
-    const part = record.message[i];
-    text += i % 2 === 0 ? String(part) : renderValue(part);
-  }
-  return text;
-}
-
-function renderValue(value: unknown): string {
-  if (typeof value === "string") return /^[^\s"=]+$/.test(value) ? value : JSON.stringify(value);
-  if (value instanceof Error) return JSON.stringify(value.message);
-  return JSON.stringify(value) ?? String(value);
-}
-
-/** The properties not already shown in the message, as ` key=value` pairs. */
-function renderFields(record: LogRecord): string {
-  const template = typeof record.rawMessage === "string" ? record.rawMessage : "";
-  let text = "";
-  for (const [key, value] of Object.entries(record.properties)) {
-    if (!template.includes(`{${key}}`)) text += ` ${key}=${renderValue(value)}`;
-  }
-  return text;
-}
-
-/** One line of text: time, level, node, event and its fields. */
-export function formatTextLine(record: LogRecord): string {
-  const time = new Date(record.timestamp).toISOString();
-  return `${time} ${LEVEL_TEXT[record.level]} [${nodeOf(record)}] ${renderMessage(record)}${
-    renderFields(record)
-  }\n`;
-}
-
-/** One JSON line: `{"time", "level", "node", "event", ...fields}`. */
-export function formatJsonLine(record: LogRecord): string {
-  return JSON.stringify({
-    time: new Date(record.timestamp).toISOString(),
-    level: record.level,
-    node: nodeOf(record),
-    event: renderMessage(record),
-    ...record.properties,
-  }, (_key, value) => value instanceof Error ? value.message : value) + "\n";
-}
-
-/** A console line, coloured by level when `color` is set. */
-function formatConsoleLine(record: LogRecord, color: boolean): string {
-  const time = new Date(record.timestamp).toISOString().slice(11, 23);
-  const level = LEVEL_TEXT[record.level];
-  const body = `[${nodeOf(record)}] ${renderMessage(record)}`;
-  const fields = renderFields(record);
-  if (!color) return `${time} ${level} ${body}${fields}\n`;
-  return `${DIM}${time}${RESET} ${
-    LEVEL_COLOR[record.level]
-  }${level}${RESET} ${body}${DIM}${fields}${RESET}\n`;
-}
-
-/** Writes console lines to stdout synchronously, so they interleave correctly with console output. */
-function consoleSink(color: boolean): Sink {
-  const encoder = new TextEncoder();
-  return (record) => {
-    const bytes = encoder.encode(formatConsoleLine(record, color));
-    let written = 0;
-    while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
-  };
-}
+export { LogDirError, nodeLogPath, type NodeRole } from "./node_files.ts";
 
 /**
- * Routes each node's records to its own file, opened on the node's first record.
- * Records that belong to no node (the CLI's own) are not written to files.
+ * The logger of one node: category `["p2pnet", role]`, and `role` and `addr` (its
+ * `host:port`) on every record. Other nodes named in a record go by other keys (`peer`,
+ * `remote`, `seed`), since a record's own `addr` property would replace the node's.
  */
-class NodeFileSinks implements Disposable {
-  readonly #files = new Map<string, Sink & Disposable>();
-  constructor(readonly logDir: string, readonly format: LogFormat) {}
-
-  readonly sink: Sink = (record) => {
-    const [, role, label] = record.category;
-    if ((role !== "seed" && role !== "peer") || label === undefined) return;
-    const key = `${role} ${label}`;
-    let file = this.#files.get(key);
-    if (file === undefined) {
-      const path = nodeLogPath(this.logDir, role, label);
-      Deno.mkdirSync(join(this.logDir, `${role}s`), { recursive: true });
-      file = getFileSink(path, {
-        formatter: this.format === "json" ? formatJsonLine : formatTextLine,
-        bufferSize: 16 * 1024,
-        flushInterval: 1000,
-      });
-      this.#files.set(key, file);
-    }
-    file(record);
-  };
-
-  [Symbol.dispose](): void {
-    for (const file of this.#files.values()) file[Symbol.dispose]();
-    this.#files.clear();
-  }
+export function nodeLogger(role: NodeRole, label: string): Logger {
+  return getLogger(["p2pnet", role]).with({ role, addr: label });
 }
 
 export interface LoggingOptions {
@@ -162,45 +37,91 @@ export interface LoggingOptions {
   consoleLevel?: LogLevelName | null;
   /** Lowest level written to the files. @default "debug" */
   fileLevel?: LogLevelName;
-  /** File format. @default "text" */
+  /** Format of the files and the console: `text` lines or `json` lines. @default "text" */
   format?: LogFormat;
-  /** Colour the console by level. @default stdout is a terminal and NO_COLOR is unset */
+  /** Colour console text by level. @default stdout is a terminal and NO_COLOR is unset or empty */
   color?: boolean;
+  /** Bytes at which a node's file is rotated to `.1`, `.2`, ...; 0 never rotates. @default 0 */
+  maxFileBytes?: number;
+  /** Rotated files kept per node when `maxFileBytes` is set. @default 5 */
+  keepFiles?: number;
+}
+
+/** The logging options of the CLI's node commands, from their settings. */
+export function loggingOptions(
+  settings: Pick<Settings, "logDir" | "logLevel" | "fileLogLevel" | "logFormat" | "logMaxBytes" | "logKeep">,
+): LoggingOptions {
+  return {
+    logDir: settings.logDir,
+    consoleLevel: settings.logLevel,
+    fileLevel: settings.fileLogLevel,
+    format: settings.logFormat,
+    maxFileBytes: settings.logMaxBytes,
+    keepFiles: settings.logKeep,
+  };
+}
+
+/** Whether to colour console text: on a terminal, unless `NO_COLOR` is set to a non-empty value. */
+export function wantsColor(
+  { noColor, isTerminal }: { noColor: string | undefined; isTerminal: boolean },
+): boolean {
+  return isTerminal && (noColor ?? "") === "";
+}
+
+function environmentWantsColor(): boolean {
+  let noColor: string | undefined;
+  try {
+    noColor = Deno.env.get("NO_COLOR");
+  } catch {
+    // Without env permission, the terminal check alone decides.
+  }
+  return wantsColor({ noColor, isTerminal: Deno.stdout.isTerminal() });
 }
 
 const ORDER: LogLevel[] = ["trace", "debug", "info", "warning", "error", "fatal"];
 
-/** Whether to colour console output: stdout is a terminal and `NO_COLOR` is not set. */
-export function wantsColor(): boolean {
-  let noColor = false;
-  try {
-    noColor = (Deno.env.get("NO_COLOR") ?? "") !== "";
-  } catch {
-    // Without env permission, fall back to the terminal check alone.
+/** Every level to `console.log`: stdout, written at once, so it interleaves with the CLI's own lines. */
+const TO_STDOUT = Object.fromEntries(ORDER.map((level) => [level, "log"])) as Record<LogLevel, "log">;
+
+function checkCount(name: string, value: number, min: number): void {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(
+      `Cannot set up logging as '${name}' must be an integer >= ${min}: current value ${value}`,
+    );
   }
-  return !noColor && Deno.stdout.isTerminal();
 }
 
 /**
- * Configures LogTape once for the process: the console and one file per node.
- * Records at a level no sink wants are never created, so disabled levels cost a
- * level check on the hot path.
+ * Configures LogTape once for the process: the console and one file per node. The log
+ * directory is created and proven writable first, or a {@link LogDirError} is thrown
+ * and nothing is configured. Records at a level no sink wants are never created, so
+ * disabled levels cost a level check on the hot path.
  */
 export async function setupLogging(options: LoggingOptions): Promise<void> {
   const consoleLevel = options.consoleLevel === undefined ? "info" : options.consoleLevel;
   const fileLevel = options.fileLevel ?? "debug";
+  const format = options.format ?? "text";
+  const maxFileBytes = options.maxFileBytes ?? 0;
+  const keepFiles = options.keepFiles ?? 5;
+  checkCount("maxFileBytes", maxFileBytes, 0);
+  checkCount("keepFiles", keepFiles, 1);
   const sinks: Record<string, Sink> = {};
   const levels: LogLevel[] = [];
-  if (consoleLevel !== null) {
-    sinks.console = withFilter(consoleSink(options.color ?? wantsColor()), consoleLevel);
-    levels.push(consoleLevel);
-  }
   if (options.logDir !== undefined) {
-    const files = new NodeFileSinks(options.logDir, options.format ?? "text");
+    createLogFolders(options.logDir);
+    const formatter = format === "json" ? jsonFormatter : textFormatter();
+    const files = new NodeFileSinks({ logDir: options.logDir, format, formatter, maxFileBytes, keepFiles });
     sinks.files = Object.assign(withFilter(files.sink, fileLevel), {
       [Symbol.dispose]: () => files[Symbol.dispose](),
     });
     levels.push(fileLevel);
+  }
+  if (consoleLevel !== null) {
+    const formatter = format === "json"
+      ? jsonFormatter
+      : textFormatter({ color: options.color ?? environmentWantsColor(), timestamp: "time" });
+    sinks.console = withFilter(getConsoleSink({ formatter, levelMap: TO_STDOUT }), consoleLevel);
+    levels.push(consoleLevel);
   }
   const lowest = levels.length === 0
     ? "fatal"
@@ -215,7 +136,7 @@ export async function setupLogging(options: LoggingOptions): Promise<void> {
   });
 }
 
-/** Flushes and closes every sink; call before the process exits. */
+/** Flushes and closes every sink and detaches them, so that no later record reopens a file. */
 export async function closeLogging(): Promise<void> {
-  await dispose();
+  await reset();
 }

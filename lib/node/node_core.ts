@@ -178,7 +178,7 @@ export class NodeCore implements NodeContext {
 
   send(conn: Connection, message: Message, { urgent }: { urgent?: boolean } = {}): void {
     if (this.#debug) {
-      this.#log.debug("sent {type} to {remote}", { type: message.type, remote: conn.remote, message });
+      this.#log.debug("sent {type} to {remote}", { type: message.type, remote: conn.remote, frame: message });
     }
     conn.send(message, urgent === undefined ? undefined : { urgent });
   }
@@ -186,7 +186,11 @@ export class NodeCore implements NodeContext {
   /** Logs a received message at debug. */
   received(conn: Connection, message: Message): void {
     if (this.#debug) {
-      this.#log.debug("received {type} from {remote}", { type: message.type, remote: conn.remote, message });
+      this.#log.debug("received {type} from {remote}", {
+        type: message.type,
+        remote: conn.remote,
+        frame: message,
+      });
     }
   }
 

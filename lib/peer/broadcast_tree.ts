@@ -220,7 +220,7 @@ export class BroadcastTree {
     const link = this.#links.get(neighbour);
     if (link === undefined) return;
     if (link.mode !== "push") {
-      this.#node.log.info("grafted by {addr}: pushing to it again", { addr: neighbour.addr });
+      this.#node.log.info("grafted by {peer}: pushing to it again", { peer: neighbour.addr });
     }
     this.#pushTo(link);
   }

@@ -61,8 +61,8 @@ export class CatchUp {
       }
     }
     for (const m of messages) node.send(neighbour.conn, gossipFrame(m, offTree));
-    node.log.info("served get_data to {addr}: {count} messages", {
-      addr: neighbour.addr,
+    node.log.info("served get_data to {peer}: {count} messages", {
+      peer: neighbour.addr,
       count: messages.length,
     });
   }

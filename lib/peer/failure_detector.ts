@@ -117,13 +117,13 @@ export class FailureDetector {
   /** A neighbour's link dropped without a goodbye: probe it directly before calling it dead. */
   suspect(addr: string, reason: string): void {
     const node = this.#node;
-    node.log.info("lost connection to neighbour {addr}: {reason}; probing", { addr, reason });
+    node.log.info("lost connection to neighbour {peer}: {reason}; probing", { peer: addr, reason });
     node.prober.probeWithControl(addr, node.selfAddress, this.#directTimeout()).then((result) => {
       if (node.stopping) return;
       if (result.alive) {
-        node.log.info("neighbour {addr} still answers probes", { addr, rttMs: result.rttMs });
+        node.log.info("neighbour {peer} still answers probes", { peer: addr, rttMs: result.rttMs });
       } else if (result.inconclusive) {
-        node.log.info("not reporting {addr}: {why}", { addr, why: result.reason });
+        node.log.info("not reporting {peer}: {why}", { peer: addr, why: result.reason });
       } else this.#verdicts.reportDead(addr, `connection lost and probe failed: ${result.reason}`);
       this.#verdicts.fill();
     });
@@ -172,8 +172,8 @@ export class FailureDetector {
     const failing: Health[] = [];
     for (const h of silent) {
       h.misses++;
-      node.log.info("liveliness probe to {addr} unanswered ({misses} of {limit})", {
-        addr: h.neighbour.addr,
+      node.log.info("liveliness probe to {peer} unanswered ({misses} of {limit})", {
+        peer: h.neighbour.addr,
         misses: h.misses,
         limit,
       });
@@ -212,8 +212,8 @@ export class FailureDetector {
       }
       if (result.alive) this.#slowRtt.note(result.rttMs, node.clock.now());
       health.misses = limit - 1;
-      node.log.info("not declaring {addr} dead after {misses} missed probes: {why}", {
-        addr: neighbour.addr,
+      node.log.info("not declaring {peer} dead after {misses} missed probes: {why}", {
+        peer: neighbour.addr,
         misses: limit,
         why: result.alive ? `it answered a direct probe in ${result.rttMs} ms` : result.reason,
       });

@@ -118,8 +118,8 @@ export class Fetcher {
     const isNeighbour = (addr: string) => this.#links.isNeighbour(addr);
     const { asks, givenUp } = this.#missing.takeDue(now, isNeighbour, this.#allowance(now));
     for (const [addr, ids] of asks) {
-      node.log.info("fetching {count} announced messages from {addr}: the push tree did not bring them", {
-        addr,
+      node.log.info("fetching {count} announced messages from {peer}: the push tree did not bring them", {
+        peer: addr,
         count: ids.length,
       });
       this.fetches++;

@@ -104,7 +104,7 @@ export class Overlay {
       maxInbound: node.settings.maxInbound,
     });
     if (reason !== undefined) {
-      node.log.info("declined peer request from {addr}: {reason}", { addr, reason });
+      node.log.info("declined peer request from {peer}: {reason}", { peer: addr, reason });
       node.send(conn, { type: "peer_reply", accepted: false, addr: node.self, reason });
       conn.flush().then(() => conn.close("declined"));
       return;
@@ -153,7 +153,7 @@ export class Overlay {
       } catch (error) {
         conn?.close("peer request failed");
         const why = (error as Error).message;
-        node.log.info("could not connect to {addr}: {why}", { addr, why });
+        node.log.info("could not connect to {peer}: {why}", { peer: addr, why });
         this.avoid(addr, node.settings.overlayInterval);
         if (why === "refused") this.#known.delete(addr);
       } finally {
@@ -170,7 +170,10 @@ export class Overlay {
   #onPeerReply(conn: Connection, addr: string, reply: PeerReply): void {
     if (reply.addr !== addr) throw new Error(`answered as ${reply.addr}`);
     if (!reply.accepted) {
-      this.#node.log.info("peer {addr} declined: {reason}", { addr, reason: reply.reason ?? "no reason" });
+      this.#node.log.info("peer {peer} declined: {reason}", {
+        peer: addr,
+        reason: reply.reason ?? "no reason",
+      });
       this.avoid(addr, this.#node.settings.overlayInterval);
       conn.close("declined");
       return;

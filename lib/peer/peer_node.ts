@@ -209,7 +209,11 @@ export class PeerNode {
     this.#overlay.learn([addr]);
     this.#tree.linkUp(neighbour);
     this.#detector.linkUp(neighbour);
-    core.log.info("connected to {addr} ({direction})", { addr, direction, neighbours: this.#table.size });
+    core.log.info("connected to {peer} ({direction})", {
+      peer: addr,
+      direction,
+      neighbours: this.#table.size,
+    });
     this.events.emit("neighbourAdded", { addr, direction });
     // Both ends catch up on what was gossiped before this link existed.
     this.#catchUp.linkUp(neighbour);
@@ -220,8 +224,8 @@ export class PeerNode {
     this.#detector.linkDown(neighbour);
     this.#catchUp.linkDown(neighbour);
     const reason = neighbour.removedFor ?? conn.closeReason ?? "closed";
-    this.#core.log.info("connection to {addr} closed: {reason}", {
-      addr: neighbour.addr,
+    this.#core.log.info("connection to {peer} closed: {reason}", {
+      peer: neighbour.addr,
       reason,
       neighbours: this.#table.size,
     });
@@ -237,7 +241,7 @@ export class PeerNode {
     this.#overlay.forget(addr);
     // Seeds may list it until they have confirmed its death themselves: do not dial it meanwhile.
     this.#overlay.avoid(addr, TUNING.deadRedialRounds * s.livelinessMisses * s.livelinessInterval);
-    this.#core.log.warn("neighbour {addr} is dead: {why}; reporting to seeds", { addr, why });
+    this.#core.log.warn("neighbour {peer} is dead: {why}; reporting to seeds", { peer: addr, why });
     this.#seeds.reportDead(addr);
     this.events.emit("deathReported", { addr, why });
     this.#core.scheduler.after(0, () => this.#overlay.fill());
@@ -298,7 +302,7 @@ export class PeerNode {
         return this.#tree.onPrune(neighbour);
       case "death":
         if (message.reason === "leaving" && message.addr === neighbour.addr) {
-          this.#core.log.info("neighbour {addr} is leaving", { addr: neighbour.addr });
+          this.#core.log.info("neighbour {peer} is leaving", { peer: neighbour.addr });
           this.#overlay.forget(neighbour.addr);
           this.#table.drop(neighbour, "left");
           return;

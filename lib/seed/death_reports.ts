@@ -47,8 +47,8 @@ export class DeathReports {
   /** A death report from `reporter`, registered on `conn`. */
   onReport(conn: Connection, reporter: string, death: Death): void {
     const node = this.#node;
-    node.log.info("received death of {addr} from {reporter}", {
-      addr: death.addr,
+    node.log.info("received death of {peer} from {reporter}", {
+      peer: death.addr,
       reporter,
       reason: death.reason,
     });
@@ -64,7 +64,7 @@ export class DeathReports {
       case "leave":
         return this.#registry.remove(death.addr, "leaving", reporter);
       case "ignore":
-        node.log.debug("death report about unknown peer {addr} ignored", { addr: death.addr, reporter });
+        node.log.debug("death report about unknown peer {peer} ignored", { peer: death.addr, reporter });
         return;
       case "refuse":
         return this.#refuse(death.addr, reporter, decision.why);
@@ -96,8 +96,8 @@ export class DeathReports {
       });
       if (verdict.action === "retry") {
         if (!verdict.inconclusive) {
-          node.log.info("accused {addr} silent to probe {attempt}: {why}; probing again", {
-            addr,
+          node.log.info("accused {peer} silent to probe {attempt}: {why}; probing again", {
+            peer: addr,
             attempt,
             why: result.alive ? "" : result.reason,
           });
@@ -113,7 +113,12 @@ export class DeathReports {
         return this.#refuse(addr, reporter, verdict.why, { falseReport: verdict.falseReport });
       }
       if (!this.#registry.has(addr)) return;
-      node.log.info("confirmed {addr} dead: {why}", { addr, why: verdict.why, reporter, probes: attempt });
+      node.log.info("confirmed {peer} dead: {why}", {
+        peer: addr,
+        why: verdict.why,
+        reporter,
+        probes: attempt,
+      });
       this.#registry.remove(addr, "dead", reporter);
     });
   }
@@ -125,7 +130,7 @@ export class DeathReports {
    */
   #refuse(addr: string, reporter: string, why: string, { falseReport = true } = {}): void {
     const node = this.#node;
-    node.log.warn("rejected death report about {addr} from {reporter}: {why}", { addr, reporter, why });
+    node.log.warn("rejected death report about {peer} from {reporter}: {why}", { peer: addr, reporter, why });
     this.#registry.refused(addr, reporter, why);
     if (!falseReport || !this.#liars.strike(reporter, node.clock.now())) return;
     node.log.warn("banned {reporter} for {ms} ms after {strikes} false reports", {

@@ -140,7 +140,7 @@ export class SeedNode {
       }
       if (current === undefined) {
         this.#peers.set(addr, { addr, since: core.clock.now(), conn });
-        core.log.info("registered peer {addr}", { addr, peers: this.#peers.size });
+        core.log.info("registered peer {peer}", { peer: addr, peers: this.#peers.size });
         this.events.emit("registered", { addr });
       } else current.conn = conn;
       this.#registeredBy.set(conn, addr);
@@ -154,8 +154,8 @@ export class SeedNode {
     const others = [...this.#peers.keys()].filter((peer) => peer !== addr);
     const peers = sample(others, this.settings.peerListLimit, core.random);
     core.send(conn, { type: "peer_list", peers });
-    core.log[refresh ? "debug" : "info"]("sent peer_list to {addr}", {
-      addr,
+    core.log[refresh ? "debug" : "info"]("sent peer_list to {peer}", {
+      peer: addr,
       count: peers.length,
       of: others.length,
     });
@@ -163,7 +163,12 @@ export class SeedNode {
 
   #remove(addr: string, reason: RemovalReason, reporter: string): void {
     if (!this.#peers.delete(addr)) return;
-    this.#core.log.info("removed peer {addr}: {reason}", { addr, reason, reporter, peers: this.#peers.size });
+    this.#core.log.info("removed peer {peer}: {reason}", {
+      peer: addr,
+      reason,
+      reporter,
+      peers: this.#peers.size,
+    });
     this.events.emit("removed", { addr, reason, reporter });
   }
 
@@ -183,7 +188,10 @@ export class SeedNode {
     core.prober.probe(addr, this.settings.probeTimeout).then((result) => {
       if (core.stopping || result.alive || result.reason !== "connect refused") return;
       if (this.#peers.get(addr)?.conn !== conn) return;
-      core.log.info("confirmed {addr} dead: its connection closed and {why}", { addr, why: result.reason });
+      core.log.info("confirmed {peer} dead: its connection closed and {why}", {
+        peer: addr,
+        why: result.reason,
+      });
       this.#remove(addr, "dead", core.self);
     });
   }

@@ -29,8 +29,15 @@ export interface Settings {
   logLevel: LogLevelName;
   /** Lowest level written to a node's log file; `debug` records every frame sent and received. @default "debug" */
   fileLogLevel: LogLevelName;
-  /** Log file format: `text` lines for people, `json` lines for tools. @default "text" */
+  /** Log format of the files and the console: `text` lines for people, `json` lines for tools. @default "text" */
   logFormat: LogFormat;
+  /**
+   * Bytes at which a node's log file is rotated (renamed to `.1`, older ones to `.2`, ...);
+   * 0 never rotates. @default 0
+   */
+  logMaxBytes: number;
+  /** Rotated log files kept per node when `logMaxBytes` is set; older ones are deleted. @default 5 */
+  logKeep: number;
 
   /** Outbound neighbours a peer opens and keeps (the low bound of its neighbour count). @default 4 */
   degree: number;
@@ -147,6 +154,8 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze(
     logLevel: "info",
     fileLogLevel: "debug",
     logFormat: "text",
+    logMaxBytes: 0,
+    logKeep: 5,
     degree: 4,
     maxInbound: 12,
     overlayInterval: 5_000,
@@ -239,6 +248,8 @@ const FIELD_KINDS: Record<Exclude<keyof Settings, "seeds">, Kind> = {
   logLevel: "level",
   fileLogLevel: "level",
   logFormat: "format",
+  logMaxBytes: "count",
+  logKeep: "positive",
   degree: "positive",
   maxInbound: "count",
   overlayInterval: "duration",
