@@ -6,7 +6,7 @@
 
 import type { Logger } from "@logtape/logtape";
 import { type Address, formatAddress } from "../wire/address.ts";
-import { type Settings, TUNING } from "../settings/config.ts";
+import { type Settings, type SettingsLayer, TUNING } from "../settings/config.ts";
 import { Connection, connectTo } from "./connection.ts";
 import { FramePool } from "../wire/codec.ts";
 import type { Message, MessageLimits } from "../wire/protocol.ts";
@@ -24,8 +24,8 @@ export interface NodeOptions {
   host?: string;
   /** Port to listen on; 0 picks a free one. @default settings.port (a peer) or 0 (a seed) */
   port?: number;
-  /** Settings over the defaults (resolved settings pass through unchanged). */
-  settings?: Partial<Settings>;
+  /** Settings over the defaults, checked like a config file (resolved settings pass through unchanged). */
+  settings?: SettingsLayer;
   /** Source of randomness for every random choice. @default Math.random */
   random?: () => number;
   /** Where time and timers come from. @default systemClock */
