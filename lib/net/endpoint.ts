@@ -34,10 +34,10 @@ export interface NodeOptions {
 
 /**
  * Milliseconds between sweeps for handshake and stalled-frame timeouts: often enough
- * to enforce the shorter of the two within half of it, and between 50 ms and 1 s.
+ * to enforce the shorter of the two within half of it, within `TUNING.sweepMinMs` to `sweepMaxMs`.
  */
 export function sweepInterval({ handshakeTimeout, frameTimeout }: Settings): number {
-  return Math.max(50, Math.min(1000, handshakeTimeout / 2, frameTimeout / 2));
+  return Math.max(TUNING.sweepMinMs, Math.min(TUNING.sweepMaxMs, handshakeTimeout / 2, frameTimeout / 2));
 }
 
 /** Counts of what went over the wire. */

@@ -3,6 +3,8 @@
  * and what does a seed do with the result of probing an accused peer.
  */
 
+import { TUNING } from "../settings/config.ts";
+
 /** What one round of liveliness probes looked like, when its replies were due. */
 export interface ProbeRound {
   /** Neighbours probed in the round. */
@@ -30,10 +32,12 @@ export type RoundVerdict = { counts: true } | { counts: false; why: string };
  */
 export function judgeRound(round: ProbeRound): RoundVerdict {
   if (round.inconclusiveBefore >= round.missesLimit) return { counts: true };
-  if (round.lateByMs > round.probeTimeoutMs / 2) {
+  if (round.lateByMs > round.probeTimeoutMs * TUNING.lateRoundFraction) {
     return { counts: false, why: `this node checked the round ${Math.round(round.lateByMs)} ms late` };
   }
-  if (round.probed >= 3 && round.silent * 2 > round.probed) {
+  if (
+    round.probed >= TUNING.massSilenceMinProbed && round.silent > round.probed * TUNING.massSilenceFraction
+  ) {
     return { counts: false, why: `${round.silent} of ${round.probed} neighbours silent at once` };
   }
   return { counts: true };
