@@ -76,7 +76,7 @@ export class Endpoint {
   readonly #abort = new AbortController();
   readonly #bans: BanList;
   /** Buffers for this node's outgoing frames, shared by its connections. */
-  readonly pool = new FramePool();
+  readonly pool = new FramePool(TUNING.framePoolSlabBytes);
   #listener: Deno.Listener | undefined;
   #closed = false;
   /** Traffic of connections already closed, so totals survive them. */
