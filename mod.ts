@@ -21,6 +21,7 @@ export {
   loadConfigFile,
   resolveSettings,
   type Settings,
+  type SettingsLayer,
 } from "./lib/settings/config.ts";
 export { decodeBody, encodeFrame, FrameDecoder } from "./lib/wire/codec.ts";
 export { Connection } from "./lib/net/connection.ts";

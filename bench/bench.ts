@@ -9,12 +9,11 @@ import process from "node:process";
 import { Cluster, percentile } from "../lib/demo/cluster.ts";
 import {
   DEFAULT_SETTINGS,
-  GOSSIP_MODES,
-  type GossipMode,
+  parseFlagValue,
   resolveSettings,
+  type SettingName,
   type Settings,
 } from "../lib/settings/config.ts";
-import { parseDuration } from "../lib/util/duration.ts";
 import { sample } from "../lib/util/random.ts";
 import type { PeerNode } from "../lib/peer/peer_node.ts";
 
@@ -301,15 +300,6 @@ function parsePositive(flag: string, text: string | undefined, fallback: number)
   return n;
 }
 
-function parseDur(flag: string, text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const ms = parseDuration(text);
-  if (ms === undefined || ms <= 0) {
-    throw new Error(`--${flag}: expected a duration like 500ms or 2s, got "${text}"`);
-  }
-  return ms;
-}
-
 /** Parses bench flags; throws an Error with a one-line message on bad input. */
 export function parseBenchArgs(args: string[]): BenchOptions | "help" {
   const { values } = parseArgs({
@@ -332,25 +322,23 @@ export function parseBenchArgs(args: string[]): BenchOptions | "help" {
     },
   });
   if (values.help) return "help";
+  // Node settings are checked by their rows, as the CLI checks them.
   const settings: Partial<Settings> = {};
-  const interval = parseDur("liveliness-interval", values["liveliness-interval"]);
-  if (interval !== undefined) settings.livelinessInterval = interval;
-  const probe = parseDur("probe-timeout", values["probe-timeout"]);
-  if (probe !== undefined) settings.probeTimeout = probe;
-  if (values.key !== undefined) settings.networkKey = values.key;
-  const mode = values["gossip-mode"];
-  if (mode !== undefined) {
-    if (!GOSSIP_MODES.includes(mode as GossipMode)) {
-      throw new Error(`--gossip-mode: must be "tree" or "flood", got ${JSON.stringify(mode)}`);
-    }
-    settings.gossipMode = mode as GossipMode;
-  }
-  if (values["liveliness-misses"] !== undefined) {
-    settings.livelinessMisses = parsePositive("liveliness-misses", values["liveliness-misses"], 3);
+  const flags: [SettingName, string | undefined, string][] = [
+    ["livelinessInterval", values["liveliness-interval"], "--liveliness-interval"],
+    ["livelinessMisses", values["liveliness-misses"], "--liveliness-misses"],
+    ["probeTimeout", values["probe-timeout"], "--probe-timeout"],
+    ["networkKey", values.key, "--key"],
+    ["gossipMode", values["gossip-mode"], "--gossip-mode"],
+  ];
+  for (const [field, text, flag] of flags) {
+    if (text !== undefined) (settings as Record<string, unknown>)[field] = parseFlagValue(field, flag, text);
   }
   return {
     peers: values.peers ? parseList(values.peers) : [10, 100, 500, 1000],
-    degree: parsePositive("degree", values.degree, 4),
+    degree: values.degree === undefined
+      ? DEFAULT_SETTINGS.degree
+      : parseFlagValue("degree", "--degree", values.degree) as number,
     messages: parsePositive("messages", values.messages, 1000),
     latencyMessages: parsePositive("latency-messages", values["latency-messages"], 200),
     size: parsePositive("size", values.size, 100),

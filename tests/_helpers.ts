@@ -1,11 +1,16 @@
 /** Shared test helpers: deadline-based waiting and small networks with fast timers. */
 
 import { configure, type LogRecord, reset } from "@logtape/logtape";
-import type { Settings } from "../lib/settings/config.ts";
+import { DEFAULT_SETTINGS, messageLimits, type Settings } from "../lib/settings/config.ts";
 import { formatAddress } from "../lib/wire/address.ts";
 import { isOverlayConnected } from "../lib/demo/cluster.ts";
 import { PeerNode } from "../lib/peer/peer_node.ts";
 import { SeedNode } from "../lib/seed/seed_node.ts";
+
+/** The default largest frame, for tests that frame messages by hand. */
+export const MAX_FRAME_BYTES = DEFAULT_SETTINGS.maxFrameBytes;
+/** The default message limits, for tests that decode frames by hand. */
+export const LIMITS = messageLimits(DEFAULT_SETTINGS);
 
 /** Short timers for tests, passed through the same settings path as config.json and flags. */
 export const FAST: Partial<Settings> = {

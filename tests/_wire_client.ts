@@ -6,6 +6,7 @@
 import { type Address, formatAddress } from "../lib/wire/address.ts";
 import { decodeBody, encodeFrame, FrameDecoder } from "../lib/wire/codec.ts";
 import type { Message } from "../lib/wire/protocol.ts";
+import { LIMITS } from "./_helpers.ts";
 
 type OnMessage = (message: Message, client: WireClient) => void;
 
@@ -56,7 +57,7 @@ export class WireClient {
         const n = await this.conn.read(buffer);
         if (n === null) break;
         for (const body of decoder.push(buffer.subarray(0, n))) {
-          const message = decodeBody(body);
+          const message = decodeBody(body, LIMITS);
           this.received.push(message);
           this.onMessage?.(message, this);
         }

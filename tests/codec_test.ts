@@ -4,15 +4,8 @@
  */
 
 import assert from "node:assert/strict";
+import { decodeBody, encodeFrame, FrameDecoder, FramePool } from "../lib/wire/codec.ts";
 import {
-  decodeBody,
-  DEFAULT_MAX_FRAME_BYTES,
-  encodeFrame,
-  FrameDecoder,
-  FramePool,
-} from "../lib/wire/codec.ts";
-import {
-  DEFAULT_LIMITS,
   type Message,
   type MessageLimits,
   peekGossipHops,
@@ -20,7 +13,7 @@ import {
   peekGossipOffTree,
 } from "../lib/wire/protocol.ts";
 import { WireError, type WireErrorCode } from "../lib/wire/wire_error.ts";
-import { mulberry32 } from "./_helpers.ts";
+import { LIMITS, MAX_FRAME_BYTES, mulberry32 } from "./_helpers.ts";
 
 // ---- helpers ----------------------------------------------------------------------
 
@@ -94,7 +87,7 @@ function randomMessage(random: Random, type = pick(random, MESSAGE_TYPES)): Mess
     case "get_peer_list":
       return { type, addr: randomAddress(random) };
     case "peer_list":
-      return { type, peers: list(random, DEFAULT_LIMITS.maxPeers, randomAddress) };
+      return { type, peers: list(random, LIMITS.maxPeers, randomAddress) };
     case "peer_request":
       return { type, addr: randomAddress(random) };
     case "peer_reply":
@@ -170,7 +163,7 @@ function chunked(bytes: Uint8Array, size: () => number): Uint8Array[] {
  * Feeds `chunks` to a copying decoder through one scratch buffer that is overwritten
  * after every push (the decoder must not keep the caller's bytes), then decodes.
  */
-function decodeCopies(chunks: Uint8Array[], maxFrameBytes?: number, limits?: MessageLimits): Message[] {
+function decodeCopies(chunks: Uint8Array[], maxFrameBytes = MAX_FRAME_BYTES, limits = LIMITS): Message[] {
   const decoder = new FrameDecoder(maxFrameBytes);
   const scratch = new Uint8Array(chunks.reduce((n, c) => Math.max(n, c.length), 1));
   const bodies: Uint8Array[] = [];
@@ -185,9 +178,9 @@ function decodeCopies(chunks: Uint8Array[], maxFrameBytes?: number, limits?: Mes
 
 /** Feeds `chunks` to a decoder in views mode, decoding each body before the next push. */
 function decodeViews(chunks: Uint8Array[]): Message[] {
-  const decoder = new FrameDecoder(DEFAULT_MAX_FRAME_BYTES, { views: true });
+  const decoder = new FrameDecoder(MAX_FRAME_BYTES, { views: true });
   const messages: Message[] = [];
-  for (const chunk of chunks) for (const body of decoder.push(chunk)) messages.push(decodeBody(body));
+  for (const chunk of chunks) for (const body of decoder.push(chunk)) messages.push(decodeBody(body, LIMITS));
   decoder.end();
   return messages;
 }
@@ -227,7 +220,7 @@ Deno.test("every message type round-trips through encodeFrame, any chunking of t
       ? MESSAGE_TYPES.map((type) => randomMessage(random, type))
       : list(random, 12, randomMessage);
     messages.forEach((m) => seenTypes.add(m.type));
-    const stream = concat(messages.map((m) => encodeFrame(m)));
+    const stream = concat(messages.map((m) => encodeFrame(m, MAX_FRAME_BYTES)));
     const splits: Record<string, Uint8Array[]> = {
       "one chunk": [stream],
       "random chunks": chunked(stream, () => 1 + int(random, 64)),
@@ -252,14 +245,14 @@ Deno.test("a frame split inside its length prefix and inside its body decodes on
     content: "héllo 😀",
     created: 7,
   };
-  const frame = encodeFrame(message);
+  const frame = encodeFrame(message, MAX_FRAME_BYTES);
   for (let cut = 1; cut < frame.length; cut++) {
-    const decoder = new FrameDecoder();
+    const decoder = new FrameDecoder(MAX_FRAME_BYTES);
     assert.deepEqual(decoder.push(frame.subarray(0, cut)), [], `cut at ${cut}`);
     assert.equal(decoder.pendingBytes, cut);
     const bodies = decoder.push(frame.subarray(cut));
     assert.equal(bodies.length, 1, `cut at ${cut}`);
-    assert.deepEqual(decodeBody(bodies[0]!), message);
+    assert.deepEqual(decodeBody(bodies[0]!, LIMITS), message);
     assert.equal(decoder.pendingBytes, 0);
     decoder.end();
   }
@@ -267,24 +260,24 @@ Deno.test("a frame split inside its length prefix and inside its body decodes on
 
 Deno.test("many frames in one chunk come out in order, with a trailing partial frame kept for later", () => {
   const messages: Message[] = Array.from({ length: 500 }, (_, i) => ({ type: "liveliness", ts: i }));
-  const stream = concat(messages.map((m) => encodeFrame(m)));
-  const decoder = new FrameDecoder();
+  const stream = concat(messages.map((m) => encodeFrame(m, MAX_FRAME_BYTES)));
+  const decoder = new FrameDecoder(MAX_FRAME_BYTES);
   const first = decoder.push(stream.subarray(0, stream.length - 3));
   assert.equal(first.length, 499);
-  assert.equal(decoder.pendingBytes, encodeFrame(messages[499]!).length - 3);
+  assert.equal(decoder.pendingBytes, encodeFrame(messages[499]!, MAX_FRAME_BYTES).length - 3);
   const rest = decoder.push(stream.subarray(stream.length - 3));
-  assert.deepEqual([...first, ...rest].map((b) => decodeBody(b)), messages);
+  assert.deepEqual([...first, ...rest].map((b) => decodeBody(b, LIMITS)), messages);
   decoder.end();
 });
 
 Deno.test("an empty chunk changes nothing, and end() after whole frames is quiet", () => {
-  const decoder = new FrameDecoder();
+  const decoder = new FrameDecoder(MAX_FRAME_BYTES);
   assert.deepEqual(decoder.push(new Uint8Array(0)), []);
-  const frame = encodeFrame({ type: "get_peer_list", addr: "[::1]:6001" });
+  const frame = encodeFrame({ type: "get_peer_list", addr: "[::1]:6001" }, MAX_FRAME_BYTES);
   decoder.push(frame.subarray(0, 2));
   assert.deepEqual(decoder.push(new Uint8Array(0)), []);
   assert.equal(decoder.pendingBytes, 2);
-  assert.deepEqual(decodeBody(decoder.push(frame.subarray(2))[0]!), {
+  assert.deepEqual(decodeBody(decoder.push(frame.subarray(2))[0]!, LIMITS), {
     type: "get_peer_list",
     addr: "[::1]:6001",
   });
@@ -293,19 +286,19 @@ Deno.test("an empty chunk changes nothing, and end() after whole frames is quiet
 });
 
 Deno.test("decodeBody keeps only the known fields of a message", () => {
-  const decoded = decodeBody(body({ type: "liveliness", ts: 5, extra: "dropped", addr: ADDR }));
+  const decoded = decodeBody(body({ type: "liveliness", ts: 5, extra: "dropped", addr: ADDR }), LIMITS);
   assert.deepEqual(decoded, { type: "liveliness", ts: 5 });
-  assert.deepEqual(decodeBody(body({ type: "get_data" })), { type: "get_data" });
-  assert.deepEqual(decodeBody(body({ type: "get_data", ids: [], have: [ID] })), {
+  assert.deepEqual(decodeBody(body({ type: "get_data" }), LIMITS), { type: "get_data" });
+  assert.deepEqual(decodeBody(body({ type: "get_data", ids: [], have: [ID] }), LIMITS), {
     type: "get_data",
     ids: [],
     have: [ID],
   });
-  assert.deepEqual(decodeBody(body({ type: "graft", ids: [ID] })), { type: "graft" });
-  assert.deepEqual(decodeBody(body({ type: "prune", reason: "x" })), { type: "prune" });
+  assert.deepEqual(decodeBody(body({ type: "graft", ids: [ID] }), LIMITS), { type: "graft" });
+  assert.deepEqual(decodeBody(body({ type: "prune", reason: "x" }), LIMITS), { type: "prune" });
   const gossip = { type: "message", id: ID, hops: 2, origin: ADDR, content: "", created: 0 };
-  assert.deepEqual(decodeBody(body({ ...gossip, offTree: false })), gossip);
-  assert.deepEqual(decodeBody(body({ ...gossip, offTree: true })), { ...gossip, offTree: true });
+  assert.deepEqual(decodeBody(body({ ...gossip, offTree: false }), LIMITS), gossip);
+  assert.deepEqual(decodeBody(body({ ...gossip, offTree: true }), LIMITS), { ...gossip, offTree: true });
 });
 
 Deno.test("a frame body of exactly the maximum passes both encoder and decoder; one byte more fails both", () => {
@@ -324,20 +317,20 @@ Deno.test("a frame body of exactly the maximum passes both encoder and decoder; 
   assert.deepEqual(decodeCopies([frame], max), [atMax]);
   const overMax = { ...atMax, content: atMax.content + "x" };
   assertWireError(() => encodeFrame(overMax, max), "frame_too_large");
-  assertWireError(() => new FrameDecoder(max).push(encodeFrame(overMax)), "frame_too_large");
+  assertWireError(() => new FrameDecoder(max).push(encodeFrame(overMax, MAX_FRAME_BYTES)), "frame_too_large");
 });
 
 // ---- framing errors ---------------------------------------------------------------
 
 Deno.test("a stream that ends inside a frame is truncated, wherever it was cut", () => {
   const frames = [
-    encodeFrame({ type: "liveliness", ts: 1 }),
-    encodeFrame({ type: "peer_request", addr: ADDR }),
+    encodeFrame({ type: "liveliness", ts: 1 }, MAX_FRAME_BYTES),
+    encodeFrame({ type: "peer_request", addr: ADDR }, MAX_FRAME_BYTES),
   ];
   const stream = concat(frames);
   const firstEnd = frames[0]!.length;
   for (const cut of [1, 2, 3, 4, 5, firstEnd - 1, firstEnd + 1, firstEnd + 4, stream.length - 1]) {
-    const decoder = new FrameDecoder();
+    const decoder = new FrameDecoder(MAX_FRAME_BYTES);
     const bodies = decoder.push(stream.subarray(0, cut));
     assert.equal(bodies.length, cut >= firstEnd ? 1 : 0, `cut at ${cut}`);
     const error = assertWireError(() => decoder.end(), "truncated", undefined, `cut at ${cut}`);
@@ -347,7 +340,7 @@ Deno.test("a stream that ends inside a frame is truncated, wherever it was cut",
 });
 
 Deno.test("FrameDecoder refuses a 4 GiB length prefix before allocating", () => {
-  const decoder = new FrameDecoder();
+  const decoder = new FrameDecoder(MAX_FRAME_BYTES);
   const error = assertWireError(() => decoder.push(Uint8Array.of(0xff, 0xff, 0xff, 0xff)), "frame_too_large");
   assert.match(error.message, /4294967295/);
   assert.equal(decoder.pendingBytes, 0);
@@ -355,18 +348,18 @@ Deno.test("FrameDecoder refuses a 4 GiB length prefix before allocating", () => 
 
 Deno.test("FrameDecoder refuses a huge length prefix the moment its fourth byte arrives", () => {
   // Trickled one byte at a time.
-  const decoder = new FrameDecoder();
+  const decoder = new FrameDecoder(MAX_FRAME_BYTES);
   for (let i = 0; i < 3; i++) assert.deepEqual(decoder.push(Uint8Array.of(0xff)), []);
   assertWireError(() => decoder.push(Uint8Array.of(0xff)), "frame_too_large");
   assert.equal(decoder.pendingBytes, 0);
   // Right behind a whole frame in the same chunk.
-  const good = encodeFrame({ type: "liveliness", ts: 3 });
+  const good = encodeFrame({ type: "liveliness", ts: 3 }, MAX_FRAME_BYTES);
   assertWireError(
-    () => new FrameDecoder().push(concat([good, Uint8Array.of(0x7f, 0xff, 0xff, 0xff)])),
+    () => new FrameDecoder(MAX_FRAME_BYTES).push(concat([good, Uint8Array.of(0x7f, 0xff, 0xff, 0xff)])),
     "frame_too_large",
   );
   // Completing a frame that was buffered in pieces.
-  const buffered = new FrameDecoder();
+  const buffered = new FrameDecoder(MAX_FRAME_BYTES);
   buffered.push(good.subarray(0, 5));
   assertWireError(
     () => buffered.push(concat([good.subarray(5), Uint8Array.of(0x01, 0x00, 0x00, 0x00)])),
@@ -376,12 +369,12 @@ Deno.test("FrameDecoder refuses a huge length prefix the moment its fourth byte 
 
 Deno.test("FrameDecoder refuses a frame over a custom small maximum at its prefix", () => {
   const peers = Array.from({ length: 20 }, (_, i) => `127.0.0.1:${i + 1}`);
-  const frame = encodeFrame({ type: "peer_list", peers });
+  const frame = encodeFrame({ type: "peer_list", peers }, MAX_FRAME_BYTES);
   assert.ok(frame.length - 4 > 100);
   const decoder = new FrameDecoder(100);
   const error = assertWireError(() => decoder.push(frame.subarray(0, 4)), "frame_too_large");
   assert.match(error.message, /maximum of 100/);
-  const small = encodeFrame({ type: "peer_list", peers: peers.slice(0, 2) });
+  const small = encodeFrame({ type: "peer_list", peers: peers.slice(0, 2) }, MAX_FRAME_BYTES);
   assert.deepEqual(decodeCopies([small], 100), [{ type: "peer_list", peers: peers.slice(0, 2) }]);
 });
 
@@ -391,10 +384,10 @@ Deno.test("encodeFrame refuses a message bigger than the maximum, counting UTF-8
     id: ID,
     hops: 1,
     origin: ADDR,
-    content: "x".repeat(DEFAULT_MAX_FRAME_BYTES),
+    content: "x".repeat(MAX_FRAME_BYTES),
     created: 0,
   };
-  assertWireError(() => encodeFrame(huge), "frame_too_large");
+  assertWireError(() => encodeFrame(huge, MAX_FRAME_BYTES), "frame_too_large");
   // 600 two-byte characters: about 680 characters of JSON but about 1280 bytes.
   const accented: Message = {
     type: "message",
@@ -420,35 +413,43 @@ Deno.test("a body that is not UTF-8 is invalid_utf8, alone or inside a stream", 
     [...utf8.encode('{"type":"message","content":"'), 0xc3, 0x28, ...utf8.encode('"}')],
   ];
   for (const bytes of bad) {
-    assertWireError(() => decodeBody(Uint8Array.from(bytes)), "invalid_utf8", undefined, `${bytes}`);
+    assertWireError(() => decodeBody(Uint8Array.from(bytes), LIMITS), "invalid_utf8", undefined, `${bytes}`);
   }
-  const stream = concat([encodeFrame({ type: "liveliness", ts: 5 }), rawFrame(Uint8Array.of(0xc3, 0x28))]);
+  const stream = concat([
+    encodeFrame({ type: "liveliness", ts: 5 }, MAX_FRAME_BYTES),
+    rawFrame(Uint8Array.of(0xc3, 0x28)),
+  ]);
   assertWireError(() => decodeCopies(chunked(stream, () => 3)), "invalid_utf8");
 });
 
 Deno.test("a body that is not JSON is invalid_json, including an empty frame", () => {
   for (const text of ["", "{not json", "{", '{"type":"liveliness","ts":1,}', "NaN", "undefined", "{'a':1}"]) {
-    assertWireError(() => decodeBody(body(text)), "invalid_json", undefined, JSON.stringify(text));
+    assertWireError(() => decodeBody(body(text), LIMITS), "invalid_json", undefined, JSON.stringify(text));
   }
   assertWireError(() => decodeCopies([rawFrame("")]), "invalid_json");
 });
 
 Deno.test("JSON that is not an object is not_object: array, number, null, string, boolean", () => {
   for (const text of ["[]", "[1,2]", "42", "-0.5", "null", '"text"', "true"]) {
-    assertWireError(() => decodeBody(body(text)), "not_object", undefined, text);
+    assertWireError(() => decodeBody(body(text), LIMITS), "not_object", undefined, text);
   }
 });
 
 Deno.test("an object whose type names no message is unknown_type, naming the type field", () => {
   for (const type of ["gossip", "", "MESSAGE", "toString", "constructor", "__proto__", "x".repeat(1000)]) {
-    const error = assertWireError(() => decodeBody(body({ type, addr: ADDR })), "unknown_type", "type", type);
+    const error = assertWireError(
+      () => decodeBody(body({ type, addr: ADDR }), LIMITS),
+      "unknown_type",
+      "type",
+      type,
+    );
     assert.ok(error.message.length < 200, "a long type is not echoed whole");
   }
   // A type that is not a string at all is a bad field.
   for (const type of [7, null, ["message"], { a: 1 }]) {
-    assertWireError(() => decodeBody(body({ type })), "invalid_field", "type", JSON.stringify(type));
+    assertWireError(() => decodeBody(body({ type }), LIMITS), "invalid_field", "type", JSON.stringify(type));
   }
-  assertWireError(() => decodeBody(body({})), "invalid_field", "type");
+  assertWireError(() => decodeBody(body({}), LIMITS), "invalid_field", "type");
 });
 
 Deno.test("schema violations are invalid_field and name the field", () => {
@@ -527,10 +528,10 @@ Deno.test("schema violations are invalid_field and name the field", () => {
   ];
   for (const [value, field] of cases) {
     const text = JSON.stringify(value);
-    assertWireError(() => decodeBody(body(text)), "invalid_field", field, text.slice(0, 120));
+    assertWireError(() => decodeBody(body(text), LIMITS), "invalid_field", field, text.slice(0, 120));
   }
   // Infinity cannot be written by JSON.stringify; a literal 1e400 parses to it.
-  assertWireError(() => decodeBody(body('{"type":"liveliness","ts":1e400}')), "invalid_field", "ts");
+  assertWireError(() => decodeBody(body('{"type":"liveliness","ts":1e400}'), LIMITS), "invalid_field", "ts");
 });
 
 Deno.test("message limits passed to decodeBody bound list and content sizes", () => {
@@ -553,8 +554,12 @@ Deno.test("message limits passed to decodeBody bound list and content sizes", ()
 
 Deno.test("a deeply nested field value is invalid_field, not a stack overflow", () => {
   const deep = "[".repeat(100_000) + "]".repeat(100_000);
-  assertWireError(() => decodeBody(body(`{"type":"liveliness","ts":${deep}}`)), "invalid_field", "ts");
-  assertWireError(() => decodeBody(body(deep)), "not_object");
+  assertWireError(
+    () => decodeBody(body(`{"type":"liveliness","ts":${deep}}`), LIMITS),
+    "invalid_field",
+    "ts",
+  );
+  assertWireError(() => decodeBody(body(deep), LIMITS), "not_object");
 });
 
 Deno.test("corrupted streams only ever throw WireError", () => {
@@ -562,7 +567,7 @@ Deno.test("corrupted streams only ever throw WireError", () => {
   const random = mulberry32(seed);
   const codes = new Set<string>();
   for (let round = 0; round < 400; round++) {
-    const stream = concat(list(random, 6, randomMessage).map((m) => encodeFrame(m))).slice();
+    const stream = concat(list(random, 6, randomMessage).map((m) => encodeFrame(m, MAX_FRAME_BYTES))).slice();
     if (stream.length === 0) continue;
     for (let flips = 1 + int(random, 4); flips > 0; flips--) {
       stream[int(random, stream.length)] = int(random, 256);
@@ -581,7 +586,7 @@ Deno.test("corrupted streams only ever throw WireError", () => {
 
 Deno.test("a gossip frame's id and hop count are read from its raw bytes as p2pnet encodes them, and only then", () => {
   const utf8 = new TextEncoder();
-  const body = (message: Message) => encodeFrame(message).subarray(4);
+  const body = (message: Message) => encodeFrame(message, MAX_FRAME_BYTES).subarray(4);
   const message: Message = { type: "message", id: ID, hops: 12, origin: ADDR, content: "x", created: 1 };
   assert.equal(peekGossipId(body(message)), ID);
   assert.equal(peekGossipHops(body(message)), 12);
@@ -599,11 +604,11 @@ Deno.test("a gossip frame's id and hop count are read from its raw bytes as p2pn
 
 Deno.test("a catch-up copy is recognised from its raw bytes when the mark follows the hop count, and only then", () => {
   const utf8 = new TextEncoder();
-  const body = (message: Message) => encodeFrame(message).subarray(4);
+  const body = (message: Message) => encodeFrame(message, MAX_FRAME_BYTES).subarray(4);
   const message: Message = { type: "message", id: ID, hops: 7, origin: ADDR, content: "x", created: 1 };
   assert.equal(peekGossipOffTree(body(message)), false);
   // Decoding keeps the mark right after hops, so a copy passed on is marked where peers look.
-  const marked = decodeBody(utf8.encode(JSON.stringify({ ...message, offTree: true })));
+  const marked = decodeBody(utf8.encode(JSON.stringify({ ...message, offTree: true })), LIMITS);
   assert.equal(peekGossipOffTree(body(marked)), true);
   assert.equal(peekGossipHops(body(marked)), 7);
   for (
@@ -633,14 +638,14 @@ Deno.test("FramePool hands out separate zeroed buffers, and frames encoded in th
   assert.equal(large.buffer.byteLength, 500);
   assert.equal(buffers[0]!.buffer.byteLength, 1024);
   const message = { type: "liveliness", ts: 42 } as const;
-  const pooled = encodeFrame(message, DEFAULT_MAX_FRAME_BYTES, pool);
-  assert.deepEqual(pooled, encodeFrame(message));
-  assert.deepEqual(decodeBody(pooled.subarray(4)), message);
+  const pooled = encodeFrame(message, MAX_FRAME_BYTES, pool);
+  assert.deepEqual(pooled, encodeFrame(message, MAX_FRAME_BYTES));
+  assert.deepEqual(decodeBody(pooled.subarray(4), LIMITS), message);
   const accented = {
     type: "peer_reply",
     accepted: false,
     reason: "plein à craquer",
     addr: "127.0.0.1:6000",
   } as const;
-  assert.deepEqual(decodeBody(encodeFrame(accented, DEFAULT_MAX_FRAME_BYTES, pool).subarray(4)), accented);
+  assert.deepEqual(decodeBody(encodeFrame(accented, MAX_FRAME_BYTES, pool).subarray(4), LIMITS), accented);
 });

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { Connection } from "../lib/net/connection.ts";
 import { decodeBody, FrameDecoder } from "../lib/wire/codec.ts";
 import type { Message } from "../lib/wire/protocol.ts";
+import { LIMITS, MAX_FRAME_BYTES } from "./_helpers.ts";
 
 /** A Connection on one end of a loopback TCP pair, and the raw socket at the other end. */
 async function socketPair(options: ConstructorParameters<typeof Connection>[1] = {}) {
@@ -17,13 +18,13 @@ async function socketPair(options: ConstructorParameters<typeof Connection>[1] =
 
 /** Reads whole frames from `remote` until `count` messages arrived or the stream ended. */
 async function readMessages(remote: Deno.Conn, count: number): Promise<Message[]> {
-  const decoder = new FrameDecoder();
+  const decoder = new FrameDecoder(MAX_FRAME_BYTES);
   const messages: Message[] = [];
   const buffer = new Uint8Array(64 * 1024);
   while (messages.length < count) {
     const n = await remote.read(buffer);
     if (n === null) break;
-    for (const body of decoder.push(buffer.subarray(0, n))) messages.push(decodeBody(body));
+    for (const body of decoder.push(buffer.subarray(0, n))) messages.push(decodeBody(body, LIMITS));
   }
   return messages;
 }

@@ -9,7 +9,7 @@ import { messageId } from "../lib/wire/message_id.ts";
 import { PeerNode } from "../lib/peer/peer_node.ts";
 import type { Message } from "../lib/wire/protocol.ts";
 import { SeedNode } from "../lib/seed/seed_node.ts";
-import { FAST, mulberry32, waitFor } from "./_helpers.ts";
+import { FAST, MAX_FRAME_BYTES, mulberry32, waitFor } from "./_helpers.ts";
 import { WireClient } from "./_wire_client.ts";
 
 const ADDR = "127.0.0.1:9";
@@ -34,7 +34,7 @@ function mutatedFrame(random: () => number): Uint8Array {
   const base = VALID[int(VALID.length)]!;
   switch (int(7)) {
     case 0: { // flip random bytes anywhere, header included
-      const frame = encodeFrame(base).slice();
+      const frame = encodeFrame(base, MAX_FRAME_BYTES).slice();
       for (let i = 0, n = 1 + int(4); i < n; i++) frame[int(frame.length)]! ^= 1 << int(8);
       return frame;
     }
@@ -44,15 +44,15 @@ function mutatedFrame(random: () => number): Uint8Array {
       const mixed = { ...base } as Record<string, unknown>;
       const key = Object.keys(mixed).filter((k) => k !== "type")[0] ?? "x";
       mixed[key] = other[keys[int(keys.length)] ?? "type"];
-      return encodeFrame(mixed as unknown as Message);
+      return encodeFrame(mixed as unknown as Message, MAX_FRAME_BYTES);
     }
     case 2: { // change the length prefix
-      const frame = encodeFrame(base).slice();
+      const frame = encodeFrame(base, MAX_FRAME_BYTES).slice();
       new DataView(frame.buffer).setUint32(0, int(2) ? int(1 << 20) : 0xffffffff - int(1000));
       return frame;
     }
     case 3: // truncate
-      return encodeFrame(base).slice(0, 1 + int(20));
+      return encodeFrame(base, MAX_FRAME_BYTES).slice(0, 1 + int(20));
     case 4: { // append junk inside the frame
       const body = new TextEncoder().encode(JSON.stringify(base) + "}".repeat(1 + int(3)));
       const frame = new Uint8Array(4 + body.length);
@@ -63,7 +63,7 @@ function mutatedFrame(random: () => number): Uint8Array {
     case 5: // random bytes
       return crypto.getRandomValues(new Uint8Array(1 + int(64)));
     default: // a valid frame: the fuzz stream must not only be garbage
-      return encodeFrame(base);
+      return encodeFrame(base, MAX_FRAME_BYTES);
   }
 }
 

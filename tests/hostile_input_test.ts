@@ -11,7 +11,7 @@ import { messageId } from "../lib/wire/message_id.ts";
 import { PeerNode } from "../lib/peer/peer_node.ts";
 import type { Message } from "../lib/wire/protocol.ts";
 import { SeedNode } from "../lib/seed/seed_node.ts";
-import { FAST, waitFor, withLogs } from "./_helpers.ts";
+import { FAST, MAX_FRAME_BYTES, waitFor, withLogs } from "./_helpers.ts";
 import { SilentPeer, WireClient } from "./_wire_client.ts";
 
 /** Strangers here all come from 127.0.0.1, so host bans are off unless a test is about them. */
@@ -183,12 +183,12 @@ Deno.test("messages before the handshake close the connection: at a peer before 
         ["peer_list", { type: "peer_list", peers: [] }],
       ];
       for (const [what, message] of early) {
-        await assertRefused(peer.address.port, encodeFrame(message), records, {
+        await assertRefused(peer.address.port, encodeFrame(message, MAX_FRAME_BYTES), records, {
           what: `${what} before peer_request`,
         });
       }
       const death: Message = { type: "death", addr: peer.label, reason: "dead", reporter: ADDR };
-      await assertRefused(seed.address.port, encodeFrame(death), records, {
+      await assertRefused(seed.address.port, encodeFrame(death, MAX_FRAME_BYTES), records, {
         what: "death before get_peer_list",
       });
       assert.deepEqual(seed.peers(), [peer.label], "the accused is still listed");
@@ -204,7 +204,7 @@ Deno.test("a frame sent one byte at a time is accepted; slow is not hostile", as
   await seed.start();
   const client = await WireClient.connect(seed.address);
   try {
-    const frame = encodeFrame({ type: "liveliness", ts: 7 });
+    const frame = encodeFrame({ type: "liveliness", ts: 7 }, MAX_FRAME_BYTES);
     for (const byte of frame) {
       await client.writeRaw(Uint8Array.of(byte));
       await new Promise((resolve) => setTimeout(resolve, 5)); // the slowness under test
@@ -224,7 +224,7 @@ Deno.test("half a frame and then silence is closed after the frame timeout, not 
   await seed.start();
   const client = await WireClient.connect(seed.address);
   try {
-    const frame = encodeFrame({ type: "liveliness", ts: 7 });
+    const frame = encodeFrame({ type: "liveliness", ts: 7 }, MAX_FRAME_BYTES);
     const started = Date.now();
     await client.writeRaw(frame.subarray(0, 10));
     await waitFor(() => client.isClosed, { what: "the stalled connection to close", timeoutMs: 3000 });
@@ -369,7 +369,10 @@ Deno.test("limits: a connection sending past the frame rate is closed; one withi
     const flood = await WireClient.connect(seed.address);
     const calm = await WireClient.connect(seed.address);
     try {
-      const frames = Array.from({ length: 500 }, (_, i) => encodeFrame({ type: "liveliness", ts: i }));
+      const frames = Array.from(
+        { length: 500 },
+        (_, i) => encodeFrame({ type: "liveliness", ts: i }, MAX_FRAME_BYTES),
+      );
       await flood.writeRaw(new Uint8Array(frames.flatMap((f) => [...f])));
       await waitFor(() => flood.isClosed, { what: "the flooding connection to close" });
       assert.ok(records.some((r) => JSON.stringify(r.properties).includes("rate_limited")));

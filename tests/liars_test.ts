@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import type { Settings } from "../lib/settings/config.ts";
 import { encodeFrame } from "../lib/wire/codec.ts";
-import { FAST, recordText, TestNetwork, waitFor, withLogs } from "./_helpers.ts";
+import { FAST, MAX_FRAME_BYTES, recordText, TestNetwork, waitFor, withLogs } from "./_helpers.ts";
 import { WireClient } from "./_wire_client.ts";
 
 /**
@@ -209,7 +209,7 @@ Deno.test("a host that sends invalid frames repeatedly is banned; other hosts ar
     const answered: Uint8Array[] = [];
     banned.on("data", (d: Uint8Array) => answered.push(d));
     const closed = closedBy(banned);
-    banned.write(encodeFrame({ type: "liveliness", ts: 1 }));
+    banned.write(encodeFrame({ type: "liveliness", ts: 1 }, MAX_FRAME_BYTES));
     await closed;
     assert.equal(answered.length, 0, "a banned host gets no answer");
     const honest = await WireClient.connect(net.seeds[0]!.address);

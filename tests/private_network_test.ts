@@ -11,7 +11,15 @@ import {
   proofBody,
   sessionCiphers,
 } from "../lib/wire/secure_channel.ts";
-import { countDeliveries, FAST, recordText, TestNetwork, waitFor, withLogs } from "./_helpers.ts";
+import {
+  countDeliveries,
+  FAST,
+  MAX_FRAME_BYTES,
+  recordText,
+  TestNetwork,
+  waitFor,
+  withLogs,
+} from "./_helpers.ts";
 
 function frameOf(body: Uint8Array): Uint8Array {
   const frame = new Uint8Array(HEADER_BYTES + body.length);
@@ -154,7 +162,8 @@ Deno.test("a tampered or replayed frame closes the connection", async () => {
     const good = await KeyedClient.connect(port);
     clients.push(good);
     const { seal, open } = await good.handshake("k");
-    const probe = (ts: number) => encodeFrame({ type: "liveliness", ts } as Message).slice(HEADER_BYTES);
+    const probe = (ts: number) =>
+      encodeFrame({ type: "liveliness", ts } as Message, MAX_FRAME_BYTES).slice(HEADER_BYTES);
     await good.write(frameOf(await seal.seal(probe(1))));
     const reply = new TextDecoder().decode(await open.open((await good.next()).slice()));
     assert.deepEqual(JSON.parse(reply), { type: "liveliness_reply", ts: 1 });

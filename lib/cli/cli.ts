@@ -7,13 +7,9 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import denoJson from "../../deno.json" with { type: "json" };
 import { formatAddress, isLocalHost } from "../wire/address.ts";
 import { cleanLogs } from "./clean.ts";
-import {
-  ConfigError,
-  loadConfigFile,
-  parseFlagValue,
-  resolveSettings,
-  type Settings,
-} from "../settings/config.ts";
+import { ConfigError, loadConfigFile, resolveSettings, type Settings } from "../settings/config.ts";
+import { flagOptions, settingsFromFlags } from "../settings/flags.ts";
+import type { Command } from "../settings/kinds.ts";
 import { closeLogging, loggingOptions, setupLogging } from "../log/logging.ts";
 import { formatConnections, formatMessages, readLines } from "./peer_console.ts";
 import { JoinError, PeerNode } from "../peer/peer_node.ts";
@@ -31,59 +27,26 @@ export class UsageError extends Error {
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
-const NODE_OPTIONS: Options = {
+/** Flags every command takes besides its setting flags. */
+const COMMON_OPTIONS: Options = {
   config: { type: "string" },
-  host: { type: "string" },
-  port: { type: "string" },
-  "log-dir": { type: "string" },
-  "log-level": { type: "string" },
-  "log-format": { type: "string" },
   help: { type: "boolean", short: "h" },
 };
 
-const PEER_OPTIONS: Options = {
-  ...NODE_OPTIONS,
-  "no-console": { type: "boolean" },
-  degree: { type: "string" },
-  "liveliness-interval": { type: "string" },
-  "liveliness-misses": { type: "string" },
-  "gossip-interval": { type: "string" },
-  "gossip-count": { type: "string" },
-  "gossip-mode": { type: "string" },
-};
-
-const DEMO_OPTIONS: Options = {
-  config: { type: "string" },
-  seeds: { type: "string" },
-  peers: { type: "string" },
-  duration: { type: "string" },
-  rate: { type: "string" },
-  churn: { type: "boolean" },
-  "log-dir": { type: "string" },
-  "log-level": { type: "string" },
-  "log-format": { type: "string" },
-  help: { type: "boolean", short: "h" },
-};
-
-const CLEAN_OPTIONS: Options = {
-  config: { type: "string" },
-  "log-dir": { type: "string" },
-  help: { type: "boolean", short: "h" },
-};
-
-/** Which settings field each value flag sets. */
-const FLAG_FIELDS: Record<string, Exclude<keyof Settings, "seeds">> = {
-  host: "host",
-  port: "port",
-  "log-dir": "logDir",
-  "log-level": "logLevel",
-  "log-format": "logFormat",
-  degree: "degree",
-  "liveliness-interval": "livelinessInterval",
-  "liveliness-misses": "livelinessMisses",
-  "gossip-interval": "gossipInterval",
-  "gossip-count": "gossipCount",
-  "gossip-mode": "gossipMode",
+/** Each command's flags: the setting flags the table gives it, and its own. */
+const OPTIONS: Record<Command, Options> = {
+  seed: { ...COMMON_OPTIONS, ...flagOptions("seed") },
+  peer: { ...COMMON_OPTIONS, ...flagOptions("peer"), "no-console": { type: "boolean" } },
+  demo: {
+    ...COMMON_OPTIONS,
+    ...flagOptions("demo"),
+    seeds: { type: "string" },
+    peers: { type: "string" },
+    duration: { type: "string" },
+    rate: { type: "string" },
+    churn: { type: "boolean" },
+  },
+  clean: { ...COMMON_OPTIONS, ...flagOptions("clean") },
 };
 
 type Values = Record<string, string | boolean | undefined>;
@@ -113,17 +76,13 @@ function parseCommand(command: string, args: string[], options: Options): Values
 async function loadSettings(values: Values): Promise<Settings> {
   const path = typeof values.config === "string" ? values.config : "config.json";
   const fromFile = await loadConfigFile(path, { required: values.config !== undefined });
-  const fromFlags: Partial<Settings> = {};
-  for (const [flag, field] of Object.entries(FLAG_FIELDS)) {
-    const text = values[flag];
-    if (typeof text === "string") {
-      try {
-        (fromFlags as Record<string, unknown>)[field] = parseFlagValue(field, `--${flag}`, text);
-      } catch (error) {
-        // A bad flag value is a usage error: its line points at --help.
-        throw new UsageError((error as Error).message);
-      }
-    }
+  let fromFlags: Partial<Settings>;
+  try {
+    fromFlags = settingsFromFlags(values);
+  } catch (error) {
+    // A bad flag value is a usage error: its line points at --help.
+    if (error instanceof ConfigError) throw new UsageError(error.message);
+    throw error;
   }
   return resolveSettings(fromFile, fromEnvironment(), fromFlags);
 }
@@ -169,7 +128,7 @@ function listenFailure(what: string, error: unknown): Error {
 }
 
 async function runSeed(args: string[]): Promise<number> {
-  const values = parseCommand("seed", args, NODE_OPTIONS);
+  const values = parseCommand("seed", args, OPTIONS.seed);
   if (values.help) return printHelp("seed");
   const settings = await loadSettings(values);
   let addresses = settings.seeds;
@@ -216,7 +175,7 @@ async function runSeed(args: string[]): Promise<number> {
 }
 
 async function runPeer(args: string[]): Promise<number> {
-  const values = parseCommand("peer", args, PEER_OPTIONS);
+  const values = parseCommand("peer", args, OPTIONS.peer);
   if (values.help) return printHelp("peer");
   const settings = await loadSettings(values);
   await setupLogging(loggingOptions(settings));
@@ -270,7 +229,7 @@ function intFlag(values: Values, flag: string, fallback: number, min: number, ma
 }
 
 async function runDemoCommand(args: string[]): Promise<number> {
-  const values = parseCommand("demo", args, DEMO_OPTIONS);
+  const values = parseCommand("demo", args, OPTIONS.demo);
   if (values.help) return printHelp("demo");
   const settings = await loadSettings(values);
   const seeds = intFlag(values, "seeds", 3, 1, 50);
@@ -319,7 +278,7 @@ async function runDemoCommand(args: string[]): Promise<number> {
 }
 
 async function runClean(args: string[]): Promise<number> {
-  const values = parseCommand("clean", args, CLEAN_OPTIONS);
+  const values = parseCommand("clean", args, OPTIONS.clean);
   if (values.help) return printHelp("clean");
   const logDir = typeof values["log-dir"] === "string"
     ? values["log-dir"]

@@ -1,6 +1,11 @@
-/** Help texts of the `p2pnet` command. `{version}` is replaced when printed. */
+/**
+ * Help texts of the `p2pnet` command. `{version}` is replaced when printed. The lines
+ * of setting flags come from the settings table; the prose and the flags that are not
+ * settings are written here.
+ */
 
-import { DEFAULT_SETTINGS as D } from "../settings/config.ts";
+import { flagHelp, flagUsage, optionLine, usageLine } from "../settings/flags.ts";
+import { DEMO_SETTINGS } from "../demo/demo.ts";
 import { formatDuration as dur } from "../util/duration.ts";
 
 /** The hint that ends every usage error. */
@@ -9,12 +14,8 @@ export const USAGE_HINT = (command: string | undefined): string =>
     ? `see 'p2pnet ${command} --help'`
     : "see 'p2pnet --help'";
 
-const NODE_FLAGS = `  --config FILE             settings file (default: ./config.json if present)
-  --host H                  host to listen on and announce (default: ${D.host})
-  --port P                  port to listen on
-  --log-dir DIR             log directory, holding seeds/ and peers/ (default: ${D.logDir})
-  --log-level L             lowest console level: trace, debug, info, warning, error, fatal (default: ${D.logLevel})
-  --log-format F            log format, files and console: text or json (default: ${D.logFormat})`;
+const CONFIG = optionLine("--config FILE", "settings file (default: ./config.json if present)");
+const HELP_LINE = optionLine("-h, --help", "this help");
 
 export const HELP = {
   main: `p2pnet {version}: a gossip network of seeds and peers
@@ -26,74 +27,82 @@ Usage:
   p2pnet clean [options]   remove the seeds/ and peers/ log folders
   p2pnet --help | p2pnet <command> --help | p2pnet --version
 
-Durations are written 250ms, 13s, 2m. Exit codes: 0 done, 1 failed at run time, 2 bad usage or config.`,
+Durations are written 250ms, 13s, 2m. Exit codes: 0 done, 1 failed at run time, 2 bad usage or config.
+Every setting of config.json: docs/configuration.md.`,
 
-  seed:
-    `Usage: p2pnet seed [--config FILE] [--host H] [--port P] [--log-dir DIR] [--log-level L] [--log-format F]
+  seed: `${usageLine("Usage: p2pnet seed", ["[--config FILE]", ...flagUsage("seed")])}
 
 Runs seed nodes. Without --port, starts every seed listed in the config whose host is this
 machine (or is --host), each with its own log file; with --port, starts one seed at --host:--port.
 Stops cleanly on Ctrl+C or SIGTERM.
 
 Options:
-${NODE_FLAGS}
-  -h, --help                this help`,
+${CONFIG}
+${
+    flagHelp("seed", {
+      "--port": "port of one seed to start (default: every seed of the config on this machine)",
+    })
+  }
+${HELP_LINE}`,
 
-  peer:
-    `Usage: p2pnet peer [--config FILE] [--host H] [--port P] [--log-dir DIR] [--log-level L] [--log-format F]
-                   [--no-console] [--degree N] [--liveliness-interval DUR] [--liveliness-misses N]
-                   [--gossip-interval DUR] [--gossip-count N] [--gossip-mode tree|flood]
+  peer: `${usageLine("Usage: p2pnet peer", ["[--config FILE]", ...flagUsage("peer"), "[--no-console]"])}
 
 Runs a peer: registers with a majority of the config's seeds, connects to neighbours, probes
 them, gossips messages. Console: type 1 for connections, 2 for messages, anything else to leave.
 Leaves cleanly (telling the seeds) on console input, Ctrl+C or SIGTERM.
 
 Options:
-${
-      NODE_FLAGS.replace(
-        `--port P                  port to listen on`,
-        `--port P                  port to listen on (default: a free port)`,
-      )
-    }
-  --no-console              do not read commands from stdin; run until a signal
-  --degree N                outbound neighbours to keep (default: ${D.degree})
-  --liveliness-interval DUR time between probes to each quiet neighbour (default: ${
-      dur(D.livelinessInterval)
-    })
-  --liveliness-misses N     unanswered probes in a row that make a neighbour dead (default: ${D.livelinessMisses})
-  --gossip-interval DUR     time between messages this peer creates (default: ${dur(D.gossipInterval)})
-  --gossip-count N          messages this peer creates, 0 for none (default: ${D.gossipCount})
-  --gossip-mode M           tree: push along a self-repairing tree, announce ids elsewhere;
-                            flood: push every message to every neighbour (default: ${D.gossipMode})
-  -h, --help                this help`,
+${CONFIG}
+${flagHelp("peer")}
+${optionLine("--no-console", "do not read commands from stdin; run until a signal")}
+${HELP_LINE}`,
 
-  demo: `Usage: p2pnet demo [--seeds N] [--peers N] [--duration DUR] [--rate N] [--churn] [--log-dir DIR]
-                   [--log-level L] [--log-format F] [--config FILE]
+  demo: `${
+    usageLine("Usage: p2pnet demo", [
+      "[--seeds N]",
+      "[--peers N]",
+      "[--duration DUR]",
+      "[--rate N]",
+      "[--churn]",
+      ...flagUsage("demo"),
+      "[--config FILE]",
+    ])
+  }
 
-Runs a whole network in this process on 127.0.0.1 with fast timers (probes every 1s, 3 misses),
+Runs a whole network in this process on 127.0.0.1 with fast timers (probes every ${
+    dur(DEMO_SETTINGS.livelinessInterval as number)
+  }, ${DEMO_SETTINGS.livelinessMisses} misses),
 publishes messages from random peers, shows live progress, then stops every node and prints a
 summary: delivery ratio, full-delivery latency p50/p99, dead peers detected and how fast, false
 removals. Exits 0 when every message reached every peer and no live peer was removed.
 
 Options:
-  --seeds N                 seeds to run (default: 3)
-  --peers N                 peers to run (default: 20)
-  --duration DUR            how long to run, start-up included (default: 30s); then in-flight messages get up to 5s
-  --rate N                  messages published per second, each from a random peer (default: 10)
-  --churn                   every 3s crash a random peer without goodbye and start a new one
-  --log-dir DIR             log directory for the nodes' files (default: the config's logDir, else ${D.logDir})
-  --log-level L             also show node logs at this level on the console (default: none)
-  --log-format F            log format, files and console: text or json (default: ${D.logFormat})
-  --config FILE             settings file to read logDir and log settings from (default: ./config.json if present)
-  -h, --help                this help`,
+${optionLine("--seeds N", "seeds to run (default: 3)")}
+${optionLine("--peers N", "peers to run (default: 20)")}
+${
+    optionLine(
+      "--duration DUR",
+      "how long to run, start-up included (default: 30s); then in-flight messages get up to 5s",
+    )
+  }
+${optionLine("--rate N", "messages published per second, each from a random peer (default: 10)")}
+${optionLine("--churn", "every 3s crash a random peer without goodbye and start a new one")}
+${flagHelp("demo", { "--log-level": "also show node logs at this level on the console (default: none)" })}
+${
+    optionLine(
+      "--config FILE",
+      "settings file to read logDir and log settings from (default: ./config.json if present)",
+    )
+  }
+${HELP_LINE}`,
 
-  clean: `Usage: p2pnet clean [--log-dir DIR] [--config FILE]
+  clean: `${usageLine("Usage: p2pnet clean", [...flagUsage("clean"), "[--config FILE]"])}
 
 Removes the seeds/ and peers/ folders of the log directory and prints what it removed.
 Nothing outside those folders is touched.
 
 Options:
-  --log-dir DIR             log directory (default: the config's logDir, else ${D.logDir})
-  --config FILE             settings file to read logDir from (default: ./config.json if present)
-  -h, --help                this help`,
+${flagHelp("clean")}
+${optionLine("--config FILE", "settings file to read logDir from (default: ./config.json if present)")}
+${HELP_LINE}`,
 } as const;

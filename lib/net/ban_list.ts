@@ -8,11 +8,11 @@ export class BanList {
   readonly #bannedUntil = new Map<string, number>();
 
   /**
-   * @param threshold Strikes that earn a ban; 0 disables banning. @default 10
-   * @param banTimeMs Milliseconds a ban lasts, and the window in which strikes add up. @default 60000
+   * @param threshold Strikes that earn a ban; 0 disables banning (setting `banThreshold`).
+   * @param banTimeMs Milliseconds a ban lasts, and the window in which strikes add up (setting `banTime`).
    * @param maxHosts Most hosts remembered. @default 10000
    */
-  constructor(readonly threshold = 10, readonly banTimeMs = 60_000, readonly maxHosts = 10_000) {}
+  constructor(readonly threshold: number, readonly banTimeMs: number, readonly maxHosts = 10_000) {}
 
   /** Records a strike; returns true when it earned `host` a ban. */
   strike(host: string, now: number): boolean {

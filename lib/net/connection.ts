@@ -18,18 +18,22 @@ import {
   type Role,
   sessionCiphers,
 } from "../wire/secure_channel.ts";
-import { DEFAULT_LIMITS, type Message, type MessageLimits } from "../wire/protocol.ts";
+import type { Message, MessageLimits } from "../wire/protocol.ts";
+import { DEFAULT_SETTINGS, messageLimits, TUNING } from "../settings/config.ts";
 import { TokenBucket } from "../util/rate_limiter.ts";
 import { WireError } from "../wire/wire_error.ts";
 
 export interface ConnectionOptions {
-  /** Largest frame body accepted or sent, in bytes. @default 1048576 */
+  /** Largest frame body accepted or sent, in bytes. @default DEFAULT_SETTINGS.maxFrameBytes */
   maxFrameBytes?: number;
-  /** Bounds checked on every decoded message. @default DEFAULT_LIMITS */
+  /** Bounds checked on every decoded message. @default messageLimits(DEFAULT_SETTINGS) */
   limits?: MessageLimits;
-  /** Bytes queued for writing beyond which the connection is closed as too slow. @default 8388608 */
+  /**
+   * Bytes queued for writing beyond which the connection is closed as too slow.
+   * @default DEFAULT_SETTINGS.maxQueuedBytes
+   */
   maxQueuedBytes?: number;
-  /** Bytes of this connection's read buffer. @default 16384 */
+  /** Bytes of this connection's read buffer. @default DEFAULT_SETTINGS.readBufferBytes */
   readBufferBytes?: number;
   /** Clock in milliseconds, for activity times. @default Date.now */
   now?: () => number;
@@ -108,11 +112,11 @@ export class Connection {
 
   constructor(conn: Deno.Conn, options: ConnectionOptions = {}) {
     this.#conn = conn;
-    this.#maxFrameBytes = options.maxFrameBytes ?? 1024 * 1024;
-    this.#limits = options.limits ?? DEFAULT_LIMITS;
-    this.#maxQueuedBytes = options.maxQueuedBytes ?? 8 * 1024 * 1024;
-    this.#readBufferBytes = options.readBufferBytes ?? 16 * 1024;
-    this.#pool = options.pool ?? new FramePool();
+    this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULT_SETTINGS.maxFrameBytes;
+    this.#limits = options.limits ?? messageLimits(DEFAULT_SETTINGS);
+    this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_SETTINGS.maxQueuedBytes;
+    this.#readBufferBytes = options.readBufferBytes ?? DEFAULT_SETTINGS.readBufferBytes;
+    this.#pool = options.pool ?? new FramePool(TUNING.framePoolSlabBytes);
     this.#now = options.now ?? Date.now;
     this.#skipFrame = options.skipFrame;
     const { maxFramesPerSecond: frames, maxBytesPerSecond: bytes } = options;

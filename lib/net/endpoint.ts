@@ -6,7 +6,7 @@
 
 import type { Logger } from "@logtape/logtape";
 import { type Address, formatAddress } from "../wire/address.ts";
-import { type Settings, TUNING } from "../settings/config.ts";
+import { type Settings, type SettingsLayer, TUNING } from "../settings/config.ts";
 import { Connection, connectTo } from "./connection.ts";
 import { FramePool } from "../wire/codec.ts";
 import type { Message, MessageLimits } from "../wire/protocol.ts";
@@ -24,8 +24,8 @@ export interface NodeOptions {
   host?: string;
   /** Port to listen on; 0 picks a free one. @default settings.port (a peer) or 0 (a seed) */
   port?: number;
-  /** Settings over the defaults (resolved settings pass through unchanged). */
-  settings?: Partial<Settings>;
+  /** Settings over the defaults, checked like a config file (resolved settings pass through unchanged). */
+  settings?: SettingsLayer;
   /** Source of randomness for every random choice. @default Math.random */
   random?: () => number;
   /** Where time and timers come from. @default systemClock */
@@ -34,10 +34,10 @@ export interface NodeOptions {
 
 /**
  * Milliseconds between sweeps for handshake and stalled-frame timeouts: often enough
- * to enforce the shorter of the two within half of it, and between 50 ms and 1 s.
+ * to enforce the shorter of the two within half of it, within `TUNING.sweepMinMs` to `sweepMaxMs`.
  */
 export function sweepInterval({ handshakeTimeout, frameTimeout }: Settings): number {
-  return Math.max(50, Math.min(1000, handshakeTimeout / 2, frameTimeout / 2));
+  return Math.max(TUNING.sweepMinMs, Math.min(TUNING.sweepMaxMs, handshakeTimeout / 2, frameTimeout / 2));
 }
 
 /** Counts of what went over the wire. */
@@ -76,7 +76,7 @@ export class Endpoint {
   readonly #abort = new AbortController();
   readonly #bans: BanList;
   /** Buffers for this node's outgoing frames, shared by its connections. */
-  readonly pool = new FramePool();
+  readonly pool = new FramePool(TUNING.framePoolSlabBytes);
   #listener: Deno.Listener | undefined;
   #closed = false;
   /** Traffic of connections already closed, so totals survive them. */

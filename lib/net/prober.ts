@@ -7,6 +7,7 @@ import { type Address, parseAddress } from "../wire/address.ts";
 import type { Connection } from "./connection.ts";
 import type { Endpoint } from "./endpoint.ts";
 import type { Message } from "../wire/protocol.ts";
+import { TUNING } from "../settings/config.ts";
 
 export type ProbeResult =
   | { alive: true; rttMs: number }
@@ -47,8 +48,8 @@ export class Prober {
   }
 
   /**
-   * Probes `target` once and, at the same time, `self` as a control. A node that
-   * cannot answer its own probe within half the timeout is overloaded or cut off: it
+   * Probes `target` once and, at the same time, `self` as a control. A node that cannot
+   * answer its own probe within `TUNING.controlProbeFraction` of the timeout is overloaded or cut off: it
    * may be the one too slow to hear the target, whose silence then proves nothing,
    * and the result is `inconclusive`. A refusal (nothing listens at the target) is
    * conclusive either way.
@@ -62,7 +63,7 @@ export class Prober {
         this.probe(self, timeoutMs).then((control) => ({ ...control, tookMs: this.now() - started })),
       ]);
       if (result.alive || result.reason === "connect refused") return result;
-      if (control.alive && control.tookMs <= timeoutMs / 2) return result;
+      if (control.alive && control.tookMs <= timeoutMs * TUNING.controlProbeFraction) return result;
       return {
         alive: false,
         reason: control.alive

@@ -6,7 +6,7 @@
 
 import type { Logger } from "@logtape/logtape";
 import { type Address, formatAddress } from "../wire/address.ts";
-import { resolveSettings, type Settings, TUNING } from "../settings/config.ts";
+import { messageLimits, resolveSettings, type Settings, TUNING } from "../settings/config.ts";
 import type { Connection } from "../net/connection.ts";
 import { Endpoint, type NodeOptions, sweepInterval } from "../net/endpoint.ts";
 import { nodeLogger, type NodeRole } from "../log/logging.ts";
@@ -85,11 +85,7 @@ export class NodeCore implements NodeContext {
       clock: this.clock,
       onError: (error) => this.#log.error("scheduled task failed: {error}", { error }),
     });
-    this.limits = {
-      maxPeers: this.settings.peerListLimit,
-      maxIds: this.settings.storeLimit,
-      maxContent: this.settings.maxMessageBytes,
-    };
+    this.limits = messageLimits(this.settings);
   }
 
   get log(): Logger {

@@ -6,6 +6,7 @@
  */
 
 import { SeenSet } from "./seen_set.ts";
+import type { Settings } from "../settings/config.ts";
 
 /** A message as a peer stored it. */
 export interface StoredMessage {
@@ -26,14 +27,8 @@ export interface StoredMessage {
   offTree: boolean;
 }
 
-export interface MessageStoreLimits {
-  /** Most messages kept. @default 10000 */
-  storeLimit: number;
-  /** Most ids of messages no longer stored that are still remembered as seen. @default 100000 */
-  seenLimit: number;
-  /** Milliseconds from first sight that the id of a message no longer stored is remembered. @default 600000 */
-  seenTtl: number;
-}
+/** The settings that bound a store; see their rows in lib/settings/table.ts. */
+export type MessageStoreLimits = Pick<Settings, "storeLimit" | "seenLimit" | "seenTtl">;
 
 export class MessageStore {
   readonly #seen: SeenSet;

@@ -6,10 +6,10 @@ export class SeenSet {
   readonly #firstSeen = new Map<string, number>();
 
   /**
-   * @param limit Most ids kept. @default 100000
-   * @param ttlMs Milliseconds an id is kept. @default 600000
+   * @param limit Most ids kept (setting `seenLimit`).
+   * @param ttlMs Milliseconds an id is kept (setting `seenTtl`).
    */
-  constructor(readonly limit = 100_000, readonly ttlMs = 600_000) {}
+  constructor(readonly limit: number, readonly ttlMs: number) {}
 
   get size(): number {
     return this.#firstSeen.size;

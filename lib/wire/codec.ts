@@ -3,13 +3,11 @@
  * holding one object with a `type`. The codec knows nothing of peers or seeds.
  */
 
-import { DEFAULT_LIMITS, type Message, type MessageLimits, parseMessage } from "./protocol.ts";
+import { type Message, type MessageLimits, parseMessage } from "./protocol.ts";
 import { WireError } from "./wire_error.ts";
 
 /** Bytes of the length prefix. */
 export const HEADER_BYTES = 4;
-/** Default largest frame body, in bytes. */
-export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
 
 const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder("utf-8", { fatal: true });
@@ -24,8 +22,11 @@ export class FramePool {
   #slab = new Uint8Array(0);
   #used = 0;
 
-  /** @param slabBytes bytes of each slab; requests over an eighth of it get a buffer of their own. @default 16384 */
-  constructor(readonly slabBytes = 16 * 1024) {}
+  /**
+   * @param slabBytes bytes of each slab (nodes pass `TUNING.framePoolSlabBytes`); requests over an
+   *   eighth of it get a buffer of their own.
+   */
+  constructor(readonly slabBytes: number) {}
 
   /** A zeroed buffer of `bytes` bytes that no one else holds. */
   take(bytes: number): Uint8Array {
@@ -42,14 +43,10 @@ export class FramePool {
 
 /**
  * Encodes a message into one frame. Encode once and hand the same bytes to every
- * connection it goes to. Throws {@link WireError} `frame_too_large` past the maximum.
- * `pool` supplies the buffer (see {@link FramePool}). @default a buffer of its own
+ * connection it goes to. Throws {@link WireError} `frame_too_large` past `maxFrameBytes`
+ * (the node's setting). `pool` supplies the buffer (see {@link FramePool}). @default a buffer of its own
  */
-export function encodeFrame(
-  message: Message,
-  maxFrameBytes = DEFAULT_MAX_FRAME_BYTES,
-  pool?: FramePool,
-): Uint8Array {
+export function encodeFrame(message: Message, maxFrameBytes: number, pool?: FramePool): Uint8Array {
   const json = JSON.stringify(message);
   // Most frames are ASCII: try a buffer of exactly that size first.
   let frame = frameBuffer(HEADER_BYTES + json.length, pool);
@@ -77,8 +74,8 @@ function frameBuffer(bytes: number, pool: FramePool | undefined): Uint8Array {
   return pool ? pool.take(bytes) : new Uint8Array(bytes);
 }
 
-/** Decodes one frame body (the bytes after the prefix) into a checked message. */
-export function decodeBody(body: Uint8Array, limits: MessageLimits = DEFAULT_LIMITS): Message {
+/** Decodes one frame body (the bytes after the prefix) into a message checked against `limits`. */
+export function decodeBody(body: Uint8Array, limits: MessageLimits): Message {
   let text: string;
   try {
     text = strictDecoder.decode(body);
@@ -108,12 +105,12 @@ export class FrameDecoder {
   #end = 0;
 
   /**
-   * @param maxFrameBytes Largest frame body accepted. @default 1048576
+   * @param maxFrameBytes Largest frame body accepted (the node's setting).
    * @param options.views Return bodies as views into the pushed chunk or the internal
    *   buffer instead of copies: faster, but a body is valid only until the next
    *   {@link push}. @default false
    */
-  constructor(maxFrameBytes = DEFAULT_MAX_FRAME_BYTES, { views = false }: { views?: boolean } = {}) {
+  constructor(maxFrameBytes: number, { views = false }: { views?: boolean } = {}) {
     this.#maxFrameBytes = maxFrameBytes;
     this.#views = views;
   }

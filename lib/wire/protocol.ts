@@ -125,21 +125,15 @@ export type Message =
 
 export type MessageType = Message["type"];
 
-/** Bounds that a decoded message must respect; the node passes its settings. */
+/** Bounds that a decoded message must respect; the node passes its settings (see `messageLimits`). */
 export interface MessageLimits {
-  /** Most entries of `peers` in a Peer List. @default 64 */
+  /** Most entries of `peers` in a Peer List. */
   maxPeers: number;
-  /** Most entries of `ids` or `have` in a getData, and of `ids` in an ihave. @default 10000 */
+  /** Most entries of `ids` or `have` in a getData, and of `ids` in an ihave. */
   maxIds: number;
-  /** Longest `content` of a message, in UTF-16 code units. @default 65536 */
+  /** Longest `content` of a message, in UTF-16 code units. */
   maxContent: number;
 }
-
-export const DEFAULT_LIMITS: Readonly<MessageLimits> = Object.freeze({
-  maxPeers: 64,
-  maxIds: 10_000,
-  maxContent: 64 * 1024,
-});
 
 /** Longest reason text a Peer Reply may carry. */
 const MAX_REASON = 200;
@@ -196,7 +190,7 @@ function idList(obj: Fields, type: string, field: string, max: number): string[]
  * Checks a decoded JSON value against the schema of its `type` and returns a
  * fresh message holding only the known fields. Throws {@link WireError}.
  */
-export function parseMessage(value: unknown, limits: MessageLimits = DEFAULT_LIMITS): Message {
+export function parseMessage(value: unknown, limits: MessageLimits): Message {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new WireError(
       "not_object",
