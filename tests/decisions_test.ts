@@ -135,6 +135,7 @@ Deno.test("MessageStore keeps the newest storeLimit messages and remembers ids i
       from: undefined,
       hops: 0,
       offTree: false,
+      via: "self",
     });
   }
   assert.deepEqual(store.values().map((m) => m.id), ["m2", "m3", "m4"]);

@@ -132,11 +132,12 @@ Deno.test("setupLogging writes each node's records to its own file, named by rol
   });
 });
 
-Deno.test("JSON logs go to .jsonl files, one object a line with addr, role, level and message; text stays in .log", async () => {
+Deno.test("JSON logs go to .jsonl files, one object a line with time, level, event, msg, role, addr and fields; text stays in .log", async () => {
   await withTempDir(async (dir) => {
     for (const format of ["text", "json"] as const) {
       await setupLogging({ logDir: dir, consoleLevel: null, format });
       nodeLogger("peer", PEER).info("connected to {peer} ({direction})", {
+        event: "neighbour.added",
         peer: SEED,
         direction: "inbound",
       });
@@ -152,14 +153,17 @@ Deno.test("JSON logs go to .jsonl files, one object a line with addr, role, leve
     assert.equal(json.length, 1);
     assert.equal(json[0].addr, PEER);
     assert.equal(json[0].role, "peer");
-    assert.equal(json[0].level, "INFO");
-    assert.equal(json[0].message, `connected to "${SEED}" ("inbound")`);
+    assert.equal(json[0].level, "info");
+    assert.equal(json[0].msg, `connected to ${SEED} (inbound)`);
     assert.equal(json[0].peer, SEED);
+    assert.equal(json[0].event, "neighbour.added");
+    assert.ok(!Number.isNaN(Date.parse(json[0].time)), json[0].time);
+    assert.deepEqual(Object.keys(json[0]).slice(0, 6), ["time", "level", "event", "msg", "role", "addr"]);
     const seedJson = lines(Deno.readTextFileSync(nodeLogPath(dir, "seed", SEED, "json")));
     assert.equal(seedJson.length, 1, "a newline in a value stays inside its JSON line");
     assert.deepEqual(
       [JSON.parse(seedJson[0]!).level, JSON.parse(seedJson[0]!).addr, JSON.parse(seedJson[0]!).why],
-      ["WARN", SEED, "bad\nframe"],
+      ["warning", SEED, "bad\nframe"],
     );
   });
 });

@@ -6,7 +6,6 @@
 import {
   type FormattedValues,
   getAnsiColorFormatter,
-  getJsonLinesFormatter,
   getTextFormatter,
   type LogRecord,
   type TextFormatter,
@@ -36,10 +35,35 @@ export function textFormatter({ color = false, timestamp = "rfc3339" }: TextLine
 }
 
 /**
- * JSON lines for tools: `{"@timestamp", "level", "message", "logger", "role", "addr", ...}`, the
- * properties flattened beside LogTape's fields (so no property may be named like one of them).
+ * JSON lines for tools: `{"time", "level", "event", "msg", "role", "addr", ...fields}`, one
+ * object a line. `event` is the record's stable name (docs/operations.md lists them), `msg`
+ * the text a person reads; the other properties follow as fields of their own.
  */
-export const jsonFormatter: TextFormatter = getJsonLinesFormatter({ properties: "flatten" });
+export const jsonFormatter: TextFormatter = (record) => {
+  const { event, role, addr, ...fields } = record.properties;
+  return JSON.stringify(
+    {
+      time: new Date(record.timestamp).toISOString(),
+      level: record.level,
+      event,
+      msg: renderMessage(record),
+      role,
+      addr,
+      ...fields,
+    },
+    (_key, value) => value instanceof Error ? value.message : value,
+  ) + "\n";
+};
+
+/** The record's message with its values in place, as a person reads it. */
+function renderMessage(record: LogRecord): string {
+  let text = "";
+  for (let i = 0; i < record.message.length; i++) {
+    const part = record.message[i];
+    text += i % 2 === 0 ? String(part) : typeof part === "string" ? part : renderValue(part);
+  }
+  return text;
+}
 
 /** `["p2pnet", "peer"]` shows as `peer`; other categories in full. */
 function roleOf(category: readonly string[]): string {
@@ -71,7 +95,8 @@ function renderFields(record: LogRecord): string {
   const template = typeof record.rawMessage === "string" ? record.rawMessage : "";
   let text = "";
   for (const key in record.properties) {
-    if (key === "role" || key === "addr" || template.includes(`{${key}}`)) continue;
+    // The event name is for tools: the JSON lines carry it.
+    if (key === "role" || key === "addr" || key === "event" || template.includes(`{${key}}`)) continue;
     text += ` ${key}=${renderValue(record.properties[key])}`;
   }
   return text;

@@ -83,7 +83,8 @@ export class NodeCore implements NodeContext {
     this.#log = nodeLogger(role, "unstarted");
     this.scheduler = new Scheduler({
       clock: this.clock,
-      onError: (error) => this.#log.error("scheduled task failed: {error}", { error }),
+      onError: (error) =>
+        this.#log.error("scheduled task failed: {error}", { event: "node.task_failed", error }),
     });
     this.limits = messageLimits(this.settings);
   }
@@ -160,6 +161,7 @@ export class NodeCore implements NodeContext {
       this.#refreshLevels();
     });
     this.#log.info(`${this.#role} listening on {addr}`, {
+      event: "node.listening",
       addr: this.#self,
       private: networkKey !== undefined,
     });
@@ -174,7 +176,12 @@ export class NodeCore implements NodeContext {
 
   send(conn: Connection, message: Message, { urgent }: { urgent?: boolean } = {}): void {
     if (this.#debug) {
-      this.#log.debug("sent {type} to {remote}", { type: message.type, remote: conn.remote, frame: message });
+      this.#log.debug("sent {type} to {remote}", {
+        event: "frame.sent",
+        type: message.type,
+        remote: conn.remote,
+        frame: message,
+      });
     }
     conn.send(message, urgent === undefined ? undefined : { urgent });
   }
@@ -183,6 +190,7 @@ export class NodeCore implements NodeContext {
   received(conn: Connection, message: Message): void {
     if (this.#debug) {
       this.#log.debug("received {type} from {remote}", {
+        event: "frame.received",
         type: message.type,
         remote: conn.remote,
         frame: message,
@@ -191,7 +199,7 @@ export class NodeCore implements NodeContext {
   }
 
   reject(conn: Connection, why: string, { strike = true }: { strike?: boolean } = {}): void {
-    this.#log.warn("closing {remote}: {why}", { remote: conn.remote, why });
+    this.#log.warn("closing {remote}: {why}", { event: "connection.rejected", remote: conn.remote, why });
     if (strike) this.#endpoint?.strike(conn, why);
     conn.close(why);
   }

@@ -174,6 +174,7 @@ export class BroadcastTree {
       from: from?.addr,
       hops: from === undefined ? 0 : message.hops,
       offTree,
+      via: from === undefined ? "self" : arrival?.asked ? "fetch" : message.offTree ? "catch_up" : "push",
     };
     this.#store.add(stored);
     this.#newestId = stored.id;
@@ -220,7 +221,10 @@ export class BroadcastTree {
     const link = this.#links.get(neighbour);
     if (link === undefined) return;
     if (link.mode !== "push") {
-      this.#node.log.info("grafted by {peer}: pushing to it again", { peer: neighbour.addr });
+      this.#node.log.info("grafted by {peer}: pushing to it again", {
+        event: "gossip.grafted",
+        peer: neighbour.addr,
+      });
     }
     this.#pushTo(link);
   }
@@ -255,6 +259,7 @@ export class BroadcastTree {
     if (announced > 0) this.#announcer.add(stored);
     if (node.debug) {
       node.log.debug("forwarded message {id}: pushed to {pushed}, to announce to {announced} neighbours", {
+        event: "message.forwarded",
         id: stored.id,
         pushed,
         announced,

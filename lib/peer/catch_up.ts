@@ -62,6 +62,7 @@ export class CatchUp {
     }
     for (const m of messages) node.send(neighbour.conn, gossipFrame(m, offTree));
     node.log.info("served get_data to {peer}: {count} messages", {
+      event: "catchup.served",
       peer: neighbour.addr,
       count: messages.length,
     });

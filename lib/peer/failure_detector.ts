@@ -104,6 +104,7 @@ export class FailureDetector {
     if (probed.length === 0) return;
     if (node.debug) {
       node.log.debug("sent liveliness to {count} of {neighbours} neighbours", {
+        event: "liveliness.sent",
         count: probed.length,
         neighbours: this.#health.size,
         ts,
@@ -117,13 +118,25 @@ export class FailureDetector {
   /** A neighbour's link dropped without a goodbye: probe it directly before calling it dead. */
   suspect(addr: string, reason: string): void {
     const node = this.#node;
-    node.log.info("lost connection to neighbour {peer}: {reason}; probing", { peer: addr, reason });
+    node.log.info("lost connection to neighbour {peer}: {reason}; probing", {
+      event: "neighbour.lost",
+      peer: addr,
+      reason,
+    });
     node.prober.probeWithControl(addr, node.selfAddress, this.#directTimeout()).then((result) => {
       if (node.stopping) return;
       if (result.alive) {
-        node.log.info("neighbour {peer} still answers probes", { peer: addr, rttMs: result.rttMs });
+        node.log.info("neighbour {peer} still answers probes", {
+          event: "neighbour.alive",
+          peer: addr,
+          rttMs: result.rttMs,
+        });
       } else if (result.inconclusive) {
-        node.log.info("not reporting {peer}: {why}", { peer: addr, why: result.reason });
+        node.log.info("not reporting {peer}: {why}", {
+          event: "neighbour.not_reported",
+          peer: addr,
+          why: result.reason,
+        });
       } else this.#verdicts.reportDead(addr, `connection lost and probe failed: ${result.reason}`);
       this.#verdicts.fill();
     });
@@ -165,7 +178,10 @@ export class FailureDetector {
     });
     if (!verdict.counts) {
       this.#inconclusiveRounds++;
-      node.log.info("liveliness round not counted: {why}", { why: verdict.why });
+      node.log.info("liveliness round not counted: {why}", {
+        event: "liveliness.round_skipped",
+        why: verdict.why,
+      });
       return;
     }
     this.#inconclusiveRounds = 0;
@@ -173,6 +189,7 @@ export class FailureDetector {
     for (const h of silent) {
       h.misses++;
       node.log.info("liveliness probe to {peer} unanswered ({misses} of {limit})", {
+        event: "liveliness.missed",
         peer: h.neighbour.addr,
         misses: h.misses,
         limit,
@@ -213,6 +230,7 @@ export class FailureDetector {
       if (result.alive) this.#slowRtt.note(result.rttMs, node.clock.now());
       health.misses = limit - 1;
       node.log.info("not declaring {peer} dead after {misses} missed probes: {why}", {
+        event: "liveliness.spared",
         peer: neighbour.addr,
         misses: limit,
         why: result.alive ? `it answered a direct probe in ${result.rttMs} ms` : result.reason,

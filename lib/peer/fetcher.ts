@@ -119,6 +119,7 @@ export class Fetcher {
     const { asks, givenUp } = this.#missing.takeDue(now, isNeighbour, this.#allowance(now));
     for (const [addr, ids] of asks) {
       node.log.info("fetching {count} announced messages from {peer}: the push tree did not bring them", {
+        event: "gossip.fetch",
         peer: addr,
         count: ids.length,
       });
@@ -126,7 +127,10 @@ export class Fetcher {
       this.#links.ask(addr, ids);
     }
     if (givenUp > 0) {
-      node.log.warn("gave up on {count} announced messages: no announcer left to ask", { count: givenUp });
+      node.log.warn("gave up on {count} announced messages: no announcer left to ask", {
+        event: "gossip.gave_up",
+        count: givenUp,
+      });
     }
   }
 }

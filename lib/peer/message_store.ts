@@ -8,6 +8,9 @@
 import { SeenSet } from "./seen_set.ts";
 import type { Settings } from "../settings/config.ts";
 
+/** How a peer got the first copy of a message. */
+export type Via = "self" | "push" | "fetch" | "catch_up";
+
 /** A message as a peer stored it. */
 export interface StoredMessage {
   id: string;
@@ -25,6 +28,8 @@ export interface StoredMessage {
   hops: number;
   /** Whether the first copy came by no path of the push tree (see GossipMessage.offTree in protocol.ts). */
   offTree: boolean;
+  /** How the first copy came: published here, pushed, fetched after an announcement, or in a catch-up. */
+  via: Via;
 }
 
 /** The settings that bound a store; see their rows in lib/settings/table.ts. */

@@ -104,7 +104,11 @@ export class Overlay {
       maxInbound: node.settings.maxInbound,
     });
     if (reason !== undefined) {
-      node.log.info("declined peer request from {peer}: {reason}", { peer: addr, reason });
+      node.log.info("declined peer request from {peer}: {reason}", {
+        event: "overlay.request_declined",
+        peer: addr,
+        reason,
+      });
       node.send(conn, { type: "peer_reply", accepted: false, addr: node.self, reason });
       conn.flush().then(() => conn.close("declined"));
       return;
@@ -153,7 +157,11 @@ export class Overlay {
       } catch (error) {
         conn?.close("peer request failed");
         const why = (error as Error).message;
-        node.log.info("could not connect to {peer}: {why}", { peer: addr, why });
+        node.log.info("could not connect to {peer}: {why}", {
+          event: "overlay.dial_failed",
+          peer: addr,
+          why,
+        });
         this.avoid(addr, node.settings.overlayInterval);
         if (why === "refused") this.#known.delete(addr);
       } finally {
@@ -171,6 +179,7 @@ export class Overlay {
     if (reply.addr !== addr) throw new Error(`answered as ${reply.addr}`);
     if (!reply.accepted) {
       this.#node.log.info("peer {peer} declined: {reason}", {
+        event: "overlay.declined",
         peer: addr,
         reason: reply.reason ?? "no reason",
       });

@@ -83,7 +83,10 @@ export class PeerNode {
     this.#tree = new BroadcastTree(core, this.#store, {
       deliver: (message) => this.#deliver(message),
       forged: (neighbour) => {
-        core.log.warn("closing {remote}: message id does not match its content", { remote: neighbour.addr });
+        core.log.warn("closing {remote}: message id does not match its content", {
+          event: "message.forged",
+          remote: neighbour.addr,
+        });
         core.endpoint.strike(neighbour.conn, "forged message id");
         this.#table.drop(neighbour, "forged message id");
       },
@@ -156,7 +159,9 @@ export class PeerNode {
       throw error;
     }
     if (this.#stopping) throw new Error("PeerNode.start: stopped while starting");
-    if (this.#overlay.known === 0) core.log.info("first peer of the network: waiting for others to connect");
+    if (this.#overlay.known === 0) {
+      core.log.info("first peer of the network: waiting for others to connect", { event: "peer.first" });
+    }
     this.#startRounds();
     this.#seeds.registerWithRest();
     await Promise.all(this.#overlay.fill());
@@ -210,6 +215,7 @@ export class PeerNode {
     this.#tree.linkUp(neighbour);
     this.#detector.linkUp(neighbour);
     core.log.info("connected to {peer} ({direction})", {
+      event: "neighbour.added",
       peer: addr,
       direction,
       neighbours: this.#table.size,
@@ -225,6 +231,7 @@ export class PeerNode {
     this.#catchUp.linkDown(neighbour);
     const reason = neighbour.removedFor ?? conn.closeReason ?? "closed";
     this.#core.log.info("connection to {peer} closed: {reason}", {
+      event: "neighbour.removed",
       peer: neighbour.addr,
       reason,
       neighbours: this.#table.size,
@@ -241,7 +248,11 @@ export class PeerNode {
     this.#overlay.forget(addr);
     // Seeds may list it until they have confirmed its death themselves: do not dial it meanwhile.
     this.#overlay.avoid(addr, TUNING.deadRedialRounds * s.livelinessMisses * s.livelinessInterval);
-    this.#core.log.warn("neighbour {peer} is dead: {why}; reporting to seeds", { peer: addr, why });
+    this.#core.log.warn("neighbour {peer} is dead: {why}; reporting to seeds", {
+      event: "neighbour.dead",
+      peer: addr,
+      why,
+    });
     this.#seeds.reportDead(addr);
     this.events.emit("deathReported", { addr, why });
     this.#core.scheduler.after(0, () => this.#overlay.fill());
@@ -252,8 +263,12 @@ export class PeerNode {
     if (core.info) {
       const { content } = message;
       core.log.info("new message {id} from {from}: {content}", {
+        event: "message.delivered",
         id: message.id,
+        origin: message.origin,
         from: message.from ?? "self",
+        hops: message.hops,
+        via: message.via,
         content: content.length > 80 ? content.slice(0, 80) + "…" : content,
       });
     }
@@ -302,7 +317,10 @@ export class PeerNode {
         return this.#tree.onPrune(neighbour);
       case "death":
         if (message.reason === "leaving" && message.addr === neighbour.addr) {
-          this.#core.log.info("neighbour {peer} is leaving", { peer: neighbour.addr });
+          this.#core.log.info("neighbour {peer} is leaving", {
+            event: "neighbour.leaving",
+            peer: neighbour.addr,
+          });
           this.#overlay.forget(neighbour.addr);
           this.#table.drop(neighbour, "left");
           return;
@@ -316,7 +334,11 @@ export class PeerNode {
   /** Closes a neighbour's link for breaking the protocol, with a strike against its host. */
   #reject(neighbour: Neighbour, why: string): void {
     const core = this.#core;
-    core.log.warn("closing {remote}: {why}", { remote: neighbour.conn.remote, why });
+    core.log.warn("closing {remote}: {why}", {
+      event: "connection.rejected",
+      remote: neighbour.conn.remote,
+      why,
+    });
     core.endpoint.strike(neighbour.conn, why);
     this.#table.drop(neighbour, why);
   }
@@ -366,6 +388,7 @@ export class PeerNode {
         sleep(core.clock, TUNING.leaveFlushMs),
       ]);
       core.log.info("sent leaving notice to {seeds} seeds and {neighbours} neighbours", {
+        event: "peer.leaving",
         seeds: seedLinks.length,
         neighbours: this.#table.size,
       });
@@ -373,6 +396,7 @@ export class PeerNode {
     await core.close();
     if (!quiet) {
       core.log.info(graceful ? "peer stopped" : "peer stopped without goodbye", {
+        event: "node.stopped",
         messages: this.#store.size,
       });
     }

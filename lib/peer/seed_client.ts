@@ -78,7 +78,11 @@ export class SeedClient {
         } catch (error) {
           const why = (error as Error).message;
           failures.push(`${formatAddress(seed)} ${why}`);
-          log.warn("seed {seed} unavailable: {why}", { seed: formatAddress(seed), why });
+          log.warn("seed {seed} unavailable: {why}", {
+            event: "seed.unavailable",
+            seed: formatAddress(seed),
+            why,
+          });
         }
       }
     };
@@ -90,7 +94,11 @@ export class SeedClient {
         }`,
       );
     }
-    log.info("joined through {count} seeds", { count: this.#registered.size, seeds: [...this.#registered] });
+    log.info("joined through {count} seeds", {
+      event: "peer.joined",
+      count: this.#registered.size,
+      seeds: [...this.#registered],
+    });
     // The lists just received are fresh: no need to ask again before the next overlay check.
     this.#lastRefresh = this.#node.clock.now();
   }
@@ -156,7 +164,11 @@ export class SeedClient {
     this.#seedOf.delete(conn);
     if (this.#links.get(seed) === conn) this.#links.delete(seed);
     if (!this.#node.stopping) {
-      this.#node.log.info("connection to seed {seed} closed: {reason}", { seed, reason: conn.closeReason });
+      this.#node.log.info("connection to seed {seed} closed: {reason}", {
+        event: "seed.connection_closed",
+        seed,
+        reason: conn.closeReason,
+      });
     }
   }
 
@@ -194,7 +206,11 @@ export class SeedClient {
         this.#candidates.fill();
         return this.#links.get(seed);
       } catch (error) {
-        this.#node.log.info("seed {seed} unavailable: {why}", { seed, why: (error as Error).message });
+        this.#node.log.info("seed {seed} unavailable: {why}", {
+          event: "seed.unavailable",
+          seed,
+          why: (error as Error).message,
+        });
         return undefined;
       } finally {
         this.#connecting.delete(seed);

@@ -48,6 +48,7 @@ export class DeathReports {
   onReport(conn: Connection, reporter: string, death: Death): void {
     const node = this.#node;
     node.log.info("received death of {peer} from {reporter}", {
+      event: "seed.report_received",
       peer: death.addr,
       reporter,
       reason: death.reason,
@@ -64,7 +65,11 @@ export class DeathReports {
       case "leave":
         return this.#registry.remove(death.addr, "leaving", reporter);
       case "ignore":
-        node.log.debug("death report about unknown peer {peer} ignored", { peer: death.addr, reporter });
+        node.log.debug("death report about unknown peer {peer} ignored", {
+          event: "seed.report_ignored",
+          peer: death.addr,
+          reporter,
+        });
         return;
       case "refuse":
         return this.#refuse(death.addr, reporter, decision.why);
@@ -97,6 +102,7 @@ export class DeathReports {
       if (verdict.action === "retry") {
         if (!verdict.inconclusive) {
           node.log.info("accused {peer} silent to probe {attempt}: {why}; probing again", {
+            event: "seed.accused_silent",
             peer: addr,
             attempt,
             why: result.alive ? "" : result.reason,
@@ -114,6 +120,7 @@ export class DeathReports {
       }
       if (!this.#registry.has(addr)) return;
       node.log.info("confirmed {peer} dead: {why}", {
+        event: "seed.peer_confirmed_dead",
         peer: addr,
         why: verdict.why,
         reporter,
@@ -130,10 +137,16 @@ export class DeathReports {
    */
   #refuse(addr: string, reporter: string, why: string, { falseReport = true } = {}): void {
     const node = this.#node;
-    node.log.warn("rejected death report about {peer} from {reporter}: {why}", { peer: addr, reporter, why });
+    node.log.warn("rejected death report about {peer} from {reporter}: {why}", {
+      event: "seed.report_rejected",
+      peer: addr,
+      reporter,
+      why,
+    });
     this.#registry.refused(addr, reporter, why);
     if (!falseReport || !this.#liars.strike(reporter, node.clock.now())) return;
     node.log.warn("banned {reporter} for {ms} ms after {strikes} false reports", {
+      event: "seed.reporter_banned",
       reporter,
       ms: node.settings.banTime,
       strikes: node.settings.banThreshold,

@@ -83,7 +83,7 @@ export class SeedNode {
     this.#stopping ??= (async () => {
       this.#core.beginStop();
       await this.#core.close();
-      this.#core.log.info("seed stopped", { peers: this.#peers.size });
+      this.#core.log.info("seed stopped", { event: "node.stopped", peers: this.#peers.size });
     })();
     return this.#stopping;
   }
@@ -140,7 +140,11 @@ export class SeedNode {
       }
       if (current === undefined) {
         this.#peers.set(addr, { addr, since: core.clock.now(), conn });
-        core.log.info("registered peer {peer}", { peer: addr, peers: this.#peers.size });
+        core.log.info("registered peer {peer}", {
+          event: "seed.peer_registered",
+          peer: addr,
+          peers: this.#peers.size,
+        });
         this.events.emit("registered", { addr });
       } else current.conn = conn;
       this.#registeredBy.set(conn, addr);
@@ -155,6 +159,7 @@ export class SeedNode {
     const peers = sample(others, this.settings.peerListLimit, core.random);
     core.send(conn, { type: "peer_list", peers });
     core.log[refresh ? "debug" : "info"]("sent peer_list to {peer}", {
+      event: "seed.peer_list_sent",
       peer: addr,
       count: peers.length,
       of: others.length,
@@ -164,6 +169,7 @@ export class SeedNode {
   #remove(addr: string, reason: RemovalReason, reporter: string): void {
     if (!this.#peers.delete(addr)) return;
     this.#core.log.info("removed peer {peer}: {reason}", {
+      event: "seed.peer_removed",
       peer: addr,
       reason,
       reporter,
@@ -177,6 +183,7 @@ export class SeedNode {
     const addr = this.#registeredBy.get(conn);
     // A registered peer's connection matters; probes (this seed's or others') are routine.
     core.log[addr === undefined ? "debug" : "info"]("connection closed {remote}: {reason}", {
+      event: "connection.closed",
       remote: conn.remote,
       reason: conn.closeReason ?? "closed",
       ...(addr ? { peer: addr } : {}),
@@ -189,6 +196,7 @@ export class SeedNode {
       if (core.stopping || result.alive || result.reason !== "connect refused") return;
       if (this.#peers.get(addr)?.conn !== conn) return;
       core.log.info("confirmed {peer} dead: its connection closed and {why}", {
+        event: "seed.peer_confirmed_dead",
         peer: addr,
         why: result.reason,
       });
