@@ -33,6 +33,6 @@ export {
   type PeerNodeOptions,
   type StoredMessage,
 } from "./lib/peer/peer_node.ts";
-export type { Message, MessageType } from "./lib/wire/protocol.ts";
+export type { Message, MessageType } from "./lib/wire/messages.ts";
 export { SeedNode, type SeedNodeOptions } from "./lib/seed/seed_node.ts";
 export { WireError, type WireErrorCode } from "./lib/wire/wire_error.ts";

@@ -5,7 +5,7 @@
 
 import { type Address, formatAddress } from "../lib/wire/address.ts";
 import { decodeBody, encodeFrame, FrameDecoder } from "../lib/wire/codec.ts";
-import type { Message } from "../lib/wire/protocol.ts";
+import type { Message } from "../lib/wire/messages.ts";
 
 type OnMessage = (message: Message, client: WireClient) => void;
 

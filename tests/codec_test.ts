@@ -18,7 +18,7 @@ import {
   peekGossipHops,
   peekGossipId,
   peekGossipOffTree,
-} from "../lib/wire/protocol.ts";
+} from "../lib/wire/messages.ts";
 import { WireError, type WireErrorCode } from "../lib/wire/wire_error.ts";
 import { mulberry32 } from "./_helpers.ts";
 

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { Connection } from "../lib/net/connection.ts";
 import { decodeBody, FrameDecoder } from "../lib/wire/codec.ts";
-import type { Message } from "../lib/wire/protocol.ts";
+import type { Message } from "../lib/wire/messages.ts";
 
 /** A Connection on one end of a loopback TCP pair, and the raw socket at the other end. */
 async function socketPair(options: ConstructorParameters<typeof Connection>[1] = {}) {

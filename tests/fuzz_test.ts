@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { encodeFrame } from "../lib/wire/codec.ts";
 import { messageId } from "../lib/wire/message_id.ts";
 import { PeerNode } from "../lib/peer/peer_node.ts";
-import type { Message } from "../lib/wire/protocol.ts";
+import type { Message } from "../lib/wire/messages.ts";
 import { SeedNode } from "../lib/seed/seed_node.ts";
 import { FAST, mulberry32, waitFor } from "./_helpers.ts";
 import { WireClient } from "./_wire_client.ts";

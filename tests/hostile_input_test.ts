@@ -9,7 +9,7 @@ import { encodeFrame } from "../lib/wire/codec.ts";
 import type { Settings } from "../lib/settings/config.ts";
 import { messageId } from "../lib/wire/message_id.ts";
 import { PeerNode } from "../lib/peer/peer_node.ts";
-import type { Message } from "../lib/wire/protocol.ts";
+import type { Message } from "../lib/wire/messages.ts";
 import { SeedNode } from "../lib/seed/seed_node.ts";
 import { FAST, waitFor, withLogs } from "./_helpers.ts";
 import { SilentPeer, WireClient } from "./_wire_client.ts";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { encodeFrame, FrameDecoder, HEADER_BYTES } from "../lib/wire/codec.ts";
 import { PeerNode } from "../lib/peer/peer_node.ts";
-import type { Message } from "../lib/wire/protocol.ts";
+import type { Message } from "../lib/wire/messages.ts";
 import {
   helloBody,
   importNetworkKey,

@@ -9,7 +9,7 @@ import { formatAddress } from "../lib/wire/address.ts";
 import { messageId } from "../lib/wire/message_id.ts";
 import type { PeerNode } from "../lib/peer/peer_node.ts";
 import type { Settings } from "../lib/settings/config.ts";
-import type { GossipMessage, Message } from "../lib/wire/protocol.ts";
+import type { GossipMessage, Message } from "../lib/wire/messages.ts";
 import { countDeliveries, TestNetwork, waitFor } from "./_helpers.ts";
 import { WireClient } from "./_wire_client.ts";
 

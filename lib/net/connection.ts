@@ -18,7 +18,7 @@ import {
   type Role,
   sessionCiphers,
 } from "../wire/secure_channel.ts";
-import { DEFAULT_LIMITS, type Message, type MessageLimits } from "../wire/protocol.ts";
+import { DEFAULT_LIMITS, type Message, type MessageLimits } from "../wire/messages.ts";
 import { TokenBucket } from "../util/rate_limiter.ts";
 import { WireError } from "../wire/wire_error.ts";
 

@@ -9,7 +9,7 @@ import { type Address, formatAddress } from "../wire/address.ts";
 import { type Settings, TUNING } from "../settings/config.ts";
 import { Connection, connectTo } from "./connection.ts";
 import { FramePool } from "../wire/codec.ts";
-import type { Message, MessageLimits } from "../wire/protocol.ts";
+import type { Message, MessageLimits } from "../wire/messages.ts";
 import { BanList } from "./ban_list.ts";
 import type { NetworkKey } from "../wire/secure_channel.ts";
 import type { Clock } from "../util/clock.ts";

@@ -6,7 +6,7 @@
 import { type Address, parseAddress } from "../wire/address.ts";
 import type { Connection } from "./connection.ts";
 import type { Endpoint } from "./endpoint.ts";
-import type { Message } from "../wire/protocol.ts";
+import type { Message } from "../wire/messages.ts";
 
 export type ProbeResult =
   | { alive: true; rttMs: number }

@@ -25,7 +25,7 @@ import {
   peekGossipId,
   peekGossipOffTree,
   type PeerReply,
-} from "../wire/protocol.ts";
+} from "../wire/messages.ts";
 import { type Random, sample, shuffled } from "../util/random.ts";
 import { Scheduler } from "../util/scheduler.ts";
 import { type Clock, systemClock } from "../util/clock.ts";

@@ -14,7 +14,7 @@ import { Emitter } from "../util/events.ts";
 import { nodeLogger } from "../log/logging.ts";
 import { judgeVerification } from "../node/liveliness.ts";
 import { Prober } from "../net/prober.ts";
-import type { Death, Message, MessageLimits } from "../wire/protocol.ts";
+import type { Death, Message, MessageLimits } from "../wire/messages.ts";
 import { type Random, sample } from "../util/random.ts";
 import { Scheduler } from "../util/scheduler.ts";
 import { type Clock, systemClock } from "../util/clock.ts";

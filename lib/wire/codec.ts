@@ -3,7 +3,7 @@
  * holding one object with a `type`. The codec knows nothing of peers or seeds.
  */
 
-import { DEFAULT_LIMITS, type Message, type MessageLimits, parseMessage } from "./protocol.ts";
+import { DEFAULT_LIMITS, type Message, type MessageLimits, parseMessage } from "./messages.ts";
 import { WireError } from "./wire_error.ts";
 
 /** Bytes of the length prefix. */
