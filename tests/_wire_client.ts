@@ -4,8 +4,8 @@
  */
 
 import { type Address, formatAddress } from "../lib/wire/address.ts";
-import { decodeBody, encodeFrame, FrameDecoder } from "../lib/wire/codec.ts";
-import type { Message } from "../lib/wire/messages.ts";
+import { encodeFrame, FrameDecoder } from "../lib/wire/codec.ts";
+import { decodeMessage, type Message } from "../lib/wire/messages.ts";
 
 type OnMessage = (message: Message, client: WireClient) => void;
 
@@ -35,7 +35,7 @@ export class WireClient {
 
   /** Sends a message as one frame. */
   async send(message: Message | Record<string, unknown>): Promise<void> {
-    await this.writeRaw(encodeFrame(message as Message, 64 * 1024 * 1024));
+    await this.writeRaw(encodeFrame(message, 64 * 1024 * 1024));
   }
 
   /** Writes raw bytes, swallowing errors from a connection the remote already closed. */
@@ -56,7 +56,7 @@ export class WireClient {
         const n = await this.conn.read(buffer);
         if (n === null) break;
         for (const body of decoder.push(buffer.subarray(0, n))) {
-          const message = decodeBody(body);
+          const message = decodeMessage(body);
           this.received.push(message);
           this.onMessage?.(message, this);
         }

@@ -5,20 +5,15 @@
 
 import assert from "node:assert/strict";
 import {
-  decodeBody,
+  decodeJson,
   DEFAULT_MAX_FRAME_BYTES,
   encodeFrame,
+  framed,
   FrameDecoder,
   FramePool,
+  writeHeader,
 } from "../lib/wire/codec.ts";
-import {
-  DEFAULT_LIMITS,
-  type Message,
-  type MessageLimits,
-  peekGossipHops,
-  peekGossipId,
-  peekGossipOffTree,
-} from "../lib/wire/messages.ts";
+import { decodeMessage, DEFAULT_LIMITS, type Message, type MessageLimits } from "../lib/wire/messages.ts";
 import { WireError, type WireErrorCode } from "../lib/wire/wire_error.ts";
 import { mulberry32 } from "./_helpers.ts";
 
@@ -148,11 +143,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
 
 /** A frame around raw body bytes, bypassing encodeFrame, for bodies encodeFrame would never make. */
 function rawFrame(body: Uint8Array | string): Uint8Array {
-  const bytes = typeof body === "string" ? utf8.encode(body) : body;
-  const frame = new Uint8Array(4 + bytes.length);
-  new DataView(frame.buffer).setUint32(0, bytes.length);
-  frame.set(bytes, 4);
-  return frame;
+  return framed(typeof body === "string" ? utf8.encode(body) : body);
 }
 
 /** Cuts `bytes` into chunks whose sizes come from `size()`. */
@@ -180,14 +171,14 @@ function decodeCopies(chunks: Uint8Array[], maxFrameBytes?: number, limits?: Mes
     scratch.fill(0xee);
   }
   decoder.end();
-  return bodies.map((body) => decodeBody(body, limits));
+  return bodies.map((body) => decodeMessage(body, limits));
 }
 
 /** Feeds `chunks` to a decoder in views mode, decoding each body before the next push. */
 function decodeViews(chunks: Uint8Array[]): Message[] {
   const decoder = new FrameDecoder(DEFAULT_MAX_FRAME_BYTES, { views: true });
   const messages: Message[] = [];
-  for (const chunk of chunks) for (const body of decoder.push(chunk)) messages.push(decodeBody(body));
+  for (const chunk of chunks) for (const body of decoder.push(chunk)) messages.push(decodeMessage(body));
   decoder.end();
   return messages;
 }
@@ -216,7 +207,7 @@ const ADDR = "127.0.0.1:6001";
 
 // ---- round trips ------------------------------------------------------------------
 
-Deno.test("every message type round-trips through encodeFrame, any chunking of the stream, and decodeBody", () => {
+Deno.test("every message type round-trips through encodeFrame, any chunking of the stream, and decodeMessage", () => {
   const seed = 0x5eed_c0de;
   const random = mulberry32(seed);
   const seenTypes = new Set<string>();
@@ -259,7 +250,7 @@ Deno.test("a frame split inside its length prefix and inside its body decodes on
     assert.equal(decoder.pendingBytes, cut);
     const bodies = decoder.push(frame.subarray(cut));
     assert.equal(bodies.length, 1, `cut at ${cut}`);
-    assert.deepEqual(decodeBody(bodies[0]!), message);
+    assert.deepEqual(decodeMessage(bodies[0]!), message);
     assert.equal(decoder.pendingBytes, 0);
     decoder.end();
   }
@@ -273,7 +264,7 @@ Deno.test("many frames in one chunk come out in order, with a trailing partial f
   assert.equal(first.length, 499);
   assert.equal(decoder.pendingBytes, encodeFrame(messages[499]!).length - 3);
   const rest = decoder.push(stream.subarray(stream.length - 3));
-  assert.deepEqual([...first, ...rest].map((b) => decodeBody(b)), messages);
+  assert.deepEqual([...first, ...rest].map((b) => decodeMessage(b)), messages);
   decoder.end();
 });
 
@@ -284,7 +275,7 @@ Deno.test("an empty chunk changes nothing, and end() after whole frames is quiet
   decoder.push(frame.subarray(0, 2));
   assert.deepEqual(decoder.push(new Uint8Array(0)), []);
   assert.equal(decoder.pendingBytes, 2);
-  assert.deepEqual(decodeBody(decoder.push(frame.subarray(2))[0]!), {
+  assert.deepEqual(decodeMessage(decoder.push(frame.subarray(2))[0]!), {
     type: "get_peer_list",
     addr: "[::1]:6001",
   });
@@ -292,20 +283,20 @@ Deno.test("an empty chunk changes nothing, and end() after whole frames is quiet
   assert.equal(decoder.pendingBytes, 0);
 });
 
-Deno.test("decodeBody keeps only the known fields of a message", () => {
-  const decoded = decodeBody(body({ type: "liveliness", ts: 5, extra: "dropped", addr: ADDR }));
+Deno.test("decodeMessage keeps only the known fields of a message", () => {
+  const decoded = decodeMessage(body({ type: "liveliness", ts: 5, extra: "dropped", addr: ADDR }));
   assert.deepEqual(decoded, { type: "liveliness", ts: 5 });
-  assert.deepEqual(decodeBody(body({ type: "get_data" })), { type: "get_data" });
-  assert.deepEqual(decodeBody(body({ type: "get_data", ids: [], have: [ID] })), {
+  assert.deepEqual(decodeMessage(body({ type: "get_data" })), { type: "get_data" });
+  assert.deepEqual(decodeMessage(body({ type: "get_data", ids: [], have: [ID] })), {
     type: "get_data",
     ids: [],
     have: [ID],
   });
-  assert.deepEqual(decodeBody(body({ type: "graft", ids: [ID] })), { type: "graft" });
-  assert.deepEqual(decodeBody(body({ type: "prune", reason: "x" })), { type: "prune" });
+  assert.deepEqual(decodeMessage(body({ type: "graft", ids: [ID] })), { type: "graft" });
+  assert.deepEqual(decodeMessage(body({ type: "prune", reason: "x" })), { type: "prune" });
   const gossip = { type: "message", id: ID, hops: 2, origin: ADDR, content: "", created: 0 };
-  assert.deepEqual(decodeBody(body({ ...gossip, offTree: false })), gossip);
-  assert.deepEqual(decodeBody(body({ ...gossip, offTree: true })), { ...gossip, offTree: true });
+  assert.deepEqual(decodeMessage(body({ ...gossip, offTree: false })), gossip);
+  assert.deepEqual(decodeMessage(body({ ...gossip, offTree: true })), { ...gossip, offTree: true });
 });
 
 Deno.test("a frame body of exactly the maximum passes both encoder and decoder; one byte more fails both", () => {
@@ -420,7 +411,7 @@ Deno.test("a body that is not UTF-8 is invalid_utf8, alone or inside a stream", 
     [...utf8.encode('{"type":"message","content":"'), 0xc3, 0x28, ...utf8.encode('"}')],
   ];
   for (const bytes of bad) {
-    assertWireError(() => decodeBody(Uint8Array.from(bytes)), "invalid_utf8", undefined, `${bytes}`);
+    assertWireError(() => decodeMessage(Uint8Array.from(bytes)), "invalid_utf8", undefined, `${bytes}`);
   }
   const stream = concat([encodeFrame({ type: "liveliness", ts: 5 }), rawFrame(Uint8Array.of(0xc3, 0x28))]);
   assertWireError(() => decodeCopies(chunked(stream, () => 3)), "invalid_utf8");
@@ -428,27 +419,32 @@ Deno.test("a body that is not UTF-8 is invalid_utf8, alone or inside a stream", 
 
 Deno.test("a body that is not JSON is invalid_json, including an empty frame", () => {
   for (const text of ["", "{not json", "{", '{"type":"liveliness","ts":1,}', "NaN", "undefined", "{'a':1}"]) {
-    assertWireError(() => decodeBody(body(text)), "invalid_json", undefined, JSON.stringify(text));
+    assertWireError(() => decodeMessage(body(text)), "invalid_json", undefined, JSON.stringify(text));
   }
   assertWireError(() => decodeCopies([rawFrame("")]), "invalid_json");
 });
 
 Deno.test("JSON that is not an object is not_object: array, number, null, string, boolean", () => {
   for (const text of ["[]", "[1,2]", "42", "-0.5", "null", '"text"', "true"]) {
-    assertWireError(() => decodeBody(body(text)), "not_object", undefined, text);
+    assertWireError(() => decodeMessage(body(text)), "not_object", undefined, text);
   }
 });
 
 Deno.test("an object whose type names no message is unknown_type, naming the type field", () => {
   for (const type of ["gossip", "", "MESSAGE", "toString", "constructor", "__proto__", "x".repeat(1000)]) {
-    const error = assertWireError(() => decodeBody(body({ type, addr: ADDR })), "unknown_type", "type", type);
+    const error = assertWireError(
+      () => decodeMessage(body({ type, addr: ADDR })),
+      "unknown_type",
+      "type",
+      type,
+    );
     assert.ok(error.message.length < 200, "a long type is not echoed whole");
   }
   // A type that is not a string at all is a bad field.
   for (const type of [7, null, ["message"], { a: 1 }]) {
-    assertWireError(() => decodeBody(body({ type })), "invalid_field", "type", JSON.stringify(type));
+    assertWireError(() => decodeMessage(body({ type })), "invalid_field", "type", JSON.stringify(type));
   }
-  assertWireError(() => decodeBody(body({})), "invalid_field", "type");
+  assertWireError(() => decodeMessage(body({})), "invalid_field", "type");
 });
 
 Deno.test("schema violations are invalid_field and name the field", () => {
@@ -527,13 +523,13 @@ Deno.test("schema violations are invalid_field and name the field", () => {
   ];
   for (const [value, field] of cases) {
     const text = JSON.stringify(value);
-    assertWireError(() => decodeBody(body(text)), "invalid_field", field, text.slice(0, 120));
+    assertWireError(() => decodeMessage(body(text)), "invalid_field", field, text.slice(0, 120));
   }
   // Infinity cannot be written by JSON.stringify; a literal 1e400 parses to it.
-  assertWireError(() => decodeBody(body('{"type":"liveliness","ts":1e400}')), "invalid_field", "ts");
+  assertWireError(() => decodeMessage(body('{"type":"liveliness","ts":1e400}')), "invalid_field", "ts");
 });
 
-Deno.test("message limits passed to decodeBody bound list and content sizes", () => {
+Deno.test("message limits passed to decodeMessage bound list and content sizes", () => {
   const limits: MessageLimits = { maxPeers: 2, maxIds: 3, maxContent: 10 };
   const ok: Message[] = [
     { type: "peer_list", peers: [ADDR, "[::1]:1"] },
@@ -541,20 +537,22 @@ Deno.test("message limits passed to decodeBody bound list and content sizes", ()
     { type: "ihave", ids: [ID, ID, ID], hops: [1, 2, 3] },
     { type: "message", id: ID, hops: 1, origin: ADDR, content: "0123456789", created: 1 },
   ];
-  for (const m of ok) assert.deepEqual(decodeBody(body(m), limits), m);
+  for (const m of ok) assert.deepEqual(decodeMessage(body(m), limits), m);
   const tooBig: [Message, string][] = [
     [{ type: "peer_list", peers: [ADDR, ADDR, ADDR] }, "peers"],
     [{ type: "get_data", have: [ID, ID, ID, ID] }, "have"],
     [{ type: "ihave", ids: [ID, ID, ID, ID], hops: [1, 1, 1, 1] }, "ids"],
     [{ type: "message", id: ID, hops: 1, origin: ADDR, content: "01234567890", created: 1 }, "content"],
   ];
-  for (const [m, field] of tooBig) assertWireError(() => decodeBody(body(m), limits), "invalid_field", field);
+  for (const [m, field] of tooBig) {
+    assertWireError(() => decodeMessage(body(m), limits), "invalid_field", field);
+  }
 });
 
 Deno.test("a deeply nested field value is invalid_field, not a stack overflow", () => {
   const deep = "[".repeat(100_000) + "]".repeat(100_000);
-  assertWireError(() => decodeBody(body(`{"type":"liveliness","ts":${deep}}`)), "invalid_field", "ts");
-  assertWireError(() => decodeBody(body(deep)), "not_object");
+  assertWireError(() => decodeMessage(body(`{"type":"liveliness","ts":${deep}}`)), "invalid_field", "ts");
+  assertWireError(() => decodeMessage(body(deep)), "not_object");
 });
 
 Deno.test("corrupted streams only ever throw WireError", () => {
@@ -579,45 +577,6 @@ Deno.test("corrupted streams only ever throw WireError", () => {
   assert.ok(codes.size >= 3, [...codes].join(", "));
 });
 
-Deno.test("a gossip frame's id and hop count are read from its raw bytes as p2pnet encodes them, and only then", () => {
-  const utf8 = new TextEncoder();
-  const body = (message: Message) => encodeFrame(message).subarray(4);
-  const message: Message = { type: "message", id: ID, hops: 12, origin: ADDR, content: "x", created: 1 };
-  assert.equal(peekGossipId(body(message)), ID);
-  assert.equal(peekGossipHops(body(message)), 12);
-  assert.equal(peekGossipHops(body({ ...message, hops: 65_535 })), 65_535);
-  // Other layouts are parsed in full instead.
-  const reordered = utf8.encode(JSON.stringify({ type: "message", hops: 3, id: ID, origin: ADDR }));
-  assert.equal(peekGossipId(reordered), undefined);
-  for (const text of [`"hops":0,`, `"hops":70000,`, `"hops":,`, `"hops":"3",`, `"hops":3}`]) {
-    const odd = utf8.encode(`{"type":"message","id":"${ID}",${text}"origin":"${ADDR}"}`);
-    assert.equal(peekGossipId(odd), ID);
-    assert.equal(peekGossipHops(odd), undefined, text);
-  }
-  assert.equal(peekGossipId(body({ type: "ihave", ids: [ID], hops: [1] })), undefined);
-});
-
-Deno.test("a catch-up copy is recognised from its raw bytes when the mark follows the hop count, and only then", () => {
-  const utf8 = new TextEncoder();
-  const body = (message: Message) => encodeFrame(message).subarray(4);
-  const message: Message = { type: "message", id: ID, hops: 7, origin: ADDR, content: "x", created: 1 };
-  assert.equal(peekGossipOffTree(body(message)), false);
-  // Decoding keeps the mark right after hops, so a copy passed on is marked where peers look.
-  const marked = decodeBody(utf8.encode(JSON.stringify({ ...message, offTree: true })));
-  assert.equal(peekGossipOffTree(body(marked)), true);
-  assert.equal(peekGossipHops(body(marked)), 7);
-  for (
-    const text of [
-      `"hops":7,"offTree":false,`,
-      `"hops":7,"origin":"${ADDR}","offTree":true,`,
-      `"hops":x,"offTree":true,`,
-    ]
-  ) {
-    const odd = utf8.encode(`{"type":"message","id":"${ID}",${text}"content":"x"}`);
-    assert.equal(peekGossipOffTree(odd), false, text);
-  }
-});
-
 Deno.test("FramePool hands out separate zeroed buffers, and frames encoded in them decode alike", () => {
   const pool = new FramePool(1024);
   const buffers = Array.from({ length: 40 }, (_, i) => pool.take(50 + i));
@@ -635,12 +594,40 @@ Deno.test("FramePool hands out separate zeroed buffers, and frames encoded in th
   const message = { type: "liveliness", ts: 42 } as const;
   const pooled = encodeFrame(message, DEFAULT_MAX_FRAME_BYTES, pool);
   assert.deepEqual(pooled, encodeFrame(message));
-  assert.deepEqual(decodeBody(pooled.subarray(4)), message);
+  assert.deepEqual(decodeMessage(pooled.subarray(4)), message);
   const accented = {
     type: "peer_reply",
     accepted: false,
     reason: "plein à craquer",
     addr: "127.0.0.1:6000",
   } as const;
-  assert.deepEqual(decodeBody(encodeFrame(accented, DEFAULT_MAX_FRAME_BYTES, pool).subarray(4)), accented);
+  assert.deepEqual(decodeMessage(encodeFrame(accented, DEFAULT_MAX_FRAME_BYTES, pool).subarray(4)), accented);
+});
+
+Deno.test("writeHeader writes the body length big-endian, and framed() puts a body behind it", () => {
+  const header = new Uint8Array(4);
+  for (
+    const [length, bytes] of [[0, [0, 0, 0, 0]], [258, [0, 0, 1, 2]], [0xffffffff, [
+      255,
+      255,
+      255,
+      255,
+    ]]] as const
+  ) {
+    writeHeader(header, length);
+    assert.deepEqual([...header], bytes, `${length}`);
+  }
+  const frame = framed(utf8.encode('{"type":"prune"}'));
+  assert.deepEqual([...frame.subarray(0, 4)], [0, 0, 0, 16]);
+  assert.deepEqual(decodeCopies([frame]), [{ type: "prune" }]);
+  // encodeFrame writes the same header as framed() around the same body.
+  assert.deepEqual(encodeFrame({ type: "prune" }), frame);
+});
+
+Deno.test("decodeJson reads any JSON value and leaves schemas to decodeMessage", () => {
+  assert.deepEqual(decodeJson(body({ type: "no such type", n: 1 })), { type: "no such type", n: 1 });
+  assert.deepEqual(decodeJson(body("[1,2]")), [1, 2]);
+  assertWireError(() => decodeJson(Uint8Array.of(0xff)), "invalid_utf8");
+  assertWireError(() => decodeJson(body("{")), "invalid_json");
+  assertWireError(() => decodeMessage(body({ type: "no such type" })), "unknown_type", "type");
 });

@@ -2,8 +2,8 @@
 
 import assert from "node:assert/strict";
 import { Connection } from "../lib/net/connection.ts";
-import { decodeBody, FrameDecoder } from "../lib/wire/codec.ts";
-import type { Message } from "../lib/wire/messages.ts";
+import { FrameDecoder } from "../lib/wire/codec.ts";
+import { decodeMessage, type Message } from "../lib/wire/messages.ts";
 
 /** A Connection on one end of a loopback TCP pair, and the raw socket at the other end. */
 async function socketPair(options: ConstructorParameters<typeof Connection>[1] = {}) {
@@ -23,7 +23,7 @@ async function readMessages(remote: Deno.Conn, count: number): Promise<Message[]
   while (messages.length < count) {
     const n = await remote.read(buffer);
     if (n === null) break;
-    for (const body of decoder.push(buffer.subarray(0, n))) messages.push(decodeBody(body));
+    for (const body of decoder.push(buffer.subarray(0, n))) messages.push(decodeMessage(body));
   }
   return messages;
 }

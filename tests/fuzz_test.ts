@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { encodeFrame } from "../lib/wire/codec.ts";
+import { encodeFrame, framed, writeHeader } from "../lib/wire/codec.ts";
 import { messageId } from "../lib/wire/message_id.ts";
 import { PeerNode } from "../lib/peer/peer_node.ts";
 import type { Message } from "../lib/wire/messages.ts";
@@ -48,17 +48,13 @@ function mutatedFrame(random: () => number): Uint8Array {
     }
     case 2: { // change the length prefix
       const frame = encodeFrame(base).slice();
-      new DataView(frame.buffer).setUint32(0, int(2) ? int(1 << 20) : 0xffffffff - int(1000));
+      writeHeader(frame, int(2) ? int(1 << 20) : 0xffffffff - int(1000));
       return frame;
     }
     case 3: // truncate
       return encodeFrame(base).slice(0, 1 + int(20));
     case 4: { // append junk inside the frame
-      const body = new TextEncoder().encode(JSON.stringify(base) + "}".repeat(1 + int(3)));
-      const frame = new Uint8Array(4 + body.length);
-      new DataView(frame.buffer).setUint32(0, body.length);
-      frame.set(body, 4);
-      return frame;
+      return framed(new TextEncoder().encode(JSON.stringify(base) + "}".repeat(1 + int(3))));
     }
     case 5: // random bytes
       return crypto.getRandomValues(new Uint8Array(1 + int(64)));

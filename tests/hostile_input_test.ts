@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import type { LogRecord } from "@logtape/logtape";
-import { encodeFrame } from "../lib/wire/codec.ts";
+import { encodeFrame, framed, writeHeader } from "../lib/wire/codec.ts";
 import type { Settings } from "../lib/settings/config.ts";
 import { messageId } from "../lib/wire/message_id.ts";
 import { PeerNode } from "../lib/peer/peer_node.ts";
@@ -19,14 +19,7 @@ const HOSTILE: Partial<Settings> = { ...FAST, banThreshold: 0, handshakeTimeout:
 
 const text = (s: string) => new TextEncoder().encode(s);
 
-function frameOf(body: Uint8Array): Uint8Array {
-  const frame = new Uint8Array(4 + body.length);
-  new DataView(frame.buffer).setUint32(0, body.length);
-  frame.set(body, 4);
-  return frame;
-}
-
-const json = (value: unknown) => frameOf(text(JSON.stringify(value)));
+const json = (value: unknown) => framed(text(JSON.stringify(value)));
 
 function mentions(records: LogRecord[], client: WireClient): LogRecord[] {
   const port = `:${(client.conn.localAddr as Deno.NetAddr).port}`;
@@ -109,8 +102,8 @@ const BAD_FRAMES: [string, Uint8Array][] = [
   ],
   ["death with an unknown reason", json({ type: "death", addr: ADDR, reason: "bored", reporter: ADDR })],
   ["an unknown type", json({ type: "hello" })],
-  ["non-JSON", frameOf(text("{{{ not json"))],
-  ["invalid UTF-8", frameOf(Uint8Array.of(0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d))],
+  ["non-JSON", framed(text("{{{ not json"))],
+  ["invalid UTF-8", framed(Uint8Array.of(0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d))],
   ["a JSON array", json([1, 2, 3])],
   ["a 4 GiB length prefix", Uint8Array.of(0xff, 0xff, 0xff, 0xff)],
 ];
@@ -353,7 +346,7 @@ Deno.test("limits: a frame over maxFrameBytes is refused at its length prefix", 
     await seed.start();
     try {
       const header = new Uint8Array(4);
-      new DataView(header.buffer).setUint32(0, 2049);
+      writeHeader(header, 2049);
       await assertRefused(seed.address.port, header, records, { what: "a frame of 2049 bytes" });
       await answersProbe(seed.address.port);
     } finally {

@@ -5,7 +5,7 @@
  */
 
 import { type Address, formatAddress } from "../wire/address.ts";
-import { decodeBody, encodeFrame, FrameDecoder, FramePool, HEADER_BYTES } from "../wire/codec.ts";
+import { encodeFrame, framed, FrameDecoder, FramePool, HEADER_BYTES } from "../wire/codec.ts";
 import {
   checkProof,
   type FrameCipher,
@@ -18,7 +18,7 @@ import {
   type Role,
   sessionCiphers,
 } from "../wire/secure_channel.ts";
-import { DEFAULT_LIMITS, type Message, type MessageLimits } from "../wire/messages.ts";
+import { decodeMessage, DEFAULT_LIMITS, type Message, type MessageLimits } from "../wire/messages.ts";
 import { TokenBucket } from "../util/rate_limiter.ts";
 import { WireError } from "../wire/wire_error.ts";
 
@@ -214,7 +214,7 @@ export class Connection {
   #writeHandshake(body: Uint8Array): void {
     const secure = this.#secure!;
     secure.writes = secure.writes.then(async () => {
-      const frame = withHeader(body);
+      const frame = framed(body);
       let written = 0;
       while (written < frame.length) written += await this.#conn.write(frame.subarray(written));
     }).catch((error) => this.close(`write failed: ${(error as Error).message}`));
@@ -249,7 +249,7 @@ export class Connection {
   async #sealAll(frames: Uint8Array[]): Promise<Uint8Array[]> {
     const seal = this.#secure!.seal!;
     const sealed: Uint8Array[] = [];
-    for (const frame of frames) sealed.push(withHeader(await seal.seal(frame.slice(HEADER_BYTES))));
+    for (const frame of frames) sealed.push(framed(await seal.seal(frame.slice(HEADER_BYTES))));
     return sealed;
   }
 
@@ -382,7 +382,7 @@ export class Connection {
           }
           this.framesReceived++;
           if (this.#skipFrame?.(body, this)) continue;
-          onMessage(decodeBody(body, this.#limits));
+          onMessage(decodeMessage(body, this.#limits));
           if (this.#closeReason !== undefined) return;
         }
       }
@@ -455,11 +455,3 @@ export async function connectTo(
 
 /** Bytes of the AES-GCM authentication tag on every sealed frame. */
 const TAG_BYTES = 16;
-
-/** A frame: the 4-byte big-endian length of `body`, then `body`. */
-function withHeader(body: Uint8Array): Uint8Array {
-  const frame = new Uint8Array(HEADER_BYTES + body.length);
-  new DataView(frame.buffer).setUint32(0, body.length);
-  frame.set(body, HEADER_BYTES);
-  return frame;
-}

@@ -15,17 +15,15 @@ import { nodeLogger } from "../log/logging.ts";
 import { messageId } from "../wire/message_id.ts";
 import { judgeRound } from "../node/liveliness.ts";
 import { Prober } from "../net/prober.ts";
+import type { GetData, GossipMessage, Message, MessageLimits, PeerReply } from "../wire/messages.ts";
 import {
-  type GetData,
-  type GossipMessage,
-  MAX_HOPS,
-  type Message,
-  type MessageLimits,
+  encodeGossip,
+  forwardedGossip,
+  gossipMessage,
   peekGossipHops,
   peekGossipId,
   peekGossipOffTree,
-  type PeerReply,
-} from "../wire/messages.ts";
+} from "../wire/gossip_frame.ts";
 import { type Random, sample, shuffled } from "../util/random.ts";
 import { Scheduler } from "../util/scheduler.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
@@ -110,17 +108,6 @@ interface Neighbour extends NeighbourInfo {
 }
 
 type Waiter = (message: Message | undefined) => void;
-
-/**
- * The gossip message that passes a stored message on, one link further from its origin;
- * `offTree` marks it as having come by no path of the push tree (see {@link GossipMessage.offTree}).
- */
-function gossipFrame({ id, hops, origin, content, created }: StoredMessage, offTree: boolean): GossipMessage {
-  const further = Math.min(hops + 1, MAX_HOPS);
-  return offTree
-    ? { type: "message", id, hops: further, offTree, origin, content, created }
-    : { type: "message", id, hops: further, origin, content, created };
-}
 
 export class PeerNode {
   readonly settings: Settings;
@@ -320,14 +307,8 @@ export class PeerNode {
         `PeerNode.publish: content of ${content.length} characters exceeds maxMessageBytes ${this.settings.maxMessageBytes}`,
       );
     }
-    const message: GossipMessage = {
-      type: "message",
-      id: messageId(this.#self, content),
-      hops: 1,
-      origin: this.#self,
-      content,
-      created: this.#clock.wallNow(),
-    };
+    const id = messageId(this.#self, content);
+    const message = gossipMessage({ id, origin: this.#self, content, created: this.#clock.wallNow() }, 1);
     this.#accept(message, undefined);
     return this.#store.get(message.id)!;
   }
@@ -957,11 +938,7 @@ export class PeerNode {
       // History the neighbour said it has: a copy would only be a repeat.
       if (offTree && n.holds !== undefined && n.holds.has(stored.id)) continue;
       if (n.gossip === "push") {
-        frame ??= encodeFrame(
-          gossipFrame(stored, offTree),
-          this.settings.maxFrameBytes,
-          this.#endpoint!.pool,
-        );
+        frame ??= encodeGossip(stored, offTree, this.settings.maxFrameBytes, this.#endpoint!.pool);
         if (n.conn.sendFrame(frame)) pushed++;
       } else {
         announced++;
@@ -1113,7 +1090,7 @@ export class PeerNode {
         this.#scheduler?.after(this.settings.fetchTimeout, () => neighbour.holds = undefined);
       }
     }
-    for (const m of messages) this.#send(neighbour.conn, gossipFrame(m, offTree));
+    for (const m of messages) this.#send(neighbour.conn, forwardedGossip(m, offTree));
     this.#log.info("served get_data to {addr}: {count} messages", {
       addr: neighbour.addr,
       count: messages.length,

@@ -1,10 +1,12 @@
 /**
  * The p2pnet messages and their schemas. Every frame's JSON object passes
- * {@link parseMessage} before any node looks at it; the README's "Wire protocol"
- * section documents the same shapes for authors of other clients.
+ * {@link parseMessage} before any node looks at it; docs/protocol.md documents the
+ * same shapes for authors of other clients.
  */
 
 import { isAddress } from "./address.ts";
+import { decodeJson } from "./codec.ts";
+import { gossipMessage, MAX_HOPS } from "./gossip_frame.ts";
 import { WireError } from "./wire_error.ts";
 
 /** Peer → seed, first frame on a seed connection and later refreshes: register `addr` and ask for peers. */
@@ -143,8 +145,6 @@ export const DEFAULT_LIMITS: Readonly<MessageLimits> = Object.freeze({
 
 /** Longest reason text a Peer Reply may carry. */
 const MAX_REASON = 200;
-/** Largest hop count of a gossip message; a forwarder never counts past it. */
-export const MAX_HOPS = 65_535;
 /** Longest address text, with room for a bracketed IPv6 host name. */
 const MAX_ADDRESS = 300;
 const MESSAGE_ID = /^[0-9a-f]{32}$/;
@@ -180,6 +180,14 @@ function timestamp(obj: Fields, type: string, field: string): number {
   return value;
 }
 
+function reasonText(obj: Fields, type: string): string | undefined {
+  const reason = obj.reason;
+  if (reason !== undefined && (typeof reason !== "string" || reason.length > MAX_REASON)) {
+    fail(type, "reason", `must be a string of at most ${MAX_REASON} characters`, reason);
+  }
+  return reason as string | undefined;
+}
+
 function idList(obj: Fields, type: string, field: string, max: number): string[] | undefined {
   const value = obj[field];
   if (value === undefined) return undefined;
@@ -207,7 +215,6 @@ export function parseMessage(value: unknown, limits: MessageLimits = DEFAULT_LIM
   const type = obj.type;
   switch (type) {
     case "get_peer_list":
-      return { type, addr: address(obj, type, "addr") };
     case "peer_request":
       return { type, addr: address(obj, type, "addr") };
     case "peer_list": {
@@ -220,12 +227,9 @@ export function parseMessage(value: unknown, limits: MessageLimits = DEFAULT_LIM
     }
     case "peer_reply": {
       if (typeof obj.accepted !== "boolean") fail(type, "accepted", "must be true or false", obj.accepted);
-      const reason = obj.reason;
-      if (reason !== undefined && (typeof reason !== "string" || reason.length > MAX_REASON)) {
-        fail(type, "reason", `must be a string of at most ${MAX_REASON} characters`, reason);
-      }
+      const reason = reasonText(obj, type);
       const reply: PeerReply = { type, accepted: obj.accepted, addr: address(obj, type, "addr") };
-      if (reason !== undefined) reply.reason = reason as string;
+      if (reason !== undefined) reply.reason = reason;
       return reply;
     }
     case "liveliness":
@@ -271,10 +275,8 @@ export function parseMessage(value: unknown, limits: MessageLimits = DEFAULT_LIM
       if (offTree !== undefined && typeof offTree !== "boolean") {
         fail(type, "offTree", "must be true or false", offTree);
       }
-      // Written right after hops, where peekGossipOffTree looks for it.
-      return offTree
-        ? { type, id: obj.id, hops, offTree, origin, content, created }
-        : { type, id: obj.id, hops, origin, content, created };
+      // In the key order of gossip frames, so that a copy passed on as decoded can be peeked at.
+      return gossipMessage({ id: obj.id, origin, content, created }, hops, offTree === true);
     }
     case "death": {
       if (obj.reason !== "leaving" && obj.reason !== "dead") {
@@ -300,55 +302,10 @@ export function parseMessage(value: unknown, limits: MessageLimits = DEFAULT_LIM
   }
 }
 
-const GOSSIP_PREFIX = new TextEncoder().encode('{"type":"message","id":"');
-const ID_END = GOSSIP_PREFIX.length + 32;
-const HOPS_PREFIX = new TextEncoder().encode('","hops":');
-const HOPS_START = ID_END + HOPS_PREFIX.length;
-
 /**
- * The id of a gossip frame, read from its raw bytes without parsing, when the frame
- * starts the way p2pnet encodes messages (`{"type":"message","id":"…"`); otherwise
- * undefined. Used only to drop repeats early: a frame whose id is new is decoded and
- * checked in full, so a frame that merely looks like a repeat can only drop itself.
+ * Decodes one frame body into a checked message: UTF-8 JSON ({@link decodeJson}) that
+ * passes {@link parseMessage}. Throws {@link WireError}.
  */
-export function peekGossipId(body: Uint8Array): string | undefined {
-  if (body.length <= ID_END || body[ID_END] !== 0x22) return undefined;
-  for (let i = 0; i < GOSSIP_PREFIX.length; i++) if (body[i] !== GOSSIP_PREFIX[i]) return undefined;
-  // apply() over the typed array is several times faster than spreading it.
-  return String.fromCharCode.apply(null, body.subarray(GOSSIP_PREFIX.length, ID_END) as unknown as number[]);
-}
-
-/** Where the hop count of a gossip frame that {@link peekGossipId} recognised ends (the comma after its digits), or -1. */
-function hopsEnd(body: Uint8Array): number {
-  for (let i = 0; i < HOPS_PREFIX.length; i++) if (body[ID_END + i] !== HOPS_PREFIX[i]) return -1;
-  let at = HOPS_START;
-  while (at < body.length && at < HOPS_START + 6 && body[at]! >= 0x30 && body[at]! <= 0x39) at++;
-  return at === HOPS_START || body[at] !== 0x2c ? -1 : at;
-}
-
-/**
- * The hop count of a gossip frame that {@link peekGossipId} recognised, read from its
- * raw bytes when it follows the id as p2pnet encodes it (`…","hops":12,…`); otherwise
- * undefined. Like the id, only used for repeats, which are never forwarded.
- */
-export function peekGossipHops(body: Uint8Array): number | undefined {
-  const end = hopsEnd(body);
-  if (end < 0) return undefined;
-  let hops = 0;
-  for (let at = HOPS_START; at < end; at++) hops = hops * 10 + body[at]! - 0x30;
-  return hops >= 1 && hops <= MAX_HOPS ? hops : undefined;
-}
-
-const OFF_TREE_MARK = new TextEncoder().encode(',"offTree":true');
-
-/**
- * Whether a gossip frame that {@link peekGossipId} recognised is marked as off the tree
- * right after its hop count, as p2pnet encodes it (`…"hops":3,"offTree":true,…`).
- * Only used for repeats: it spares the link that brought one from being pruned.
- */
-export function peekGossipOffTree(body: Uint8Array): boolean {
-  const end = hopsEnd(body);
-  if (end < 0) return false;
-  for (let i = 0; i < OFF_TREE_MARK.length; i++) if (body[end + i] !== OFF_TREE_MARK[i]) return false;
-  return true;
+export function decodeMessage(body: Uint8Array, limits: MessageLimits = DEFAULT_LIMITS): Message {
+  return parseMessage(decodeJson(body), limits);
 }
