@@ -72,3 +72,18 @@ Deno.test("a remote that does not read is cut off once the write queue passes it
     remote.close();
   }
 });
+
+Deno.test("send() queues an urgent frame ahead of those not yet written, whatever its type", async () => {
+  const { connection, remote } = await socketPair();
+  try {
+    // All in one tick: nothing is written yet, so the queue holds every frame.
+    connection.send({ type: "prune" });
+    connection.send({ type: "liveliness", ts: 1 });
+    connection.send({ type: "graft" }, { urgent: true });
+    const messages = await readMessages(remote, 3);
+    assert.deepEqual(messages.map((m) => m.type), ["graft", "prune", "liveliness"]);
+  } finally {
+    connection.close();
+    remote.close();
+  }
+});

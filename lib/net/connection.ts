@@ -18,15 +18,18 @@ import {
   type Role,
   sessionCiphers,
 } from "../wire/secure_channel.ts";
-import { decodeMessage, DEFAULT_LIMITS, type Message, type MessageLimits } from "../wire/messages.ts";
+import { decodeMessage, type Message } from "../wire/messages.ts";
 import { TokenBucket } from "../util/rate_limiter.ts";
 import { WireError } from "../wire/wire_error.ts";
 
 export interface ConnectionOptions {
   /** Largest frame body accepted or sent, in bytes. @default 1048576 */
   maxFrameBytes?: number;
-  /** Bounds checked on every decoded message. @default DEFAULT_LIMITS */
-  limits?: MessageLimits;
+  /**
+   * Turns a frame body into a checked message, throwing {@link WireError} if it is not
+   * one. @default decodeMessage with the default limits
+   */
+  decode?: (body: Uint8Array) => Message;
   /** Bytes queued for writing beyond which the connection is closed as too slow. @default 8388608 */
   maxQueuedBytes?: number;
   /** Bytes of this connection's read buffer. @default 16384 */
@@ -49,6 +52,15 @@ export interface ConnectionOptions {
   initiator?: boolean;
   /** Where outgoing frames and coalesced writes get their bytes. @default a pool of its own */
   pool?: FramePool;
+}
+
+/** How {@link Connection.sendFrame} queues a frame. */
+export interface SendOptions {
+  /**
+   * Queue it ahead of frames not yet written: for probes and their replies, so that a
+   * link busy with gossip does not look dead. @default false
+   */
+  urgent?: boolean;
 }
 
 /** Key handshake state of one connection; see secure_channel.ts. */
@@ -83,7 +95,7 @@ export class Connection {
 
   readonly #conn: Deno.Conn;
   readonly #decoder: FrameDecoder;
-  readonly #limits: MessageLimits;
+  readonly #decode: (body: Uint8Array) => Message;
   readonly #maxFrameBytes: number;
   readonly #maxQueuedBytes: number;
   readonly #readBufferBytes: number;
@@ -109,7 +121,7 @@ export class Connection {
   constructor(conn: Deno.Conn, options: ConnectionOptions = {}) {
     this.#conn = conn;
     this.#maxFrameBytes = options.maxFrameBytes ?? 1024 * 1024;
-    this.#limits = options.limits ?? DEFAULT_LIMITS;
+    this.#decode = options.decode ?? decodeMessage;
     this.#maxQueuedBytes = options.maxQueuedBytes ?? 8 * 1024 * 1024;
     this.#readBufferBytes = options.readBufferBytes ?? 16 * 1024;
     this.#pool = options.pool ?? new FramePool();
@@ -173,10 +185,9 @@ export class Connection {
     return this.#closed.promise;
   }
 
-  /** Encodes and queues one message. Returns false if the connection is closed. */
-  send(message: Message): boolean {
-    const urgent = message.type === "liveliness" || message.type === "liveliness_reply";
-    return this.sendFrame(encodeFrame(message, this.#maxFrameBytes, this.#pool), { urgent });
+  /** Encodes and queues one message (see {@link sendFrame}). Returns false if the connection is closed. */
+  send(message: Message, options?: SendOptions): boolean {
+    return this.sendFrame(encodeFrame(message, this.#maxFrameBytes, this.#pool), options);
   }
 
   /**
@@ -184,14 +195,13 @@ export class Connection {
    * Frames queued in the same tick go out in one write; `urgent` ones first. Returns
    * false if closed, or if the queue would pass its limit (the connection is then closed).
    */
-  sendFrame(frame: Uint8Array, { urgent = false }: { urgent?: boolean } = {}): boolean {
+  sendFrame(frame: Uint8Array, options?: SendOptions): boolean {
     if (this.#closeReason !== undefined) return false;
     if (this.#queuedBytes + frame.length > this.#maxQueuedBytes) {
       this.close(`write queue over ${this.#maxQueuedBytes} bytes (remote not reading)`);
       return false;
     }
-    // Urgent frames (liveliness) go ahead of queued gossip, so a busy link does not look dead.
-    if (urgent) this.#queue.unshift(frame);
+    if (options?.urgent === true) this.#queue.unshift(frame);
     else this.#queue.push(frame);
     this.#queuedBytes += frame.length;
     this.framesSent++;
@@ -382,7 +392,7 @@ export class Connection {
           }
           this.framesReceived++;
           if (this.#skipFrame?.(body, this)) continue;
-          onMessage(decodeMessage(body, this.#limits));
+          onMessage(this.#decode(body));
           if (this.#closeReason !== undefined) return;
         }
       }

@@ -9,7 +9,7 @@ import { type Address, formatAddress } from "../wire/address.ts";
 import { type Settings, TUNING } from "../settings/config.ts";
 import { Connection, connectTo } from "./connection.ts";
 import { FramePool } from "../wire/codec.ts";
-import type { Message, MessageLimits } from "../wire/messages.ts";
+import { decodeMessage, type Message, type MessageLimits } from "../wire/messages.ts";
 import { BanList } from "./ban_list.ts";
 import type { NetworkKey } from "../wire/secure_channel.ts";
 import type { Clock } from "../util/clock.ts";
@@ -75,6 +75,7 @@ export class Endpoint {
   readonly #tasks = new Set<Promise<unknown>>();
   readonly #abort = new AbortController();
   readonly #bans: BanList;
+  readonly #decode: (body: Uint8Array) => Message;
   /** Buffers for this node's outgoing frames, shared by its connections. */
   readonly pool = new FramePool();
   #listener: Deno.Listener | undefined;
@@ -85,6 +86,7 @@ export class Endpoint {
   constructor(options: EndpointOptions) {
     this.#options = options;
     this.#bans = new BanList(options.settings.banThreshold, options.settings.banTime);
+    this.#decode = (body) => decodeMessage(body, options.limits);
   }
 
   /** Open connections, inbound and outbound. */
@@ -237,13 +239,13 @@ export class Endpoint {
   }
 
   #adopt(raw: Deno.Conn, initiator: boolean): Connection {
-    const { settings, limits, now, skipFrame, networkKey } = this.#options;
+    const { settings, now, skipFrame, networkKey } = this.#options;
     const conn = new Connection(raw, {
       pool: this.pool,
       maxFrameBytes: settings.maxFrameBytes,
       maxQueuedBytes: settings.maxQueuedBytes,
       readBufferBytes: settings.readBufferBytes,
-      limits,
+      decode: this.#decode,
       maxFramesPerSecond: settings.maxFramesPerSecond,
       maxBytesPerSecond: settings.maxBytesPerSecond,
       ...(now ? { now } : {}),

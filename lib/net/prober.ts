@@ -98,7 +98,7 @@ export class Prober {
       });
       conn.closed.then(() => settle({ alive: false, reason: conn.closeReason ?? "closed" }));
     });
-    conn.send({ type: "liveliness", ts });
+    conn.send({ type: "liveliness", ts }, { urgent: true });
     const result = await answered;
     this.#waiting.delete(conn);
     conn.close("probe done");

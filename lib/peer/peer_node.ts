@@ -8,7 +8,7 @@ import type { Logger } from "@logtape/logtape";
 import { type Address, formatAddress, hostMatches, parseAddress } from "../wire/address.ts";
 import { resolveSettings, seedMajority, type Settings, TUNING } from "../settings/config.ts";
 import { encodeFrame } from "../wire/codec.ts";
-import type { Connection } from "../net/connection.ts";
+import type { Connection, SendOptions } from "../net/connection.ts";
 import { Endpoint, type NodeOptions, sweepInterval, type Traffic } from "../net/endpoint.ts";
 import { Emitter } from "../util/events.ts";
 import { nodeLogger } from "../log/logging.ts";
@@ -1099,11 +1099,11 @@ export class PeerNode {
 
   // ---- dispatch -----------------------------------------------------------------
 
-  #send(conn: Connection, message: Message): void {
+  #send(conn: Connection, message: Message, options?: SendOptions): void {
     if (this.#debug) {
       this.#log.debug("sent {type} to {remote}", { type: message.type, remote: conn.remote, message });
     }
-    conn.send(message);
+    conn.send(message, options);
   }
 
   #onMessage(conn: Connection, message: Message): void {
@@ -1121,7 +1121,7 @@ export class PeerNode {
         return this.#onPeerRequest(conn, message.addr);
       case "liveliness":
         // A probe from a seed or a peer checking on us: answer, then end the one-shot connection.
-        this.#send(conn, { type: "liveliness_reply", ts: message.ts });
+        this.#send(conn, { type: "liveliness_reply", ts: message.ts }, { urgent: true });
         conn.flush().then(() => conn.close("probe answered"));
         return;
       default:
@@ -1136,7 +1136,7 @@ export class PeerNode {
         this.#fill();
         return;
       case "liveliness":
-        this.#send(conn, { type: "liveliness_reply", ts: message.ts });
+        this.#send(conn, { type: "liveliness_reply", ts: message.ts }, { urgent: true });
         return;
       default:
         this.#reject(conn, `unexpected ${message.type} from a seed`);
@@ -1148,7 +1148,7 @@ export class PeerNode {
       case "message":
         return this.#accept(message, neighbour);
       case "liveliness":
-        this.#send(neighbour.conn, { type: "liveliness_reply", ts: message.ts });
+        this.#send(neighbour.conn, { type: "liveliness_reply", ts: message.ts }, { urgent: true });
         return;
       case "liveliness_reply":
         // Echoes of probes this peer sent: newer than the last one, not from the future.

@@ -7,7 +7,7 @@
 import type { Logger } from "@logtape/logtape";
 import { type Address, formatAddress, hostMatches } from "../wire/address.ts";
 import { resolveSettings, type Settings } from "../settings/config.ts";
-import type { Connection } from "../net/connection.ts";
+import type { Connection, SendOptions } from "../net/connection.ts";
 import { Endpoint, type NodeOptions, sweepInterval } from "../net/endpoint.ts";
 import { BanList } from "../net/ban_list.ts";
 import { Emitter } from "../util/events.ts";
@@ -146,7 +146,7 @@ export class SeedNode {
         this.#register(conn, message.addr, registered);
         return;
       case "liveliness":
-        this.#send(conn, { type: "liveliness_reply", ts: message.ts });
+        this.#send(conn, { type: "liveliness_reply", ts: message.ts }, { urgent: true });
         return;
       case "death":
         if (registered === undefined) return this.#reject(conn, "death before get_peer_list");
@@ -157,11 +157,11 @@ export class SeedNode {
     }
   }
 
-  #send(conn: Connection, message: Message): void {
+  #send(conn: Connection, message: Message, options?: SendOptions): void {
     if (this.#log.isEnabledFor("debug")) {
       this.#log.debug("sent {type} to {remote}", { type: message.type, remote: conn.remote, message });
     }
-    conn.send(message);
+    conn.send(message, options);
   }
 
   /** Closes a connection that broke the protocol; a strike against its host unless `strike` is false. */
