@@ -115,7 +115,7 @@ export class SilentPeer {
     for (const seed of seeds) {
       const client = await WireClient.connect(seed);
       this.clients.push(client);
-      await client.send({ type: "get_peer_list", addr: this.label });
+      await client.send({ type: "get_peer_list", version: 1, addr: this.label });
     }
   }
 

@@ -13,7 +13,14 @@ import {
   FramePool,
   writeHeader,
 } from "../lib/wire/codec.ts";
-import { decodeMessage, DEFAULT_LIMITS, type Message, type MessageLimits } from "../lib/wire/messages.ts";
+import {
+  decodeMessage,
+  DEFAULT_LIMITS,
+  type Message,
+  type MessageLimits,
+  PROTOCOL_VERSION,
+  versionRefusal,
+} from "../lib/wire/messages.ts";
 import { WireError, type WireErrorCode } from "../lib/wire/wire_error.ts";
 import { mulberry32 } from "./_helpers.ts";
 
@@ -81,17 +88,18 @@ const MESSAGE_TYPES = [
   "graft",
   "prune",
   "death",
+  "refused",
 ] as const;
 
 /** A random valid message of `type`, with its optional fields present or absent at random. */
 function randomMessage(random: Random, type = pick(random, MESSAGE_TYPES)): Message {
   switch (type) {
     case "get_peer_list":
-      return { type, addr: randomAddress(random) };
+      return { type, version: 1, addr: randomAddress(random) };
     case "peer_list":
       return { type, peers: list(random, DEFAULT_LIMITS.maxPeers, randomAddress) };
     case "peer_request":
-      return { type, addr: randomAddress(random) };
+      return { type, version: 1, addr: randomAddress(random) };
     case "peer_reply":
       return random() < 0.5
         ? { type, accepted: random() < 0.5, addr: randomAddress(random) }
@@ -128,6 +136,8 @@ function randomMessage(random: Random, type = pick(random, MESSAGE_TYPES)): Mess
         reason: random() < 0.5 ? "leaving" : "dead",
         reporter: randomAddress(random),
       };
+    case "refused":
+      return { type, reason: randomText(random, 200) };
   }
 }
 
@@ -271,12 +281,13 @@ Deno.test("many frames in one chunk come out in order, with a trailing partial f
 Deno.test("an empty chunk changes nothing, and end() after whole frames is quiet", () => {
   const decoder = new FrameDecoder();
   assert.deepEqual(decoder.push(new Uint8Array(0)), []);
-  const frame = encodeFrame({ type: "get_peer_list", addr: "[::1]:6001" });
+  const frame = encodeFrame({ type: "get_peer_list", version: 1, addr: "[::1]:6001" });
   decoder.push(frame.subarray(0, 2));
   assert.deepEqual(decoder.push(new Uint8Array(0)), []);
   assert.equal(decoder.pendingBytes, 2);
   assert.deepEqual(decodeMessage(decoder.push(frame.subarray(2))[0]!), {
     type: "get_peer_list",
+    version: 1,
     addr: "[::1]:6001",
   });
   decoder.end();
@@ -323,7 +334,7 @@ Deno.test("a frame body of exactly the maximum passes both encoder and decoder; 
 Deno.test("a stream that ends inside a frame is truncated, wherever it was cut", () => {
   const frames = [
     encodeFrame({ type: "liveliness", ts: 1 }),
-    encodeFrame({ type: "peer_request", addr: ADDR }),
+    encodeFrame({ type: "peer_request", version: 1, addr: ADDR }),
   ];
   const stream = concat(frames);
   const firstEnd = frames[0]!.length;
@@ -466,8 +477,13 @@ Deno.test("schema violations are invalid_field and name the field", () => {
     [{ type: "death", addr: ADDR, reporter: ADDR }, "reason"],
     [{ type: "death", reason: "dead", reporter: ADDR }, "addr"],
     [{ type: "death", addr: ADDR, reason: "dead" }, "reporter"],
+    [{ type: "refused" }, "reason"],
     // wrong types
-    [{ type: "get_peer_list", addr: 6001 }, "addr"],
+    [{ type: "get_peer_list", version: "1", addr: ADDR }, "version"],
+    [{ type: "peer_request", version: null, addr: ADDR }, "version"],
+    [{ type: "peer_request", version: 1.5, addr: ADDR }, "version"],
+    [{ type: "refused", reason: 7 }, "reason"],
+    [{ type: "get_peer_list", version: 1, addr: 6001 }, "addr"],
     [{ type: "peer_list", peers: ADDR }, "peers"],
     [{ type: "peer_list", peers: [ADDR, 7] }, "peers[1]"],
     [{ type: "peer_reply", accepted: "yes", addr: ADDR }, "accepted"],
@@ -496,20 +512,22 @@ Deno.test("schema violations are invalid_field and name the field", () => {
     [{ type: "liveliness", ts: -1 }, "ts"],
     [{ type: "peer_list", peers: Array.from({ length: 65 }, (_, i) => `127.0.0.1:${i + 1}`) }, "peers"],
     [{ type: "peer_reply", accepted: false, addr: ADDR, reason: "r".repeat(201) }, "reason"],
+    [{ type: "refused", reason: "r".repeat(201) }, "reason"],
+    [{ type: "get_peer_list", version: -1, addr: ADDR }, "version"],
     [{ type: "get_data", ids: Array(10_001).fill(ID) }, "ids"],
     [{ type: "ihave", ids: Array(10_001).fill(ID) }, "ids"],
     [{ type: "message", id: ID, hops: 1, origin: ADDR, content: "c".repeat(65_537), created: 0 }, "content"],
     [{ type: "message", id: ID, hops: 0, origin: ADDR, content: "", created: 0 }, "hops"],
     [{ type: "message", id: ID, hops: 65_536, origin: ADDR, content: "", created: 0 }, "hops"],
     // bad addresses
-    [{ type: "get_peer_list", addr: "127.0.0.1" }, "addr"],
-    [{ type: "get_peer_list", addr: "127.0.0.1:0" }, "addr"],
-    [{ type: "get_peer_list", addr: "127.0.0.1:65536" }, "addr"],
-    [{ type: "get_peer_list", addr: "127.0.0.1:http" }, "addr"],
-    [{ type: "peer_request", addr: "::1:6001" }, "addr"],
-    [{ type: "peer_request", addr: "[::1]6001" }, "addr"],
-    [{ type: "peer_request", addr: " 127.0.0.1:6001" }, "addr"],
-    [{ type: "peer_request", addr: long }, "addr"],
+    [{ type: "get_peer_list", version: 1, addr: "127.0.0.1" }, "addr"],
+    [{ type: "get_peer_list", version: 1, addr: "127.0.0.1:0" }, "addr"],
+    [{ type: "get_peer_list", version: 1, addr: "127.0.0.1:65536" }, "addr"],
+    [{ type: "get_peer_list", version: 1, addr: "127.0.0.1:http" }, "addr"],
+    [{ type: "peer_request", version: 1, addr: "::1:6001" }, "addr"],
+    [{ type: "peer_request", version: 1, addr: "[::1]6001" }, "addr"],
+    [{ type: "peer_request", version: 1, addr: " 127.0.0.1:6001" }, "addr"],
+    [{ type: "peer_request", version: 1, addr: long }, "addr"],
     [{ type: "peer_list", peers: [ADDR, "nope"] }, "peers[1]"],
     [{ type: "message", id: ID, hops: 1, origin: "origin", content: "", created: 0 }, "origin"],
     [{ type: "death", addr: ADDR, reason: "dead", reporter: "127.0.0.1:" }, "reporter"],
@@ -630,4 +648,20 @@ Deno.test("decodeJson reads any JSON value and leaves schemas to decodeMessage",
   assertWireError(() => decodeJson(Uint8Array.of(0xff)), "invalid_utf8");
   assertWireError(() => decodeJson(body("{")), "invalid_json");
   assertWireError(() => decodeMessage(body({ type: "no such type" })), "unknown_type", "type");
+});
+
+Deno.test("parseMessage reads a handshake's version as any whole number, and a missing one as 0", () => {
+  for (const type of ["get_peer_list", "peer_request"] as const) {
+    for (const version of [0, 1, 2, 65_536]) {
+      assert.deepEqual(decodeMessage(body({ type, version, addr: ADDR })), { type, version, addr: ADDR });
+    }
+    assert.deepEqual(decodeMessage(body({ type, addr: ADDR })), { type, version: 0, addr: ADDR });
+  }
+});
+
+Deno.test("versionRefusal accepts PROTOCOL_VERSION and names both versions for any other", () => {
+  assert.equal(PROTOCOL_VERSION, 1);
+  assert.equal(versionRefusal(PROTOCOL_VERSION), undefined);
+  assert.equal(versionRefusal(2), "protocol version 2 not supported; this node speaks 1");
+  assert.equal(versionRefusal(0), "protocol version 0 not supported; this node speaks 1");
 });

@@ -14,9 +14,9 @@ import { WireClient } from "./_wire_client.ts";
 
 const ADDR = "127.0.0.1:9";
 const VALID: Message[] = [
-  { type: "get_peer_list", addr: ADDR },
+  { type: "get_peer_list", version: 1, addr: ADDR },
   { type: "peer_list", peers: [ADDR, "127.0.0.1:10"] },
-  { type: "peer_request", addr: ADDR },
+  { type: "peer_request", version: 1, addr: ADDR },
   { type: "peer_reply", accepted: false, addr: ADDR, reason: "full" },
   { type: "liveliness", ts: 1 },
   { type: "liveliness_reply", ts: 1 },
@@ -78,7 +78,7 @@ async function fuzz(port: number, random: () => number, total: number, handshake
       const client = await WireClient.connect({ host: "127.0.0.1", port });
       try {
         if (handshake && random() < 0.5) {
-          await client.send({ type: "peer_request", addr: handshake });
+          await client.send({ type: "peer_request", version: 1, addr: handshake });
           await waitFor(() => client.isClosed || client.received.length > 0, {
             what: "a peer reply",
             timeoutMs: 3000,

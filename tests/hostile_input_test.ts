@@ -52,7 +52,7 @@ async function assertRefused(
   const client = await WireClient.connect({ host: "127.0.0.1", port });
   try {
     if (handshake) {
-      await client.send({ type: "peer_request", addr: handshake });
+      await client.send({ type: "peer_request", version: 1, addr: handshake });
       await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
         what: `acceptance before ${what}`,
         timeoutMs: 3000,
@@ -75,13 +75,14 @@ const ADDR = "127.0.0.1:9";
 /** Frames that break each message type's schema, plus garbage. */
 const BAD_FRAMES: [string, Uint8Array][] = [
   ["get_peer_list without addr", json({ type: "get_peer_list" })],
-  ["get_peer_list with a numeric addr", json({ type: "get_peer_list", addr: 7 })],
+  ["get_peer_list with a numeric addr", json({ type: "get_peer_list", version: 1, addr: 7 })],
   [
     "get_peer_list with a 10,000-character addr",
-    json({ type: "get_peer_list", addr: "h".repeat(10_000) + ":1" }),
+    json({ type: "get_peer_list", version: 1, addr: "h".repeat(10_000) + ":1" }),
   ],
   ["peer_list with too many peers", json({ type: "peer_list", peers: Array(100).fill(ADDR) })],
   ["peer_request without addr", json({ type: "peer_request" })],
+  ["peer_request with version as text", json({ type: "peer_request", version: "1", addr: ADDR })],
   ["peer_reply with accepted as text", json({ type: "peer_reply", accepted: "yes", addr: ADDR })],
   [
     "peer_reply with a long reason",
@@ -251,7 +252,11 @@ Deno.test("a neighbour that forges a message id is disconnected and the message 
   const me = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const client = await WireClient.connect(peer.address);
   try {
-    await client.send({ type: "peer_request", addr: `127.0.0.1:${(me.addr as Deno.NetAddr).port}` });
+    await client.send({
+      type: "peer_request",
+      version: 1,
+      addr: `127.0.0.1:${(me.addr as Deno.NetAddr).port}`,
+    });
     await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
       what: "acceptance",
     });

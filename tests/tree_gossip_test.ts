@@ -165,7 +165,7 @@ async function peerWithClients<N extends number>(
     );
   }
   for (const [i, client] of clients.entries()) {
-    await client.send({ type: "peer_request", addr: labels[i]! });
+    await client.send({ type: "peer_request", version: 1, addr: labels[i]! });
     await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
       what: "acceptance",
     });
@@ -315,7 +315,7 @@ Deno.test("a repeat of a message seen before its link existed prunes nothing: a 
   const old = peer.publish("before the link");
   const client = await WireClient.connect(peer.address);
   try {
-    await client.send({ type: "peer_request", addr: me });
+    await client.send({ type: "peer_request", version: 1, addr: me });
     await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
       what: "acceptance",
     });

@@ -15,7 +15,15 @@ import { nodeLogger } from "../log/logging.ts";
 import { messageId } from "../wire/message_id.ts";
 import { judgeRound } from "../node/liveliness.ts";
 import { Prober } from "../net/prober.ts";
-import type { GetData, GossipMessage, Message, MessageLimits, PeerReply } from "../wire/messages.ts";
+import {
+  type GetData,
+  type GossipMessage,
+  type Message,
+  type MessageLimits,
+  type PeerReply,
+  PROTOCOL_VERSION,
+  versionRefusal,
+} from "../wire/messages.ts";
 import {
   encodeGossip,
   forwardedGossip,
@@ -367,8 +375,9 @@ export class PeerNode {
     const key = formatAddress(seed);
     const conn = await this.#endpoint!.connect(seed, this.settings.seedTimeout);
     this.#seedOf.set(conn, key);
-    this.#send(conn, { type: "get_peer_list", addr: this.#self });
+    this.#send(conn, { type: "get_peer_list", version: PROTOCOL_VERSION, addr: this.#self });
     await this.#awaitFirst(conn, this.settings.seedTimeout, (reply) => {
+      if (reply?.type === "refused") throw new Error(`refused: ${reply.reason}`);
       if (reply?.type !== "peer_list") {
         conn.close(reply ? `expected peer_list, got ${reply.type}` : conn.closeReason);
         throw new Error(reply ? `answered ${reply.type}` : conn.closeReason ?? "closed");
@@ -412,8 +421,9 @@ export class PeerNode {
     this.#lastRefresh = this.#now();
     for (const seed of this.#registeredSeeds) {
       const link = this.#seedLinks.get(seed);
-      if (link && !link.isClosed) this.#send(link, { type: "get_peer_list", addr: this.#self });
-      else this.#reconnectSeed(seed);
+      if (link && !link.isClosed) {
+        this.#send(link, { type: "get_peer_list", version: PROTOCOL_VERSION, addr: this.#self });
+      } else this.#reconnectSeed(seed);
     }
   }
 
@@ -445,8 +455,9 @@ export class PeerNode {
     for (const seed of this.settings.seeds) {
       const key = formatAddress(seed);
       const link = this.#seedLinks.get(key);
-      if (link && !link.isClosed) this.#send(link, { type: "get_peer_list", addr: this.#self });
-      else this.#reconnectSeed(key);
+      if (link && !link.isClosed) {
+        this.#send(link, { type: "get_peer_list", version: PROTOCOL_VERSION, addr: this.#self });
+      } else this.#reconnectSeed(key);
     }
   }
 
@@ -506,8 +517,9 @@ export class PeerNode {
       try {
         conn = await this.#endpoint!.connect(parseAddress(addr), this.settings.connectTimeout);
         const opened = conn;
-        this.#send(opened, { type: "peer_request", addr: this.#self });
+        this.#send(opened, { type: "peer_request", version: PROTOCOL_VERSION, addr: this.#self });
         await this.#awaitFirst(opened, this.settings.connectTimeout, (reply) => {
+          if (reply?.type === "refused") throw new Error(`refused: ${reply.reason}`);
           if (reply?.type !== "peer_reply") {
             throw new Error(reply ? `answered ${reply.type}` : opened.closeReason ?? "closed");
           }
@@ -545,11 +557,13 @@ export class PeerNode {
     this.#addNeighbour(addr, conn, "outbound");
   }
 
-  #onPeerRequest(conn: Connection, addr: string): void {
+  #onPeerRequest(conn: Connection, addr: string, version: number): void {
     let reason: string | undefined;
     let inbound = 0;
     for (const n of this.#neighbours.values()) if (n.direction === "inbound") inbound++;
-    if (addr === this.#self) reason = "that is my own address";
+    const otherVersion = versionRefusal(version);
+    if (otherVersion !== undefined) reason = otherVersion;
+    else if (addr === this.#self) reason = "that is my own address";
     else if (!hostMatches(conn.remoteAddress, addr)) reason = "announced address is not on your host";
     else if (this.#neighbours.has(addr)) reason = "already neighbours";
     // Both dialled each other at once: the connection opened by the smaller address wins.
@@ -1118,7 +1132,7 @@ export class PeerNode {
     if (this.#seedOf.has(conn)) return this.#fromSeed(conn, message);
     switch (message.type) {
       case "peer_request":
-        return this.#onPeerRequest(conn, message.addr);
+        return this.#onPeerRequest(conn, message.addr, message.version);
       case "liveliness":
         // A probe from a seed or a peer checking on us: answer, then end the one-shot connection.
         this.#send(conn, { type: "liveliness_reply", ts: message.ts }, { urgent: true });
@@ -1137,6 +1151,13 @@ export class PeerNode {
         return;
       case "liveliness":
         this.#send(conn, { type: "liveliness_reply", ts: message.ts }, { urgent: true });
+        return;
+      case "refused":
+        this.#log.warn("seed {seed} refused this peer: {reason}", {
+          seed: conn.remote,
+          reason: message.reason,
+        });
+        conn.close(`refused: ${message.reason}`);
         return;
       default:
         this.#reject(conn, `unexpected ${message.type} from a seed`);

@@ -14,7 +14,7 @@ import { Emitter } from "../util/events.ts";
 import { nodeLogger } from "../log/logging.ts";
 import { judgeVerification } from "../node/liveliness.ts";
 import { Prober } from "../net/prober.ts";
-import type { Death, Message, MessageLimits } from "../wire/messages.ts";
+import { type Death, type Message, type MessageLimits, versionRefusal } from "../wire/messages.ts";
 import { type Random, sample } from "../util/random.ts";
 import { Scheduler } from "../util/scheduler.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
@@ -142,9 +142,12 @@ export class SeedNode {
     if (this.#prober!.accept(conn, message)) return;
     const registered = this.#registeredBy.get(conn);
     switch (message.type) {
-      case "get_peer_list":
+      case "get_peer_list": {
+        const refusal = versionRefusal(message.version);
+        if (refusal !== undefined) return this.#refuse(conn, refusal);
         this.#register(conn, message.addr, registered);
         return;
+      }
       case "liveliness":
         this.#send(conn, { type: "liveliness_reply", ts: message.ts }, { urgent: true });
         return;
@@ -162,6 +165,13 @@ export class SeedNode {
       this.#log.debug("sent {type} to {remote}", { type: message.type, remote: conn.remote, message });
     }
     conn.send(message, options);
+  }
+
+  /** Tells the remote why this seed will not serve it, then closes; not a strike (it may be an honest peer). */
+  #refuse(conn: Connection, reason: string): void {
+    this.#log.warn("refused {remote}: {reason}", { remote: conn.remote, reason });
+    this.#send(conn, { type: "refused", reason });
+    conn.flush().then(() => conn.close(`refused: ${reason}`));
   }
 
   /** Closes a connection that broke the protocol; a strike against its host unless `strike` is false. */

@@ -9,9 +9,17 @@ import { decodeJson } from "./codec.ts";
 import { gossipMessage, MAX_HOPS } from "./gossip_frame.ts";
 import { WireError } from "./wire_error.ts";
 
+/**
+ * The version of the protocol this code speaks, carried by the frames that open a
+ * connection ({@link GetPeerList}, {@link PeerRequest}); a node refuses any other.
+ */
+export const PROTOCOL_VERSION = 1;
+
 /** Peer → seed, first frame on a seed connection and later refreshes: register `addr` and ask for peers. */
 export interface GetPeerList {
   type: "get_peer_list";
+  /** The protocol version the peer speaks, {@link PROTOCOL_VERSION}; 0 when the frame carries none. */
+  version: number;
   /** The asking peer's listening address, `host:port`. */
   addr: string;
 }
@@ -23,6 +31,8 @@ export interface PeerList {
 /** Peer → peer, first frame on an overlay connection: the sender, listening at `addr`, asks to be a neighbour. */
 export interface PeerRequest {
   type: "peer_request";
+  /** The protocol version the sender speaks, {@link PROTOCOL_VERSION}; 0 when the frame carries none. */
+  version: number;
   addr: string;
 }
 /** Peer → peer: answer to {@link PeerRequest}; a declined request carries a reason and the connection closes. */
@@ -102,6 +112,15 @@ export interface Graft {
 export interface Prune {
   type: "prune";
 }
+/**
+ * Seed → peer: the seed will not serve this connection (a {@link GetPeerList} of another
+ * protocol version) and closes it after this frame.
+ */
+export interface Refused {
+  type: "refused";
+  /** Why, for the person running the peer. */
+  reason: string;
+}
 /** Peer → seed (and → neighbours when leaving): `addr` left (`leaving`) or was found dead (`dead`). */
 export interface Death {
   type: "death";
@@ -123,7 +142,8 @@ export type Message =
   | IHave
   | Graft
   | Prune
-  | Death;
+  | Death
+  | Refused;
 
 export type MessageType = Message["type"];
 
@@ -143,7 +163,7 @@ export const DEFAULT_LIMITS: Readonly<MessageLimits> = Object.freeze({
   maxContent: 64 * 1024,
 });
 
-/** Longest reason text a Peer Reply may carry. */
+/** Longest reason text a Peer Reply or a Refused may carry. */
 const MAX_REASON = 200;
 /** Longest address text, with room for a bracketed IPv6 host name. */
 const MAX_ADDRESS = 300;
@@ -178,6 +198,26 @@ function timestamp(obj: Fields, type: string, field: string): number {
     fail(type, field, "must be a non-negative number of milliseconds", value);
   }
   return value;
+}
+
+/**
+ * The protocol version of a handshake frame: any whole number, so that the node, not the
+ * parser, refuses another version, with a reason the sender can read. A frame without
+ * one comes from before versions existed: version 0.
+ */
+function version(obj: Fields, type: string): number {
+  const value = obj.version;
+  if (value === undefined) return 0;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    fail(type, "version", "must be a whole number", value);
+  }
+  return value;
+}
+
+/** Why a handshake frame of protocol `version` is refused, or undefined when this node speaks it. */
+export function versionRefusal(version: number): string | undefined {
+  if (version === PROTOCOL_VERSION) return undefined;
+  return `protocol version ${version} not supported; this node speaks ${PROTOCOL_VERSION}`;
 }
 
 function reasonText(obj: Fields, type: string): string | undefined {
@@ -216,7 +256,7 @@ export function parseMessage(value: unknown, limits: MessageLimits = DEFAULT_LIM
   switch (type) {
     case "get_peer_list":
     case "peer_request":
-      return { type, addr: address(obj, type, "addr") };
+      return { type, version: version(obj, type), addr: address(obj, type, "addr") };
     case "peer_list": {
       const peers = obj.peers;
       if (!Array.isArray(peers) || peers.length > limits.maxPeers) {
@@ -231,6 +271,13 @@ export function parseMessage(value: unknown, limits: MessageLimits = DEFAULT_LIM
       const reply: PeerReply = { type, accepted: obj.accepted, addr: address(obj, type, "addr") };
       if (reason !== undefined) reply.reason = reason;
       return reply;
+    }
+    case "refused": {
+      const reason = reasonText(obj, type);
+      if (reason === undefined) {
+        fail(type, "reason", `must be a string of at most ${MAX_REASON} characters`, reason);
+      }
+      return { type, reason };
     }
     case "liveliness":
     case "liveliness_reply":
