@@ -2,21 +2,24 @@
 
 import assert from "node:assert/strict";
 import { Connection } from "../lib/net/connection.ts";
+import { TcpTransport } from "../lib/net/tcp_transport.ts";
+import type { Stream } from "../lib/net/transport.ts";
 import { FrameDecoder } from "../lib/wire/codec.ts";
 import { decodeMessage, type Message } from "../lib/wire/messages.ts";
 
-/** A Connection on one end of a loopback TCP pair, and the raw socket at the other end. */
+/** A Connection on one end of a loopback TCP pair, and the raw stream at the other end. */
 async function socketPair(options: ConstructorParameters<typeof Connection>[1] = {}) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const tcp = new TcpTransport();
+  const listener = tcp.listen("127.0.0.1", 0);
   const accepted = listener.accept();
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const stream = await tcp.connect(listener.addr, new AbortController().signal);
   const remote = await accepted;
   listener.close();
-  return { connection: new Connection(conn, options), remote };
+  return { connection: new Connection(stream, options), remote };
 }
 
 /** Reads whole frames from `remote` until `count` messages arrived or the stream ended. */
-async function readMessages(remote: Deno.Conn, count: number): Promise<Message[]> {
+async function readMessages(remote: Stream, count: number): Promise<Message[]> {
   const decoder = new FrameDecoder();
   const messages: Message[] = [];
   const buffer = new Uint8Array(64 * 1024);

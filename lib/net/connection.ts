@@ -1,10 +1,12 @@
 /**
- * A framed, checked connection over a `Deno.Conn`: `send()` queues frames and
+ * A framed, checked connection over a {@link Stream}: `send()` queues frames and
  * coalesces those sent in the same tick into one write; `read()` hands over checked
  * messages; `close()` is idempotent and settles every pending read and write.
  */
 
 import { type Address, formatAddress } from "../wire/address.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
+import { type Stream, transportError } from "./transport.ts";
 import { encodeFrame, framed, FrameDecoder, FramePool, HEADER_BYTES } from "../wire/codec.ts";
 import {
   checkProof,
@@ -34,8 +36,8 @@ export interface ConnectionOptions {
   maxQueuedBytes?: number;
   /** Bytes of this connection's read buffer. @default 16384 */
   readBufferBytes?: number;
-  /** Clock in milliseconds, for activity times. @default Date.now */
-  now?: () => number;
+  /** Where activity times and rate budgets read the time. @default systemClock */
+  clock?: Clock;
   /**
    * Looks at each raw frame body before it is decoded; returning true drops the frame
    * unparsed (it still counts as received). Peers use it to drop repeats of gossip
@@ -93,14 +95,14 @@ export class Connection {
   framesSent = 0;
   bytesSent = 0;
 
-  readonly #conn: Deno.Conn;
+  readonly #stream: Stream;
   readonly #decoder: FrameDecoder;
   readonly #decode: (body: Uint8Array) => Message;
   readonly #maxFrameBytes: number;
   readonly #maxQueuedBytes: number;
   readonly #readBufferBytes: number;
   readonly #pool: FramePool;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   readonly #skipFrame: ((body: Uint8Array, conn: Connection) => boolean) | undefined;
   readonly #frameBudget: TokenBucket | undefined;
   readonly #byteBudget: TokenBucket | undefined;
@@ -118,18 +120,19 @@ export class Connection {
   #closeReason: CloseReason | undefined;
   readonly #closed = Promise.withResolvers<void>();
 
-  constructor(conn: Deno.Conn, options: ConnectionOptions = {}) {
-    this.#conn = conn;
+  constructor(stream: Stream, options: ConnectionOptions = {}) {
+    this.#stream = stream;
     this.#maxFrameBytes = options.maxFrameBytes ?? 1024 * 1024;
     this.#decode = options.decode ?? decodeMessage;
     this.#maxQueuedBytes = options.maxQueuedBytes ?? 8 * 1024 * 1024;
     this.#readBufferBytes = options.readBufferBytes ?? 16 * 1024;
     this.#pool = options.pool ?? new FramePool();
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? systemClock;
     this.#skipFrame = options.skipFrame;
     const { maxFramesPerSecond: frames, maxBytesPerSecond: bytes } = options;
-    if (frames !== undefined) this.#frameBudget = new TokenBucket(frames, 2 * frames, this.#now());
-    if (bytes !== undefined) this.#byteBudget = new TokenBucket(bytes, 2 * bytes, this.#now());
+    const now = this.#clock.now();
+    if (frames !== undefined) this.#frameBudget = new TokenBucket(frames, 2 * frames, now);
+    if (bytes !== undefined) this.#byteBudget = new TokenBucket(bytes, 2 * bytes, now);
     // Views are safe: each body is decoded before the next read reuses the buffer.
     // Sealed frames carry a 16-byte authentication tag on top of the body.
     this.#decoder = new FrameDecoder(this.#maxFrameBytes + (options.networkKey ? TAG_BYTES : 0), {
@@ -148,17 +151,13 @@ export class Connection {
       };
       this.#writeHandshake(helloBody(this.#secure.nonce));
     }
-    // Small frames must leave at once: Nagle's algorithm with delayed ACKs adds ~40 ms per hop.
-    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
-    const addr = conn.remoteAddr as Deno.NetAddr;
-    this.remote = formatAddress({ host: addr.hostname, port: addr.port });
-    this.openedAt = this.lastByteAt = this.#now();
+    this.remote = formatAddress(stream.remoteAddr);
+    this.openedAt = this.lastByteAt = now;
   }
 
   /** The remote socket address as host and port. */
   get remoteAddress(): Address {
-    const addr = this.#conn.remoteAddr as Deno.NetAddr;
-    return { host: addr.hostname, port: addr.port };
+    return this.#stream.remoteAddr;
   }
 
   /** Bytes of a frame that has started to arrive but is not complete. */
@@ -226,8 +225,8 @@ export class Connection {
     secure.writes = secure.writes.then(async () => {
       const frame = framed(body);
       let written = 0;
-      while (written < frame.length) written += await this.#conn.write(frame.subarray(written));
-    }).catch((error) => this.close(`write failed: ${(error as Error).message}`));
+      while (written < frame.length) written += await this.#stream.write(frame.subarray(written));
+    }).catch((error) => this.close(writeFailure(error)));
   }
 
   /** Runs one handshake step on a frame body that arrived before the handshake was done. */
@@ -271,8 +270,7 @@ export class Connection {
 
   /**
    * Plain connections write through callbacks rather than an async function: a write per
-   * delivered message is the hot path, and each async call and await allocates (heap
-   * profile: most of what a write cost).
+   * delivered message is the hot path, and each async call and await allocates.
    */
   #writeNext(): void {
     if (this.#queue.length === 0 || this.#closeReason !== undefined) return this.#writeDone();
@@ -287,7 +285,7 @@ export class Connection {
   #writeRest(): void {
     const { bytes, written } = this.#write;
     try {
-      this.#conn.write(written === 0 ? bytes : bytes.subarray(written)).then(
+      this.#stream.write(written === 0 ? bytes : bytes.subarray(written)).then(
         this.#onWritten,
         this.#onWriteFailed,
       );
@@ -306,7 +304,7 @@ export class Connection {
   };
 
   readonly #onWriteFailed = (error: unknown) => {
-    this.close(`write failed: ${(error as Error).message}`);
+    this.close(writeFailure(error));
     this.#writeDone();
   };
 
@@ -327,12 +325,12 @@ export class Connection {
         const bytes = this.#coalesce(await this.#sealAll(frames));
         let written = 0;
         while (written < bytes.length) {
-          written += await this.#conn.write(written === 0 ? bytes : bytes.subarray(written));
+          written += await this.#stream.write(written === 0 ? bytes : bytes.subarray(written));
         }
         this.#queuedBytes -= totalLength(frames);
       }
     } catch (error) {
-      this.close(`write failed: ${(error as Error).message}`);
+      this.close(writeFailure(error));
     } finally {
       this.#writeDone();
     }
@@ -362,7 +360,7 @@ export class Connection {
       while (this.#closeReason === undefined) {
         let n: number | null;
         try {
-          n = await this.#conn.read(buffer);
+          n = await this.#stream.read(buffer);
         } catch (error) {
           if (this.#closeReason === undefined) this.close(readFailure(error));
           return;
@@ -375,7 +373,7 @@ export class Connection {
           }
           return;
         }
-        const now = this.lastByteAt = this.#now();
+        const now = this.lastByteAt = this.#clock.now();
         if (this.#byteBudget && !this.#byteBudget.take(n, now)) {
           throw new WireError("rate_limited", `more than ${this.#byteBudget.rate} bytes per second`);
         }
@@ -414,11 +412,7 @@ export class Connection {
     this.#secure?.ready.resolve();
     this.#queue = [];
     this.#queuedBytes = 0;
-    try {
-      this.#conn.close();
-    } catch {
-      // Already closed by the runtime: nothing left to release.
-    }
+    this.#stream.close();
     this.#closed.resolve();
   }
 }
@@ -430,37 +424,15 @@ function totalLength(frames: readonly Uint8Array[]): number {
 }
 
 function readFailure(error: unknown): string {
-  if (error instanceof Deno.errors.ConnectionReset) return "reset by remote";
-  if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
-    return "closed locally";
-  }
-  return `read failed: ${(error as Error).message}`;
+  const failure = transportError(error);
+  if (failure.code === "reset") return "reset by remote";
+  if (failure.code === "closed") return "closed locally";
+  return `read failed: ${failure.message}`;
 }
 
-/**
- * Connects to `address` within `timeoutMs`, or throws an Error whose message says
- * why in a few words (`refused`, `timed out`). `signal` cancels the attempt.
- */
-export async function connectTo(
-  address: Address,
-  timeoutMs: number,
-  signal?: AbortSignal,
-): Promise<Deno.Conn> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const cancel = () => controller.abort();
-  signal?.addEventListener("abort", cancel);
-  try {
-    return await Deno.connect({ hostname: address.host, port: address.port, signal: controller.signal });
-  } catch (error) {
-    if (signal?.aborted) throw new Error("cancelled");
-    if (controller.signal.aborted) throw new Error("timed out");
-    if (error instanceof Deno.errors.ConnectionRefused) throw new Error("refused");
-    throw new Error((error as Error).message);
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", cancel);
-  }
+function writeFailure(error: unknown): string {
+  const failure = transportError(error);
+  return failure.code === "reset" ? "write failed: reset by remote" : `write failed: ${failure.message}`;
 }
 
 /** Bytes of the AES-GCM authentication tag on every sealed frame. */

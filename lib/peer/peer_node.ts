@@ -34,7 +34,8 @@ import {
 } from "../wire/gossip_frame.ts";
 import { type Random, sample, shuffled } from "../util/random.ts";
 import { Scheduler } from "../util/scheduler.ts";
-import { type Clock, systemClock } from "../util/clock.ts";
+import { type Clock, systemClock, type TimerHandle } from "../util/clock.ts";
+import type { Transport } from "../net/transport.ts";
 import { DecayingMax } from "../util/decaying_max.ts";
 import { importNetworkKey } from "../wire/secure_channel.ts";
 import { MessageStore, type StoredMessage } from "./message_store.ts";
@@ -124,6 +125,7 @@ export class PeerNode {
   readonly #port: number;
   readonly #random: Random;
   readonly #clock: Clock;
+  readonly #transport: Transport | undefined;
   readonly #now: () => number;
   readonly #limits: MessageLimits;
 
@@ -195,6 +197,7 @@ export class PeerNode {
     this.#port = options.port ?? this.settings.port;
     this.#random = options.random ?? Math.random;
     this.#clock = options.clock ?? systemClock;
+    this.#transport = options.transport;
     this.#now = () => this.#clock.now();
     this.#store = new MessageStore(this.settings);
     this.#missing = new MissingMessages(this.settings.storeLimit, this.settings.fetchTimeout);
@@ -266,7 +269,8 @@ export class PeerNode {
       settings: this.settings,
       log: () => this.#log,
       limits: this.#limits,
-      now: this.#now,
+      clock: this.#clock,
+      transport: this.#transport,
       onMessage: (conn, message) => this.#onMessage(conn, message),
       onClose: (conn) => this.#onClose(conn),
       skipFrame: (body, conn) => this.#isRepeat(body, conn),
@@ -278,7 +282,7 @@ export class PeerNode {
     this.#log = nodeLogger("peer", this.#self);
     this.#debug = this.#log.isEnabledFor("debug");
     this.#info = this.#log.isEnabledFor("info");
-    this.#prober = new Prober(endpoint, this.#now);
+    this.#prober = new Prober(endpoint, this.#clock);
     this.#log.info("peer listening on {addr}", { addr: this.#self, private: networkKey !== undefined });
     try {
       await this.#join();
@@ -399,9 +403,9 @@ export class PeerNode {
     handle: (message: Message | undefined) => T,
   ): Promise<T> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => conn.close("timed out"), timeoutMs);
+      const timer = this.#clock.setTimer(() => conn.close("timed out"), timeoutMs);
       this.#waiters.set(conn, (message) => {
-        clearTimeout(timer);
+        this.#clock.clearTimer(timer);
         this.#waiters.delete(conn);
         try {
           resolve(handle(message));
@@ -1285,12 +1289,12 @@ export class PeerNode {
       );
       const conns = [...this.#seedLinks.values(), ...[...this.#neighbours.values()].map((n) => n.conn)];
       for (const conn of conns) conn.sendFrame(goodbye);
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let timer: TimerHandle | undefined;
       await Promise.race([
         Promise.all(conns.map((conn) => conn.flush())),
-        new Promise((resolve) => timer = setTimeout(resolve, 1000)),
+        new Promise<void>((resolve) => timer = this.#clock.setTimer(resolve, 1000)),
       ]);
-      clearTimeout(timer);
+      this.#clock.clearTimer(timer!);
       this.#log.info("sent leaving notice to {seeds} seeds and {neighbours} neighbours", {
         seeds: this.#seedLinks.size,
         neighbours: this.#neighbours.size,

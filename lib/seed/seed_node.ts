@@ -18,6 +18,7 @@ import { type Death, type Message, type MessageLimits, versionRefusal } from "..
 import { type Random, sample } from "../util/random.ts";
 import { Scheduler } from "../util/scheduler.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
+import type { Transport } from "../net/transport.ts";
 import { importNetworkKey } from "../wire/secure_channel.ts";
 
 /** Verifications in a row that may come out inconclusive (this seed too busy) before a report is dropped. */
@@ -48,6 +49,7 @@ export class SeedNode {
   readonly #port: number;
   readonly #random: Random;
   readonly #clock: Clock;
+  readonly #transport: Transport | undefined;
   readonly #now: () => number;
   readonly #peers = new Map<string, Registration>();
   /** The peer address each connection registered, once it has. */
@@ -71,6 +73,7 @@ export class SeedNode {
     this.#port = options.port ?? 0;
     this.#random = options.random ?? Math.random;
     this.#clock = options.clock ?? systemClock;
+    this.#transport = options.transport;
     this.#now = () => this.#clock.now();
     this.#liars = new BanList(this.settings.banThreshold, this.settings.banTime);
   }
@@ -106,7 +109,8 @@ export class SeedNode {
       settings: this.settings,
       log: () => this.#log,
       limits,
-      now: this.#now,
+      clock: this.#clock,
+      transport: this.#transport,
       onMessage: (conn, message) => this.#onMessage(conn, message),
       onClose: (conn) => this.#onClose(conn),
       ...(networkKey ? { networkKey } : {}),
@@ -114,7 +118,7 @@ export class SeedNode {
     this.#address = endpoint.listen(this.#host, this.#port);
     this.#log = nodeLogger("seed", this.label);
     this.#endpoint = endpoint;
-    this.#prober = new Prober(endpoint, this.#now);
+    this.#prober = new Prober(endpoint, this.#clock);
     const scheduler = new Scheduler({
       clock: this.#clock,
       onError: (error) => this.#log.error("scheduled task failed: {error}", { error }),
