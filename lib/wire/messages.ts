@@ -6,7 +6,7 @@
 
 import { isAddress } from "./address.ts";
 import { decodeJson } from "./codec.ts";
-import { gossipMessage, MAX_HOPS } from "./gossip_frame.ts";
+import { type GossipFields, gossipMessage, MAX_HOPS } from "./gossip_frame.ts";
 import { WireError } from "./wire_error.ts";
 
 /**
@@ -312,8 +312,8 @@ export function parseMessage(value: unknown, limits: MessageLimits = DEFAULT_LIM
       if (typeof content !== "string" || content.length > limits.maxContent) {
         fail(type, "content", `must be a string of at most ${limits.maxContent} characters`, content);
       }
-      const origin = address(obj, type, "origin");
-      const created = timestamp(obj, type, "created");
+      address(obj, type, "origin");
+      timestamp(obj, type, "created");
       const hops = obj.hops;
       if (!isHopCount(hops, 1)) {
         fail(type, "hops", `must be a whole number from 1 to ${MAX_HOPS}`, hops);
@@ -322,8 +322,9 @@ export function parseMessage(value: unknown, limits: MessageLimits = DEFAULT_LIM
       if (offTree !== undefined && typeof offTree !== "boolean") {
         fail(type, "offTree", "must be true or false", offTree);
       }
-      // In the key order of gossip frames, so that a copy passed on as decoded can be peeked at.
-      return gossipMessage({ id: obj.id, origin, content, created }, hops, offTree === true);
+      // Its fields are checked now. Built in the key order of gossip frames, so that a copy
+      // passed on as decoded can be peeked at; read from obj, so no copy is made first.
+      return gossipMessage(obj as unknown as GossipFields, hops, offTree === true);
     }
     case "death": {
       if (obj.reason !== "leaving" && obj.reason !== "dead") {
