@@ -7,19 +7,9 @@
 import { type Address, formatAddress } from "../wire/address.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { type Stream, transportError } from "./transport.ts";
-import { encodeFrame, framed, FrameDecoder, FramePool, HEADER_BYTES } from "../wire/codec.ts";
-import {
-  checkProof,
-  type FrameCipher,
-  helloBody,
-  makeProof,
-  type NetworkKey,
-  newNonce,
-  parseAuthBody,
-  proofBody,
-  type Role,
-  sessionCiphers,
-} from "../wire/secure_channel.ts";
+import { encodeFrame, FrameDecoder, FramePool } from "../wire/codec.ts";
+import type { NetworkKey } from "../wire/secure_channel.ts";
+import { KeyHandshake } from "./key_handshake.ts";
 import { decodeMessage, type Message } from "../wire/messages.ts";
 import { TokenBucket } from "../util/rate_limiter.ts";
 import { WireError } from "../wire/wire_error.ts";
@@ -65,20 +55,6 @@ export interface SendOptions {
   urgent?: boolean;
 }
 
-/** Key handshake state of one connection; see secure_channel.ts. */
-interface Secure {
-  readonly key: NetworkKey;
-  readonly role: Role;
-  readonly nonce: Uint8Array;
-  peerNonce: Uint8Array | undefined;
-  seal: FrameCipher | undefined;
-  open: FrameCipher | undefined;
-  /** Settles once the handshake is done or the connection closed. */
-  readonly ready: PromiseWithResolvers<void>;
-  /** Handshake frames go out one after another, ahead of everything else. */
-  writes: Promise<unknown>;
-}
-
 /** Why a connection ended, for logs and for deciding whether a neighbour is lost. */
 export type CloseReason = string;
 
@@ -106,7 +82,7 @@ export class Connection {
   readonly #skipFrame: ((body: Uint8Array, conn: Connection) => boolean) | undefined;
   readonly #frameBudget: TokenBucket | undefined;
   readonly #byteBudget: TokenBucket | undefined;
-  readonly #secure: Secure | undefined;
+  readonly #secure: KeyHandshake | undefined;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
   #writing = false;
@@ -139,17 +115,12 @@ export class Connection {
       views: true,
     });
     if (options.networkKey) {
-      this.#secure = {
-        key: options.networkKey,
-        role: options.initiator ? "initiator" : "responder",
-        nonce: newNonce(),
-        peerNonce: undefined,
-        seal: undefined,
-        open: undefined,
-        ready: Promise.withResolvers<void>(),
-        writes: Promise.resolve(),
-      };
-      this.#writeHandshake(helloBody(this.#secure.nonce));
+      this.#secure = new KeyHandshake(
+        options.networkKey,
+        options.initiator ? "initiator" : "responder",
+        (frame) => this.#writeAll(frame),
+        (error) => this.close(writeFailure(error)),
+      );
     }
     this.remote = formatAddress(stream.remoteAddr);
     this.openedAt = this.lastByteAt = now;
@@ -219,49 +190,6 @@ export class Connection {
     return this.#drained.promise;
   }
 
-  /** Writes one handshake frame, after the previous one. */
-  #writeHandshake(body: Uint8Array): void {
-    const secure = this.#secure!;
-    secure.writes = secure.writes.then(async () => {
-      const frame = framed(body);
-      let written = 0;
-      while (written < frame.length) written += await this.#stream.write(frame.subarray(written));
-    }).catch((error) => this.close(writeFailure(error)));
-  }
-
-  /** Runs one handshake step on a frame body that arrived before the handshake was done. */
-  async #handshakeStep(body: Uint8Array): Promise<void> {
-    const secure = this.#secure!;
-    const initiator = secure.role === "initiator";
-    if (secure.peerNonce === undefined) {
-      secure.peerNonce = parseAuthBody(body, "hello");
-      const [nonceI, nonceR] = initiator
-        ? [secure.nonce, secure.peerNonce]
-        : [secure.peerNonce, secure.nonce];
-      this.#writeHandshake(proofBody(await makeProof(secure.key, secure.role, nonceI, nonceR)));
-      return;
-    }
-    const mac = parseAuthBody(body, "proof");
-    const [nonceI, nonceR] = initiator ? [secure.nonce, secure.peerNonce] : [secure.peerNonce, secure.nonce];
-    const other = initiator ? "responder" : "initiator";
-    if (!(await checkProof(secure.key, other, nonceI, nonceR, mac as Uint8Array<ArrayBuffer>))) {
-      throw new WireError("auth_failed", "network key mismatch: the remote proved a different key");
-    }
-    const ciphers = await sessionCiphers(secure.key, secure.role, nonceI, nonceR);
-    secure.seal = ciphers.seal;
-    secure.open = ciphers.open;
-    await secure.writes;
-    secure.ready.resolve();
-  }
-
-  /** Encrypts each queued plaintext frame for this connection (the shared frame is not touched). */
-  async #sealAll(frames: Uint8Array[]): Promise<Uint8Array[]> {
-    const seal = this.#secure!.seal!;
-    const sealed: Uint8Array[] = [];
-    for (const frame of frames) sealed.push(framed(await seal.seal(frame.slice(HEADER_BYTES))));
-    return sealed;
-  }
-
   /** Starts writing what was queued this tick; one function per connection, not a closure per tick. */
   readonly #startWriting = () => {
     if (this.#secure) void this.#writeSealed();
@@ -317,22 +245,27 @@ export class Connection {
 
   /** Writes queued frames on a connection with a network key: each is sealed first, which is asynchronous. */
   async #writeSealed(): Promise<void> {
+    const secure = this.#secure!;
     try {
-      if (!this.#secure!.seal) await this.#secure!.ready.promise;
+      if (!secure.seal) await secure.ready;
       while (this.#queue.length > 0 && this.#closeReason === undefined) {
         const frames = this.#queue;
         this.#queue = [];
-        const bytes = this.#coalesce(await this.#sealAll(frames));
-        let written = 0;
-        while (written < bytes.length) {
-          written += await this.#stream.write(written === 0 ? bytes : bytes.subarray(written));
-        }
+        await this.#writeAll(this.#coalesce(await secure.sealAll(frames)));
         this.#queuedBytes -= totalLength(frames);
       }
     } catch (error) {
       this.close(writeFailure(error));
     } finally {
       this.#writeDone();
+    }
+  }
+
+  /** Writes all of `bytes`, in as many writes as the stream takes. */
+  async #writeAll(bytes: Uint8Array): Promise<void> {
+    let written = 0;
+    while (written < bytes.length) {
+      written += await this.#stream.write(written === 0 ? bytes : bytes.subarray(written));
     }
   }
 
@@ -383,7 +316,7 @@ export class Connection {
           }
           if (this.#secure) {
             if (!this.#secure.open) {
-              await this.#handshakeStep(body);
+              await this.#secure.step(body);
               continue;
             }
             body = await this.#secure.open.open(body.slice());
@@ -409,7 +342,7 @@ export class Connection {
   close(reason: CloseReason = "closed locally"): void {
     if (this.#closeReason !== undefined) return;
     this.#closeReason = reason;
-    this.#secure?.ready.resolve();
+    this.#secure?.abandon();
     this.#queue = [];
     this.#queuedBytes = 0;
     this.#stream.close();
