@@ -23,7 +23,7 @@ export {
   type Settings,
   type SettingsLayer,
 } from "./lib/settings/config.ts";
-export { decodeBody, encodeFrame, FrameDecoder } from "./lib/wire/codec.ts";
+export { encodeFrame, FrameDecoder } from "./lib/wire/codec.ts";
 export { Connection } from "./lib/net/connection.ts";
 export { closeLogging, LogDirError, type LoggingOptions, setupLogging } from "./lib/log/logging.ts";
 export { messageId } from "./lib/wire/message_id.ts";
@@ -34,6 +34,6 @@ export {
   type PeerNodeOptions,
   type StoredMessage,
 } from "./lib/peer/peer_node.ts";
-export type { Message, MessageType } from "./lib/wire/protocol.ts";
+export { decodeMessage, type Message, type MessageType } from "./lib/wire/messages.ts";
 export { SeedNode, type SeedNodeOptions } from "./lib/seed/seed_node.ts";
 export { WireError, type WireErrorCode } from "./lib/wire/wire_error.ts";

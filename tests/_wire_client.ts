@@ -4,8 +4,8 @@
  */
 
 import { type Address, formatAddress } from "../lib/wire/address.ts";
-import { decodeBody, encodeFrame, FrameDecoder } from "../lib/wire/codec.ts";
-import type { Message } from "../lib/wire/protocol.ts";
+import { encodeFrame, FrameDecoder } from "../lib/wire/codec.ts";
+import { decodeMessage, type Message } from "../lib/wire/messages.ts";
 import { LIMITS } from "./_helpers.ts";
 
 type OnMessage = (message: Message, client: WireClient) => void;
@@ -36,7 +36,7 @@ export class WireClient {
 
   /** Sends a message as one frame. */
   async send(message: Message | Record<string, unknown>): Promise<void> {
-    await this.writeRaw(encodeFrame(message as Message, 64 * 1024 * 1024));
+    await this.writeRaw(encodeFrame(message, 64 * 1024 * 1024));
   }
 
   /** Writes raw bytes, swallowing errors from a connection the remote already closed. */
@@ -57,7 +57,7 @@ export class WireClient {
         const n = await this.conn.read(buffer);
         if (n === null) break;
         for (const body of decoder.push(buffer.subarray(0, n))) {
-          const message = decodeBody(body, LIMITS);
+          const message = decodeMessage(body, LIMITS);
           this.received.push(message);
           this.onMessage?.(message, this);
         }
@@ -116,7 +116,7 @@ export class SilentPeer {
     for (const seed of seeds) {
       const client = await WireClient.connect(seed);
       this.clients.push(client);
-      await client.send({ type: "get_peer_list", addr: this.label });
+      await client.send({ type: "get_peer_list", version: 1, addr: this.label });
     }
   }
 

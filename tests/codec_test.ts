@@ -4,14 +4,14 @@
  */
 
 import assert from "node:assert/strict";
-import { decodeBody, encodeFrame, FrameDecoder, FramePool } from "../lib/wire/codec.ts";
+import { decodeJson, encodeFrame, framed, FrameDecoder, FramePool, writeHeader } from "../lib/wire/codec.ts";
 import {
+  decodeMessage,
   type Message,
   type MessageLimits,
-  peekGossipHops,
-  peekGossipId,
-  peekGossipOffTree,
-} from "../lib/wire/protocol.ts";
+  PROTOCOL_VERSION,
+  versionRefusal,
+} from "../lib/wire/messages.ts";
 import { WireError, type WireErrorCode } from "../lib/wire/wire_error.ts";
 import { LIMITS, MAX_FRAME_BYTES, mulberry32 } from "./_helpers.ts";
 
@@ -79,17 +79,18 @@ const MESSAGE_TYPES = [
   "graft",
   "prune",
   "death",
+  "refused",
 ] as const;
 
 /** A random valid message of `type`, with its optional fields present or absent at random. */
 function randomMessage(random: Random, type = pick(random, MESSAGE_TYPES)): Message {
   switch (type) {
     case "get_peer_list":
-      return { type, addr: randomAddress(random) };
+      return { type, version: 1, addr: randomAddress(random) };
     case "peer_list":
       return { type, peers: list(random, LIMITS.maxPeers, randomAddress) };
     case "peer_request":
-      return { type, addr: randomAddress(random) };
+      return { type, version: 1, addr: randomAddress(random) };
     case "peer_reply":
       return random() < 0.5
         ? { type, accepted: random() < 0.5, addr: randomAddress(random) }
@@ -126,6 +127,8 @@ function randomMessage(random: Random, type = pick(random, MESSAGE_TYPES)): Mess
         reason: random() < 0.5 ? "leaving" : "dead",
         reporter: randomAddress(random),
       };
+    case "refused":
+      return { type, reason: randomText(random, 200) };
   }
 }
 
@@ -141,11 +144,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
 
 /** A frame around raw body bytes, bypassing encodeFrame, for bodies encodeFrame would never make. */
 function rawFrame(body: Uint8Array | string): Uint8Array {
-  const bytes = typeof body === "string" ? utf8.encode(body) : body;
-  const frame = new Uint8Array(4 + bytes.length);
-  new DataView(frame.buffer).setUint32(0, bytes.length);
-  frame.set(bytes, 4);
-  return frame;
+  return framed(typeof body === "string" ? utf8.encode(body) : body);
 }
 
 /** Cuts `bytes` into chunks whose sizes come from `size()`. */
@@ -173,14 +172,16 @@ function decodeCopies(chunks: Uint8Array[], maxFrameBytes = MAX_FRAME_BYTES, lim
     scratch.fill(0xee);
   }
   decoder.end();
-  return bodies.map((body) => decodeBody(body, limits));
+  return bodies.map((body) => decodeMessage(body, limits));
 }
 
 /** Feeds `chunks` to a decoder in views mode, decoding each body before the next push. */
 function decodeViews(chunks: Uint8Array[]): Message[] {
   const decoder = new FrameDecoder(MAX_FRAME_BYTES, { views: true });
   const messages: Message[] = [];
-  for (const chunk of chunks) for (const body of decoder.push(chunk)) messages.push(decodeBody(body, LIMITS));
+  for (const chunk of chunks) {
+    for (const body of decoder.push(chunk)) messages.push(decodeMessage(body, LIMITS));
+  }
   decoder.end();
   return messages;
 }
@@ -209,7 +210,7 @@ const ADDR = "127.0.0.1:6001";
 
 // ---- round trips ------------------------------------------------------------------
 
-Deno.test("every message type round-trips through encodeFrame, any chunking of the stream, and decodeBody", () => {
+Deno.test("every message type round-trips through encodeFrame, any chunking of the stream, and decodeMessage", () => {
   const seed = 0x5eed_c0de;
   const random = mulberry32(seed);
   const seenTypes = new Set<string>();
@@ -252,7 +253,7 @@ Deno.test("a frame split inside its length prefix and inside its body decodes on
     assert.equal(decoder.pendingBytes, cut);
     const bodies = decoder.push(frame.subarray(cut));
     assert.equal(bodies.length, 1, `cut at ${cut}`);
-    assert.deepEqual(decodeBody(bodies[0]!, LIMITS), message);
+    assert.deepEqual(decodeMessage(bodies[0]!, LIMITS), message);
     assert.equal(decoder.pendingBytes, 0);
     decoder.end();
   }
@@ -266,39 +267,40 @@ Deno.test("many frames in one chunk come out in order, with a trailing partial f
   assert.equal(first.length, 499);
   assert.equal(decoder.pendingBytes, encodeFrame(messages[499]!, MAX_FRAME_BYTES).length - 3);
   const rest = decoder.push(stream.subarray(stream.length - 3));
-  assert.deepEqual([...first, ...rest].map((b) => decodeBody(b, LIMITS)), messages);
+  assert.deepEqual([...first, ...rest].map((b) => decodeMessage(b, LIMITS)), messages);
   decoder.end();
 });
 
 Deno.test("an empty chunk changes nothing, and end() after whole frames is quiet", () => {
   const decoder = new FrameDecoder(MAX_FRAME_BYTES);
   assert.deepEqual(decoder.push(new Uint8Array(0)), []);
-  const frame = encodeFrame({ type: "get_peer_list", addr: "[::1]:6001" }, MAX_FRAME_BYTES);
+  const frame = encodeFrame({ type: "get_peer_list", version: 1, addr: "[::1]:6001" }, MAX_FRAME_BYTES);
   decoder.push(frame.subarray(0, 2));
   assert.deepEqual(decoder.push(new Uint8Array(0)), []);
   assert.equal(decoder.pendingBytes, 2);
-  assert.deepEqual(decodeBody(decoder.push(frame.subarray(2))[0]!, LIMITS), {
+  assert.deepEqual(decodeMessage(decoder.push(frame.subarray(2))[0]!, LIMITS), {
     type: "get_peer_list",
+    version: 1,
     addr: "[::1]:6001",
   });
   decoder.end();
   assert.equal(decoder.pendingBytes, 0);
 });
 
-Deno.test("decodeBody keeps only the known fields of a message", () => {
-  const decoded = decodeBody(body({ type: "liveliness", ts: 5, extra: "dropped", addr: ADDR }), LIMITS);
+Deno.test("decodeMessage keeps only the known fields of a message", () => {
+  const decoded = decodeMessage(body({ type: "liveliness", ts: 5, extra: "dropped", addr: ADDR }), LIMITS);
   assert.deepEqual(decoded, { type: "liveliness", ts: 5 });
-  assert.deepEqual(decodeBody(body({ type: "get_data" }), LIMITS), { type: "get_data" });
-  assert.deepEqual(decodeBody(body({ type: "get_data", ids: [], have: [ID] }), LIMITS), {
+  assert.deepEqual(decodeMessage(body({ type: "get_data" }), LIMITS), { type: "get_data" });
+  assert.deepEqual(decodeMessage(body({ type: "get_data", ids: [], have: [ID] }), LIMITS), {
     type: "get_data",
     ids: [],
     have: [ID],
   });
-  assert.deepEqual(decodeBody(body({ type: "graft", ids: [ID] }), LIMITS), { type: "graft" });
-  assert.deepEqual(decodeBody(body({ type: "prune", reason: "x" }), LIMITS), { type: "prune" });
+  assert.deepEqual(decodeMessage(body({ type: "graft", ids: [ID] }), LIMITS), { type: "graft" });
+  assert.deepEqual(decodeMessage(body({ type: "prune", reason: "x" }), LIMITS), { type: "prune" });
   const gossip = { type: "message", id: ID, hops: 2, origin: ADDR, content: "", created: 0 };
-  assert.deepEqual(decodeBody(body({ ...gossip, offTree: false }), LIMITS), gossip);
-  assert.deepEqual(decodeBody(body({ ...gossip, offTree: true }), LIMITS), { ...gossip, offTree: true });
+  assert.deepEqual(decodeMessage(body({ ...gossip, offTree: false }), LIMITS), gossip);
+  assert.deepEqual(decodeMessage(body({ ...gossip, offTree: true }), LIMITS), { ...gossip, offTree: true });
 });
 
 Deno.test("a frame body of exactly the maximum passes both encoder and decoder; one byte more fails both", () => {
@@ -325,7 +327,7 @@ Deno.test("a frame body of exactly the maximum passes both encoder and decoder; 
 Deno.test("a stream that ends inside a frame is truncated, wherever it was cut", () => {
   const frames = [
     encodeFrame({ type: "liveliness", ts: 1 }, MAX_FRAME_BYTES),
-    encodeFrame({ type: "peer_request", addr: ADDR }, MAX_FRAME_BYTES),
+    encodeFrame({ type: "peer_request", version: 1, addr: ADDR }, MAX_FRAME_BYTES),
   ];
   const stream = concat(frames);
   const firstEnd = frames[0]!.length;
@@ -413,7 +415,12 @@ Deno.test("a body that is not UTF-8 is invalid_utf8, alone or inside a stream", 
     [...utf8.encode('{"type":"message","content":"'), 0xc3, 0x28, ...utf8.encode('"}')],
   ];
   for (const bytes of bad) {
-    assertWireError(() => decodeBody(Uint8Array.from(bytes), LIMITS), "invalid_utf8", undefined, `${bytes}`);
+    assertWireError(
+      () => decodeMessage(Uint8Array.from(bytes), LIMITS),
+      "invalid_utf8",
+      undefined,
+      `${bytes}`,
+    );
   }
   const stream = concat([
     encodeFrame({ type: "liveliness", ts: 5 }, MAX_FRAME_BYTES),
@@ -424,21 +431,21 @@ Deno.test("a body that is not UTF-8 is invalid_utf8, alone or inside a stream", 
 
 Deno.test("a body that is not JSON is invalid_json, including an empty frame", () => {
   for (const text of ["", "{not json", "{", '{"type":"liveliness","ts":1,}', "NaN", "undefined", "{'a':1}"]) {
-    assertWireError(() => decodeBody(body(text), LIMITS), "invalid_json", undefined, JSON.stringify(text));
+    assertWireError(() => decodeMessage(body(text), LIMITS), "invalid_json", undefined, JSON.stringify(text));
   }
   assertWireError(() => decodeCopies([rawFrame("")]), "invalid_json");
 });
 
 Deno.test("JSON that is not an object is not_object: array, number, null, string, boolean", () => {
   for (const text of ["[]", "[1,2]", "42", "-0.5", "null", '"text"', "true"]) {
-    assertWireError(() => decodeBody(body(text), LIMITS), "not_object", undefined, text);
+    assertWireError(() => decodeMessage(body(text), LIMITS), "not_object", undefined, text);
   }
 });
 
 Deno.test("an object whose type names no message is unknown_type, naming the type field", () => {
   for (const type of ["gossip", "", "MESSAGE", "toString", "constructor", "__proto__", "x".repeat(1000)]) {
     const error = assertWireError(
-      () => decodeBody(body({ type, addr: ADDR }), LIMITS),
+      () => decodeMessage(body({ type, addr: ADDR }), LIMITS),
       "unknown_type",
       "type",
       type,
@@ -447,9 +454,14 @@ Deno.test("an object whose type names no message is unknown_type, naming the typ
   }
   // A type that is not a string at all is a bad field.
   for (const type of [7, null, ["message"], { a: 1 }]) {
-    assertWireError(() => decodeBody(body({ type }), LIMITS), "invalid_field", "type", JSON.stringify(type));
+    assertWireError(
+      () => decodeMessage(body({ type }), LIMITS),
+      "invalid_field",
+      "type",
+      JSON.stringify(type),
+    );
   }
-  assertWireError(() => decodeBody(body({}), LIMITS), "invalid_field", "type");
+  assertWireError(() => decodeMessage(body({}), LIMITS), "invalid_field", "type");
 });
 
 Deno.test("schema violations are invalid_field and name the field", () => {
@@ -471,8 +483,13 @@ Deno.test("schema violations are invalid_field and name the field", () => {
     [{ type: "death", addr: ADDR, reporter: ADDR }, "reason"],
     [{ type: "death", reason: "dead", reporter: ADDR }, "addr"],
     [{ type: "death", addr: ADDR, reason: "dead" }, "reporter"],
+    [{ type: "refused" }, "reason"],
     // wrong types
-    [{ type: "get_peer_list", addr: 6001 }, "addr"],
+    [{ type: "get_peer_list", version: "1", addr: ADDR }, "version"],
+    [{ type: "peer_request", version: null, addr: ADDR }, "version"],
+    [{ type: "peer_request", version: 1.5, addr: ADDR }, "version"],
+    [{ type: "refused", reason: 7 }, "reason"],
+    [{ type: "get_peer_list", version: 1, addr: 6001 }, "addr"],
     [{ type: "peer_list", peers: ADDR }, "peers"],
     [{ type: "peer_list", peers: [ADDR, 7] }, "peers[1]"],
     [{ type: "peer_reply", accepted: "yes", addr: ADDR }, "accepted"],
@@ -501,20 +518,22 @@ Deno.test("schema violations are invalid_field and name the field", () => {
     [{ type: "liveliness", ts: -1 }, "ts"],
     [{ type: "peer_list", peers: Array.from({ length: 65 }, (_, i) => `127.0.0.1:${i + 1}`) }, "peers"],
     [{ type: "peer_reply", accepted: false, addr: ADDR, reason: "r".repeat(201) }, "reason"],
+    [{ type: "refused", reason: "r".repeat(201) }, "reason"],
+    [{ type: "get_peer_list", version: -1, addr: ADDR }, "version"],
     [{ type: "get_data", ids: Array(10_001).fill(ID) }, "ids"],
     [{ type: "ihave", ids: Array(10_001).fill(ID) }, "ids"],
     [{ type: "message", id: ID, hops: 1, origin: ADDR, content: "c".repeat(65_537), created: 0 }, "content"],
     [{ type: "message", id: ID, hops: 0, origin: ADDR, content: "", created: 0 }, "hops"],
     [{ type: "message", id: ID, hops: 65_536, origin: ADDR, content: "", created: 0 }, "hops"],
     // bad addresses
-    [{ type: "get_peer_list", addr: "127.0.0.1" }, "addr"],
-    [{ type: "get_peer_list", addr: "127.0.0.1:0" }, "addr"],
-    [{ type: "get_peer_list", addr: "127.0.0.1:65536" }, "addr"],
-    [{ type: "get_peer_list", addr: "127.0.0.1:http" }, "addr"],
-    [{ type: "peer_request", addr: "::1:6001" }, "addr"],
-    [{ type: "peer_request", addr: "[::1]6001" }, "addr"],
-    [{ type: "peer_request", addr: " 127.0.0.1:6001" }, "addr"],
-    [{ type: "peer_request", addr: long }, "addr"],
+    [{ type: "get_peer_list", version: 1, addr: "127.0.0.1" }, "addr"],
+    [{ type: "get_peer_list", version: 1, addr: "127.0.0.1:0" }, "addr"],
+    [{ type: "get_peer_list", version: 1, addr: "127.0.0.1:65536" }, "addr"],
+    [{ type: "get_peer_list", version: 1, addr: "127.0.0.1:http" }, "addr"],
+    [{ type: "peer_request", version: 1, addr: "::1:6001" }, "addr"],
+    [{ type: "peer_request", version: 1, addr: "[::1]6001" }, "addr"],
+    [{ type: "peer_request", version: 1, addr: " 127.0.0.1:6001" }, "addr"],
+    [{ type: "peer_request", version: 1, addr: long }, "addr"],
     [{ type: "peer_list", peers: [ADDR, "nope"] }, "peers[1]"],
     [{ type: "message", id: ID, hops: 1, origin: "origin", content: "", created: 0 }, "origin"],
     [{ type: "death", addr: ADDR, reason: "dead", reporter: "127.0.0.1:" }, "reporter"],
@@ -528,13 +547,17 @@ Deno.test("schema violations are invalid_field and name the field", () => {
   ];
   for (const [value, field] of cases) {
     const text = JSON.stringify(value);
-    assertWireError(() => decodeBody(body(text), LIMITS), "invalid_field", field, text.slice(0, 120));
+    assertWireError(() => decodeMessage(body(text), LIMITS), "invalid_field", field, text.slice(0, 120));
   }
   // Infinity cannot be written by JSON.stringify; a literal 1e400 parses to it.
-  assertWireError(() => decodeBody(body('{"type":"liveliness","ts":1e400}'), LIMITS), "invalid_field", "ts");
+  assertWireError(
+    () => decodeMessage(body('{"type":"liveliness","ts":1e400}'), LIMITS),
+    "invalid_field",
+    "ts",
+  );
 });
 
-Deno.test("message limits passed to decodeBody bound list and content sizes", () => {
+Deno.test("message limits passed to decodeMessage bound list and content sizes", () => {
   const limits: MessageLimits = { maxPeers: 2, maxIds: 3, maxContent: 10 };
   const ok: Message[] = [
     { type: "peer_list", peers: [ADDR, "[::1]:1"] },
@@ -542,24 +565,26 @@ Deno.test("message limits passed to decodeBody bound list and content sizes", ()
     { type: "ihave", ids: [ID, ID, ID], hops: [1, 2, 3] },
     { type: "message", id: ID, hops: 1, origin: ADDR, content: "0123456789", created: 1 },
   ];
-  for (const m of ok) assert.deepEqual(decodeBody(body(m), limits), m);
+  for (const m of ok) assert.deepEqual(decodeMessage(body(m), limits), m);
   const tooBig: [Message, string][] = [
     [{ type: "peer_list", peers: [ADDR, ADDR, ADDR] }, "peers"],
     [{ type: "get_data", have: [ID, ID, ID, ID] }, "have"],
     [{ type: "ihave", ids: [ID, ID, ID, ID], hops: [1, 1, 1, 1] }, "ids"],
     [{ type: "message", id: ID, hops: 1, origin: ADDR, content: "01234567890", created: 1 }, "content"],
   ];
-  for (const [m, field] of tooBig) assertWireError(() => decodeBody(body(m), limits), "invalid_field", field);
+  for (const [m, field] of tooBig) {
+    assertWireError(() => decodeMessage(body(m), limits), "invalid_field", field);
+  }
 });
 
 Deno.test("a deeply nested field value is invalid_field, not a stack overflow", () => {
   const deep = "[".repeat(100_000) + "]".repeat(100_000);
   assertWireError(
-    () => decodeBody(body(`{"type":"liveliness","ts":${deep}}`), LIMITS),
+    () => decodeMessage(body(`{"type":"liveliness","ts":${deep}}`), LIMITS),
     "invalid_field",
     "ts",
   );
-  assertWireError(() => decodeBody(body(deep), LIMITS), "not_object");
+  assertWireError(() => decodeMessage(body(deep), LIMITS), "not_object");
 });
 
 Deno.test("corrupted streams only ever throw WireError", () => {
@@ -584,45 +609,6 @@ Deno.test("corrupted streams only ever throw WireError", () => {
   assert.ok(codes.size >= 3, [...codes].join(", "));
 });
 
-Deno.test("a gossip frame's id and hop count are read from its raw bytes as p2pnet encodes them, and only then", () => {
-  const utf8 = new TextEncoder();
-  const body = (message: Message) => encodeFrame(message, MAX_FRAME_BYTES).subarray(4);
-  const message: Message = { type: "message", id: ID, hops: 12, origin: ADDR, content: "x", created: 1 };
-  assert.equal(peekGossipId(body(message)), ID);
-  assert.equal(peekGossipHops(body(message)), 12);
-  assert.equal(peekGossipHops(body({ ...message, hops: 65_535 })), 65_535);
-  // Other layouts are parsed in full instead.
-  const reordered = utf8.encode(JSON.stringify({ type: "message", hops: 3, id: ID, origin: ADDR }));
-  assert.equal(peekGossipId(reordered), undefined);
-  for (const text of [`"hops":0,`, `"hops":70000,`, `"hops":,`, `"hops":"3",`, `"hops":3}`]) {
-    const odd = utf8.encode(`{"type":"message","id":"${ID}",${text}"origin":"${ADDR}"}`);
-    assert.equal(peekGossipId(odd), ID);
-    assert.equal(peekGossipHops(odd), undefined, text);
-  }
-  assert.equal(peekGossipId(body({ type: "ihave", ids: [ID], hops: [1] })), undefined);
-});
-
-Deno.test("a catch-up copy is recognised from its raw bytes when the mark follows the hop count, and only then", () => {
-  const utf8 = new TextEncoder();
-  const body = (message: Message) => encodeFrame(message, MAX_FRAME_BYTES).subarray(4);
-  const message: Message = { type: "message", id: ID, hops: 7, origin: ADDR, content: "x", created: 1 };
-  assert.equal(peekGossipOffTree(body(message)), false);
-  // Decoding keeps the mark right after hops, so a copy passed on is marked where peers look.
-  const marked = decodeBody(utf8.encode(JSON.stringify({ ...message, offTree: true })), LIMITS);
-  assert.equal(peekGossipOffTree(body(marked)), true);
-  assert.equal(peekGossipHops(body(marked)), 7);
-  for (
-    const text of [
-      `"hops":7,"offTree":false,`,
-      `"hops":7,"origin":"${ADDR}","offTree":true,`,
-      `"hops":x,"offTree":true,`,
-    ]
-  ) {
-    const odd = utf8.encode(`{"type":"message","id":"${ID}",${text}"content":"x"}`);
-    assert.equal(peekGossipOffTree(odd), false, text);
-  }
-});
-
 Deno.test("FramePool hands out separate zeroed buffers, and frames encoded in them decode alike", () => {
   const pool = new FramePool(1024);
   const buffers = Array.from({ length: 40 }, (_, i) => pool.take(50 + i));
@@ -640,12 +626,60 @@ Deno.test("FramePool hands out separate zeroed buffers, and frames encoded in th
   const message = { type: "liveliness", ts: 42 } as const;
   const pooled = encodeFrame(message, MAX_FRAME_BYTES, pool);
   assert.deepEqual(pooled, encodeFrame(message, MAX_FRAME_BYTES));
-  assert.deepEqual(decodeBody(pooled.subarray(4), LIMITS), message);
+  assert.deepEqual(decodeMessage(pooled.subarray(4), LIMITS), message);
   const accented = {
     type: "peer_reply",
     accepted: false,
     reason: "plein à craquer",
     addr: "127.0.0.1:6000",
   } as const;
-  assert.deepEqual(decodeBody(encodeFrame(accented, MAX_FRAME_BYTES, pool).subarray(4), LIMITS), accented);
+  assert.deepEqual(decodeMessage(encodeFrame(accented, MAX_FRAME_BYTES, pool).subarray(4), LIMITS), accented);
+});
+
+Deno.test("writeHeader writes the body length big-endian, and framed() puts a body behind it", () => {
+  const header = new Uint8Array(4);
+  for (
+    const [length, bytes] of [[0, [0, 0, 0, 0]], [258, [0, 0, 1, 2]], [0xffffffff, [
+      255,
+      255,
+      255,
+      255,
+    ]]] as const
+  ) {
+    writeHeader(header, length);
+    assert.deepEqual([...header], bytes, `${length}`);
+  }
+  const frame = framed(utf8.encode('{"type":"prune"}'));
+  assert.deepEqual([...frame.subarray(0, 4)], [0, 0, 0, 16]);
+  assert.deepEqual(decodeCopies([frame]), [{ type: "prune" }]);
+  // encodeFrame writes the same header as framed() around the same body.
+  assert.deepEqual(encodeFrame({ type: "prune" }, MAX_FRAME_BYTES), frame);
+});
+
+Deno.test("decodeJson reads any JSON value and leaves schemas to decodeMessage", () => {
+  assert.deepEqual(decodeJson(body({ type: "no such type", n: 1 })), { type: "no such type", n: 1 });
+  assert.deepEqual(decodeJson(body("[1,2]")), [1, 2]);
+  assertWireError(() => decodeJson(Uint8Array.of(0xff)), "invalid_utf8");
+  assertWireError(() => decodeJson(body("{")), "invalid_json");
+  assertWireError(() => decodeMessage(body({ type: "no such type" }), LIMITS), "unknown_type", "type");
+});
+
+Deno.test("parseMessage reads a handshake's version as any whole number, and a missing one as 0", () => {
+  for (const type of ["get_peer_list", "peer_request"] as const) {
+    for (const version of [0, 1, 2, 65_536]) {
+      assert.deepEqual(decodeMessage(body({ type, version, addr: ADDR }), LIMITS), {
+        type,
+        version,
+        addr: ADDR,
+      });
+    }
+    assert.deepEqual(decodeMessage(body({ type, addr: ADDR }), LIMITS), { type, version: 0, addr: ADDR });
+  }
+});
+
+Deno.test("versionRefusal accepts PROTOCOL_VERSION and names both versions for any other", () => {
+  assert.equal(PROTOCOL_VERSION, 1);
+  assert.equal(versionRefusal(PROTOCOL_VERSION), undefined);
+  assert.equal(versionRefusal(2), "protocol version 2 not supported; this node speaks 1");
+  assert.equal(versionRefusal(0), "protocol version 0 not supported; this node speaks 1");
 });

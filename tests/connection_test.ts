@@ -2,29 +2,32 @@
 
 import assert from "node:assert/strict";
 import { Connection } from "../lib/net/connection.ts";
-import { decodeBody, FrameDecoder } from "../lib/wire/codec.ts";
-import type { Message } from "../lib/wire/protocol.ts";
+import { TcpTransport } from "../lib/net/tcp_transport.ts";
+import type { Stream } from "../lib/net/transport.ts";
+import { FrameDecoder } from "../lib/wire/codec.ts";
+import { decodeMessage, type Message } from "../lib/wire/messages.ts";
 import { LIMITS, MAX_FRAME_BYTES } from "./_helpers.ts";
 
-/** A Connection on one end of a loopback TCP pair, and the raw socket at the other end. */
+/** A Connection on one end of a loopback TCP pair, and the raw stream at the other end. */
 async function socketPair(options: ConstructorParameters<typeof Connection>[1] = {}) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const tcp = new TcpTransport();
+  const listener = tcp.listen("127.0.0.1", 0);
   const accepted = listener.accept();
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const stream = await tcp.connect(listener.addr, new AbortController().signal);
   const remote = await accepted;
   listener.close();
-  return { connection: new Connection(conn, options), remote };
+  return { connection: new Connection(stream, options), remote };
 }
 
 /** Reads whole frames from `remote` until `count` messages arrived or the stream ended. */
-async function readMessages(remote: Deno.Conn, count: number): Promise<Message[]> {
+async function readMessages(remote: Stream, count: number): Promise<Message[]> {
   const decoder = new FrameDecoder(MAX_FRAME_BYTES);
   const messages: Message[] = [];
   const buffer = new Uint8Array(64 * 1024);
   while (messages.length < count) {
     const n = await remote.read(buffer);
     if (n === null) break;
-    for (const body of decoder.push(buffer.subarray(0, n))) messages.push(decodeBody(body, LIMITS));
+    for (const body of decoder.push(buffer.subarray(0, n))) messages.push(decodeMessage(body, LIMITS));
   }
   return messages;
 }
@@ -68,6 +71,21 @@ Deno.test("a remote that does not read is cut off once the write queue passes it
     assert.equal(connection.send({ type: "prune" }), false, "nothing is queued after the close");
     await connection.flush();
     await connection.closed;
+  } finally {
+    connection.close();
+    remote.close();
+  }
+});
+
+Deno.test("send() queues an urgent frame ahead of those not yet written, whatever its type", async () => {
+  const { connection, remote } = await socketPair();
+  try {
+    // All in one tick: nothing is written yet, so the queue holds every frame.
+    connection.send({ type: "prune" });
+    connection.send({ type: "liveliness", ts: 1 });
+    connection.send({ type: "graft" }, { urgent: true });
+    const messages = await readMessages(remote, 3);
+    assert.deepEqual(messages.map((m) => m.type), ["graft", "prune", "liveliness"]);
   } finally {
     connection.close();
     remote.close();

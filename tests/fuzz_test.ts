@@ -4,19 +4,19 @@
  */
 
 import assert from "node:assert/strict";
-import { encodeFrame } from "../lib/wire/codec.ts";
+import { encodeFrame, framed, writeHeader } from "../lib/wire/codec.ts";
 import { messageId } from "../lib/wire/message_id.ts";
 import { PeerNode } from "../lib/peer/peer_node.ts";
-import type { Message } from "../lib/wire/protocol.ts";
+import type { Message } from "../lib/wire/messages.ts";
 import { SeedNode } from "../lib/seed/seed_node.ts";
 import { FAST, MAX_FRAME_BYTES, mulberry32, waitFor } from "./_helpers.ts";
 import { WireClient } from "./_wire_client.ts";
 
 const ADDR = "127.0.0.1:9";
 const VALID: Message[] = [
-  { type: "get_peer_list", addr: ADDR },
+  { type: "get_peer_list", version: 1, addr: ADDR },
   { type: "peer_list", peers: [ADDR, "127.0.0.1:10"] },
-  { type: "peer_request", addr: ADDR },
+  { type: "peer_request", version: 1, addr: ADDR },
   { type: "peer_reply", accepted: false, addr: ADDR, reason: "full" },
   { type: "liveliness", ts: 1 },
   { type: "liveliness_reply", ts: 1 },
@@ -48,17 +48,13 @@ function mutatedFrame(random: () => number): Uint8Array {
     }
     case 2: { // change the length prefix
       const frame = encodeFrame(base, MAX_FRAME_BYTES).slice();
-      new DataView(frame.buffer).setUint32(0, int(2) ? int(1 << 20) : 0xffffffff - int(1000));
+      writeHeader(frame, int(2) ? int(1 << 20) : 0xffffffff - int(1000));
       return frame;
     }
     case 3: // truncate
       return encodeFrame(base, MAX_FRAME_BYTES).slice(0, 1 + int(20));
     case 4: { // append junk inside the frame
-      const body = new TextEncoder().encode(JSON.stringify(base) + "}".repeat(1 + int(3)));
-      const frame = new Uint8Array(4 + body.length);
-      new DataView(frame.buffer).setUint32(0, body.length);
-      frame.set(body, 4);
-      return frame;
+      return framed(new TextEncoder().encode(JSON.stringify(base) + "}".repeat(1 + int(3))));
     }
     case 5: // random bytes
       return crypto.getRandomValues(new Uint8Array(1 + int(64)));
@@ -82,7 +78,7 @@ async function fuzz(port: number, random: () => number, total: number, handshake
       const client = await WireClient.connect({ host: "127.0.0.1", port });
       try {
         if (handshake && random() < 0.5) {
-          await client.send({ type: "peer_request", addr: handshake });
+          await client.send({ type: "peer_request", version: 1, addr: handshake });
           await waitFor(() => client.isClosed || client.received.length > 0, {
             what: "a peer reply",
             timeoutMs: 3000,

@@ -5,11 +5,11 @@
 
 import assert from "node:assert/strict";
 import type { LogRecord } from "@logtape/logtape";
-import { encodeFrame } from "../lib/wire/codec.ts";
+import { encodeFrame, framed, writeHeader } from "../lib/wire/codec.ts";
 import type { Settings } from "../lib/settings/config.ts";
 import { messageId } from "../lib/wire/message_id.ts";
 import { PeerNode } from "../lib/peer/peer_node.ts";
-import type { Message } from "../lib/wire/protocol.ts";
+import type { Message } from "../lib/wire/messages.ts";
 import { SeedNode } from "../lib/seed/seed_node.ts";
 import { FAST, MAX_FRAME_BYTES, waitFor, withLogs } from "./_helpers.ts";
 import { SilentPeer, WireClient } from "./_wire_client.ts";
@@ -19,14 +19,7 @@ const HOSTILE: Partial<Settings> = { ...FAST, banThreshold: 0, handshakeTimeout:
 
 const text = (s: string) => new TextEncoder().encode(s);
 
-function frameOf(body: Uint8Array): Uint8Array {
-  const frame = new Uint8Array(4 + body.length);
-  new DataView(frame.buffer).setUint32(0, body.length);
-  frame.set(body, 4);
-  return frame;
-}
-
-const json = (value: unknown) => frameOf(text(JSON.stringify(value)));
+const json = (value: unknown) => framed(text(JSON.stringify(value)));
 
 function mentions(records: LogRecord[], client: WireClient): LogRecord[] {
   const port = `:${(client.conn.localAddr as Deno.NetAddr).port}`;
@@ -59,7 +52,7 @@ async function assertRefused(
   const client = await WireClient.connect({ host: "127.0.0.1", port });
   try {
     if (handshake) {
-      await client.send({ type: "peer_request", addr: handshake });
+      await client.send({ type: "peer_request", version: 1, addr: handshake });
       await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
         what: `acceptance before ${what}`,
         timeoutMs: 3000,
@@ -82,13 +75,14 @@ const ADDR = "127.0.0.1:9";
 /** Frames that break each message type's schema, plus garbage. */
 const BAD_FRAMES: [string, Uint8Array][] = [
   ["get_peer_list without addr", json({ type: "get_peer_list" })],
-  ["get_peer_list with a numeric addr", json({ type: "get_peer_list", addr: 7 })],
+  ["get_peer_list with a numeric addr", json({ type: "get_peer_list", version: 1, addr: 7 })],
   [
     "get_peer_list with a 10,000-character addr",
-    json({ type: "get_peer_list", addr: "h".repeat(10_000) + ":1" }),
+    json({ type: "get_peer_list", version: 1, addr: "h".repeat(10_000) + ":1" }),
   ],
   ["peer_list with too many peers", json({ type: "peer_list", peers: Array(100).fill(ADDR) })],
   ["peer_request without addr", json({ type: "peer_request" })],
+  ["peer_request with version as text", json({ type: "peer_request", version: "1", addr: ADDR })],
   ["peer_reply with accepted as text", json({ type: "peer_reply", accepted: "yes", addr: ADDR })],
   [
     "peer_reply with a long reason",
@@ -109,8 +103,8 @@ const BAD_FRAMES: [string, Uint8Array][] = [
   ],
   ["death with an unknown reason", json({ type: "death", addr: ADDR, reason: "bored", reporter: ADDR })],
   ["an unknown type", json({ type: "hello" })],
-  ["non-JSON", frameOf(text("{{{ not json"))],
-  ["invalid UTF-8", frameOf(Uint8Array.of(0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d))],
+  ["non-JSON", framed(text("{{{ not json"))],
+  ["invalid UTF-8", framed(Uint8Array.of(0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d))],
   ["a JSON array", json([1, 2, 3])],
   ["a 4 GiB length prefix", Uint8Array.of(0xff, 0xff, 0xff, 0xff)],
 ];
@@ -258,7 +252,11 @@ Deno.test("a neighbour that forges a message id is disconnected and the message 
   const me = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const client = await WireClient.connect(peer.address);
   try {
-    await client.send({ type: "peer_request", addr: `127.0.0.1:${(me.addr as Deno.NetAddr).port}` });
+    await client.send({
+      type: "peer_request",
+      version: 1,
+      addr: `127.0.0.1:${(me.addr as Deno.NetAddr).port}`,
+    });
     await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
       what: "acceptance",
     });
@@ -353,7 +351,7 @@ Deno.test("limits: a frame over maxFrameBytes is refused at its length prefix", 
     await seed.start();
     try {
       const header = new Uint8Array(4);
-      new DataView(header.buffer).setUint32(0, 2049);
+      writeHeader(header, 2049);
       await assertRefused(seed.address.port, header, records, { what: "a frame of 2049 bytes" });
       await answersProbe(seed.address.port);
     } finally {

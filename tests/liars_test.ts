@@ -34,7 +34,7 @@ class Liar {
 
   async register(seed: { host: string; port: number }): Promise<WireClient> {
     const client = this.client = await WireClient.connect(seed);
-    await client.send({ type: "get_peer_list", addr: this.addr });
+    await client.send({ type: "get_peer_list", version: 1, addr: this.addr });
     await waitFor(() => client.received.some((m) => m.type === "peer_list"), {
       what: "the liar's registration",
     });
@@ -95,7 +95,7 @@ Deno.test("a leaving Death is accepted only from the peer itself, on the connect
     // The liar's own goodbye, but sent on another connection than the one it registered on.
     const other = await WireClient.connect(seed.address);
     try {
-      await other.send({ type: "get_peer_list", addr: liar.addr });
+      await other.send({ type: "get_peer_list", version: 1, addr: liar.addr });
       await waitFor(() => other.isClosed, {
         what: "a second registration of the same address to be refused",
       });
@@ -123,7 +123,7 @@ Deno.test("a peer cannot register an address it does not listen on, nor one on a
       for (const addr of [`127.0.0.1:${port}`, "10.1.2.3:4000"]) {
         const client = await WireClient.connect(seed.address);
         clients.push(client);
-        await client.send({ type: "get_peer_list", addr });
+        await client.send({ type: "get_peer_list", version: 1, addr });
         await waitFor(() => client.isClosed, { what: `registration of ${addr} to be refused` });
         assert.ok(!client.received.some((m) => m.type === "peer_list"));
         assert.ok(!seed.peers().includes(addr));
@@ -161,7 +161,7 @@ Deno.test("a reporter that keeps sending false reports is removed and refused fo
     assert.ok(net.peers.every((p) => seed.peers().includes(p.label)), "no honest peer was removed");
     const again = await WireClient.connect(seed.address);
     try {
-      await again.send({ type: "get_peer_list", addr: liar.addr });
+      await again.send({ type: "get_peer_list", version: 1, addr: liar.addr });
       await waitFor(() => again.isClosed, { what: "the banned liar's registration to be refused" });
       assert.ok(!seed.peers().includes(liar.addr));
     } finally {
@@ -231,7 +231,11 @@ Deno.test("a neighbour's death report about someone else closes the link: report
   const me = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const client = await WireClient.connect(net.peers[0]!.address);
   try {
-    await client.send({ type: "peer_request", addr: `127.0.0.1:${(me.addr as Deno.NetAddr).port}` });
+    await client.send({
+      type: "peer_request",
+      version: 1,
+      addr: `127.0.0.1:${(me.addr as Deno.NetAddr).port}`,
+    });
     await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
       what: "acceptance",
     });

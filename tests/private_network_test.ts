@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { encodeFrame, FrameDecoder, HEADER_BYTES } from "../lib/wire/codec.ts";
+import { encodeFrame, framed, FrameDecoder, HEADER_BYTES } from "../lib/wire/codec.ts";
 import { PeerNode } from "../lib/peer/peer_node.ts";
-import type { Message } from "../lib/wire/protocol.ts";
+import type { Message } from "../lib/wire/messages.ts";
 import {
   helloBody,
   importNetworkKey,
@@ -20,13 +20,6 @@ import {
   waitFor,
   withLogs,
 } from "./_helpers.ts";
-
-function frameOf(body: Uint8Array): Uint8Array {
-  const frame = new Uint8Array(HEADER_BYTES + body.length);
-  new DataView(frame.buffer).setUint32(0, body.length);
-  frame.set(body, HEADER_BYTES);
-  return frame;
-}
 
 /**
  * A raw client that performs the key handshake as initiator over the real wire, then
@@ -88,9 +81,9 @@ class KeyedClient {
   async handshake(secret: string) {
     const key = await importNetworkKey(secret);
     const nonce = newNonce();
-    await this.write(frameOf(helloBody(nonce)));
+    await this.write(framed(helloBody(nonce)));
     const peerNonce = parseAuthBody(await this.next(), "hello");
-    await this.write(frameOf(proofBody(await makeProof(key, "initiator", nonce, peerNonce))));
+    await this.write(framed(proofBody(await makeProof(key, "initiator", nonce, peerNonce))));
     parseAuthBody(await this.next(), "proof");
     return await sessionCiphers(key, "initiator", nonce, peerNonce);
   }
@@ -164,7 +157,7 @@ Deno.test("a tampered or replayed frame closes the connection", async () => {
     const { seal, open } = await good.handshake("k");
     const probe = (ts: number) =>
       encodeFrame({ type: "liveliness", ts } as Message, MAX_FRAME_BYTES).slice(HEADER_BYTES);
-    await good.write(frameOf(await seal.seal(probe(1))));
+    await good.write(framed(await seal.seal(probe(1))));
     const reply = new TextDecoder().decode(await open.open((await good.next()).slice()));
     assert.deepEqual(JSON.parse(reply), { type: "liveliness_reply", ts: 1 });
 
@@ -174,14 +167,14 @@ Deno.test("a tampered or replayed frame closes the connection", async () => {
     const t = await tamper.handshake("k");
     const sealed = await t.seal.seal(probe(2));
     sealed[3]! ^= 0x01;
-    await tamper.write(frameOf(sealed));
+    await tamper.write(framed(sealed));
     await waitFor(() => tamper.closed, { what: "the tampered connection to close", timeoutMs: 3000 });
 
     // Replayed: the same sealed frame twice; the second reuses a spent counter.
     const replay = await KeyedClient.connect(port);
     clients.push(replay);
     const r = await replay.handshake("k");
-    const once = frameOf(await r.seal.seal(probe(3)));
+    const once = framed(await r.seal.seal(probe(3)));
     await replay.write(once);
     await replay.next();
     await replay.write(once);

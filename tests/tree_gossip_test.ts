@@ -9,7 +9,8 @@ import { formatAddress } from "../lib/wire/address.ts";
 import { messageId } from "../lib/wire/message_id.ts";
 import type { PeerNode } from "../lib/peer/peer_node.ts";
 import type { Settings } from "../lib/settings/config.ts";
-import type { GossipMessage, Message } from "../lib/wire/protocol.ts";
+import type { GossipMessage, Message } from "../lib/wire/messages.ts";
+import { gossipMessage } from "../lib/wire/gossip_frame.ts";
 import { countDeliveries, TestNetwork, waitFor } from "./_helpers.ts";
 import { WireClient } from "./_wire_client.ts";
 
@@ -59,14 +60,11 @@ function isSpanningTree(labels: string[], links: Set<string>): boolean {
 }
 
 /**
- * The gossip message `content` from `origin`, `hops` links away, with its fields in the
- * order p2pnet writes them (a repeat's hop count and mark are read from the raw frame).
+ * The gossip message `content` from `origin`, `hops` links away, laid out as peers lay
+ * it out (a repeat's hop count and mark are read from the raw frame).
  */
-function gossipMessage(origin: string, content: string, hops: number, offTree = false): GossipMessage {
-  const id = messageId(origin, content);
-  return offTree
-    ? { type: "message", id, hops, offTree, origin, content, created: 1 }
-    : { type: "message", id, hops, origin, content, created: 1 };
+function gossipCopy(origin: string, content: string, hops: number, offTree = false): GossipMessage {
+  return gossipMessage({ id: messageId(origin, content), origin, content, created: 1 }, hops, offTree);
 }
 
 /**
@@ -167,7 +165,7 @@ async function peerWithClients<N extends number>(
     );
   }
   for (const [i, client] of clients.entries()) {
-    await client.send({ type: "peer_request", addr: labels[i]! });
+    await client.send({ type: "peer_request", version: 1, addr: labels[i]! });
     await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
       what: "acceptance",
     });
@@ -289,7 +287,7 @@ Deno.test("of two pushing links that bring the same message, the one on the shor
       const { peer, clients, labels, close } = await peerWithClients(2);
       try {
         const content = `via ${firstHops} and ${repeatHops}`;
-        const copy = (hops: number) => gossipMessage(labels[0], content, hops);
+        const copy = (hops: number) => gossipCopy(labels[0], content, hops);
         await clients[0].send(copy(firstHops));
         await waitFor(() => peer.messages().length === 1, { what: "the first copy" });
         assert.equal(peer.messages()[0]!.hops, firstHops);
@@ -317,7 +315,7 @@ Deno.test("a repeat of a message seen before its link existed prunes nothing: a 
   const old = peer.publish("before the link");
   const client = await WireClient.connect(peer.address);
   try {
-    await client.send({ type: "peer_request", addr: me });
+    await client.send({ type: "peer_request", version: 1, addr: me });
     await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
       what: "acceptance",
     });
@@ -347,7 +345,7 @@ Deno.test("a newcomer catching up on the same history from every neighbour prune
     // History that all three neighbours hold: each serves it as its catch-up answer.
     const history = Array.from(
       { length: 5 },
-      (_, i) => gossipMessage("127.0.0.1:9", `old news ${i}`, 3, true),
+      (_, i) => gossipCopy("127.0.0.1:9", `old news ${i}`, 3, true),
     );
     for (const client of clients) {
       for (const m of history) await client.send(m);
@@ -379,9 +377,7 @@ Deno.test("history is not passed on to a neighbour that listed it in its catch-u
   const { peer, clients, close } = await peerWithClients(2);
   try {
     const [holder, server] = clients;
-    const history = ["old 1", "old 2", "old 3"].map((content) =>
-      gossipMessage("127.0.0.1:9", content, 3, true)
-    );
+    const history = ["old 1", "old 2", "old 3"].map((content) => gossipCopy("127.0.0.1:9", content, 3, true));
     // The holder has the first two; the other neighbour serves all three.
     await holder.send({ type: "get_data", have: [history[0]!.id, history[1]!.id] });
     for (const m of history) await server.send(m);
@@ -405,7 +401,7 @@ Deno.test("a message pushed over a link the peer pruned is passed on marked off 
   const { peer, clients, labels, close } = await peerWithClients(3);
   try {
     const [a, b, c] = clients;
-    const copy = (content: string, hops: number) => gossipMessage("127.0.0.1:9", content, hops);
+    const copy = (content: string, hops: number) => gossipCopy("127.0.0.1:9", content, hops);
     // A repeat by no shorter path: the peer prunes a's link.
     await b.send(copy("first", 2));
     await waitFor(() => peer.messages().length === 1, { what: "the first message" });
@@ -486,7 +482,7 @@ Deno.test("a neighbour that was heard from within half a liveliness interval is 
 Deno.test("a repeat prunes only while its message is the newest here: with several under way, nothing is cut", async () => {
   const { peer, clients, labels, close } = await peerWithClients(2);
   try {
-    const copy = (content: string, hops: number) => gossipMessage(labels[0], content, hops);
+    const copy = (content: string, hops: number) => gossipCopy(labels[0], content, hops);
     await clients[0].send(copy("older", 2));
     await clients[0].send(copy("newer", 2));
     await waitFor(() => peer.messages().length === 2, { what: "both first copies" });

@@ -1,24 +1,16 @@
 /**
- * A framed, checked connection over a `Deno.Conn`: `send()` queues frames and
+ * A framed, checked connection over a {@link Stream}: `send()` queues frames and
  * coalesces those sent in the same tick into one write; `read()` hands over checked
  * messages; `close()` is idempotent and settles every pending read and write.
  */
 
 import { type Address, formatAddress } from "../wire/address.ts";
-import { decodeBody, encodeFrame, FrameDecoder, FramePool, HEADER_BYTES } from "../wire/codec.ts";
-import {
-  checkProof,
-  type FrameCipher,
-  helloBody,
-  makeProof,
-  type NetworkKey,
-  newNonce,
-  parseAuthBody,
-  proofBody,
-  type Role,
-  sessionCiphers,
-} from "../wire/secure_channel.ts";
-import type { Message, MessageLimits } from "../wire/protocol.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
+import { type Stream, transportError } from "./transport.ts";
+import { encodeFrame, FrameDecoder, FramePool } from "../wire/codec.ts";
+import type { NetworkKey } from "../wire/secure_channel.ts";
+import { KeyHandshake } from "./key_handshake.ts";
+import { decodeMessage, type Message } from "../wire/messages.ts";
 import { DEFAULT_SETTINGS, messageLimits, TUNING } from "../settings/config.ts";
 import { TokenBucket } from "../util/rate_limiter.ts";
 import { WireError } from "../wire/wire_error.ts";
@@ -26,8 +18,11 @@ import { WireError } from "../wire/wire_error.ts";
 export interface ConnectionOptions {
   /** Largest frame body accepted or sent, in bytes. @default DEFAULT_SETTINGS.maxFrameBytes */
   maxFrameBytes?: number;
-  /** Bounds checked on every decoded message. @default messageLimits(DEFAULT_SETTINGS) */
-  limits?: MessageLimits;
+  /**
+   * Turns a frame body into a checked message, throwing {@link WireError} if it is not
+   * one. @default decodeMessage with the default limits
+   */
+  decode?: (body: Uint8Array) => Message;
   /**
    * Bytes queued for writing beyond which the connection is closed as too slow.
    * @default DEFAULT_SETTINGS.maxQueuedBytes
@@ -35,8 +30,8 @@ export interface ConnectionOptions {
   maxQueuedBytes?: number;
   /** Bytes of this connection's read buffer. @default DEFAULT_SETTINGS.readBufferBytes */
   readBufferBytes?: number;
-  /** Clock in milliseconds, for activity times. @default Date.now */
-  now?: () => number;
+  /** Where activity times and rate budgets read the time. @default systemClock */
+  clock?: Clock;
   /**
    * Looks at each raw frame body before it is decoded; returning true drops the frame
    * unparsed (it still counts as received). Peers use it to drop repeats of gossip
@@ -55,18 +50,13 @@ export interface ConnectionOptions {
   pool?: FramePool;
 }
 
-/** Key handshake state of one connection; see secure_channel.ts. */
-interface Secure {
-  readonly key: NetworkKey;
-  readonly role: Role;
-  readonly nonce: Uint8Array;
-  peerNonce: Uint8Array | undefined;
-  seal: FrameCipher | undefined;
-  open: FrameCipher | undefined;
-  /** Settles once the handshake is done or the connection closed. */
-  readonly ready: PromiseWithResolvers<void>;
-  /** Handshake frames go out one after another, ahead of everything else. */
-  writes: Promise<unknown>;
+/** How {@link Connection.sendFrame} queues a frame. */
+export interface SendOptions {
+  /**
+   * Queue it ahead of frames not yet written: for probes and their replies, so that a
+   * link busy with gossip does not look dead. @default false
+   */
+  urgent?: boolean;
 }
 
 /** Why a connection ended, for logs and for deciding whether a neighbour is lost. */
@@ -85,18 +75,18 @@ export class Connection {
   framesSent = 0;
   bytesSent = 0;
 
-  readonly #conn: Deno.Conn;
+  readonly #stream: Stream;
   readonly #decoder: FrameDecoder;
-  readonly #limits: MessageLimits;
+  readonly #decode: (body: Uint8Array) => Message;
   readonly #maxFrameBytes: number;
   readonly #maxQueuedBytes: number;
   readonly #readBufferBytes: number;
   readonly #pool: FramePool;
-  readonly #now: () => number;
+  readonly #clock: Clock;
   readonly #skipFrame: ((body: Uint8Array, conn: Connection) => boolean) | undefined;
   readonly #frameBudget: TokenBucket | undefined;
   readonly #byteBudget: TokenBucket | undefined;
-  readonly #secure: Secure | undefined;
+  readonly #secure: KeyHandshake | undefined;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
   #writing = false;
@@ -110,47 +100,39 @@ export class Connection {
   #closeReason: CloseReason | undefined;
   readonly #closed = Promise.withResolvers<void>();
 
-  constructor(conn: Deno.Conn, options: ConnectionOptions = {}) {
-    this.#conn = conn;
+  constructor(stream: Stream, options: ConnectionOptions = {}) {
+    this.#stream = stream;
     this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULT_SETTINGS.maxFrameBytes;
-    this.#limits = options.limits ?? messageLimits(DEFAULT_SETTINGS);
+    this.#decode = options.decode ?? ((body) => decodeMessage(body, messageLimits(DEFAULT_SETTINGS)));
     this.#maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_SETTINGS.maxQueuedBytes;
     this.#readBufferBytes = options.readBufferBytes ?? DEFAULT_SETTINGS.readBufferBytes;
     this.#pool = options.pool ?? new FramePool(TUNING.framePoolSlabBytes);
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? systemClock;
     this.#skipFrame = options.skipFrame;
     const { maxFramesPerSecond: frames, maxBytesPerSecond: bytes } = options;
-    if (frames !== undefined) this.#frameBudget = new TokenBucket(frames, 2 * frames, this.#now());
-    if (bytes !== undefined) this.#byteBudget = new TokenBucket(bytes, 2 * bytes, this.#now());
+    const now = this.#clock.now();
+    if (frames !== undefined) this.#frameBudget = new TokenBucket(frames, 2 * frames, now);
+    if (bytes !== undefined) this.#byteBudget = new TokenBucket(bytes, 2 * bytes, now);
     // Views are safe: each body is decoded before the next read reuses the buffer.
     // Sealed frames carry a 16-byte authentication tag on top of the body.
     this.#decoder = new FrameDecoder(this.#maxFrameBytes + (options.networkKey ? TAG_BYTES : 0), {
       views: true,
     });
     if (options.networkKey) {
-      this.#secure = {
-        key: options.networkKey,
-        role: options.initiator ? "initiator" : "responder",
-        nonce: newNonce(),
-        peerNonce: undefined,
-        seal: undefined,
-        open: undefined,
-        ready: Promise.withResolvers<void>(),
-        writes: Promise.resolve(),
-      };
-      this.#writeHandshake(helloBody(this.#secure.nonce));
+      this.#secure = new KeyHandshake(
+        options.networkKey,
+        options.initiator ? "initiator" : "responder",
+        (frame) => this.#writeAll(frame),
+        (error) => this.close(writeFailure(error)),
+      );
     }
-    // Small frames must leave at once: Nagle's algorithm with delayed ACKs adds ~40 ms per hop.
-    if ("setNoDelay" in conn) (conn as Deno.TcpConn).setNoDelay(true);
-    const addr = conn.remoteAddr as Deno.NetAddr;
-    this.remote = formatAddress({ host: addr.hostname, port: addr.port });
-    this.openedAt = this.lastByteAt = this.#now();
+    this.remote = formatAddress(stream.remoteAddr);
+    this.openedAt = this.lastByteAt = now;
   }
 
   /** The remote socket address as host and port. */
   get remoteAddress(): Address {
-    const addr = this.#conn.remoteAddr as Deno.NetAddr;
-    return { host: addr.hostname, port: addr.port };
+    return this.#stream.remoteAddr;
   }
 
   /** Bytes of a frame that has started to arrive but is not complete. */
@@ -177,13 +159,9 @@ export class Connection {
     return this.#closed.promise;
   }
 
-  /** Encodes and queues one message. Returns false if the connection is closed. */
-  send(
-    message: Message,
-    { urgent = message.type === "liveliness" || message.type === "liveliness_reply" }: { urgent?: boolean } =
-      {},
-  ): boolean {
-    return this.sendFrame(encodeFrame(message, this.#maxFrameBytes, this.#pool), { urgent });
+  /** Encodes and queues one message (see {@link sendFrame}). Returns false if the connection is closed. */
+  send(message: Message, options?: SendOptions): boolean {
+    return this.sendFrame(encodeFrame(message, this.#maxFrameBytes, this.#pool), options);
   }
 
   /**
@@ -191,14 +169,13 @@ export class Connection {
    * Frames queued in the same tick go out in one write; `urgent` ones first. Returns
    * false if closed, or if the queue would pass its limit (the connection is then closed).
    */
-  sendFrame(frame: Uint8Array, { urgent = false }: { urgent?: boolean } = {}): boolean {
+  sendFrame(frame: Uint8Array, options?: SendOptions): boolean {
     if (this.#closeReason !== undefined) return false;
     if (this.#queuedBytes + frame.length > this.#maxQueuedBytes) {
       this.close(`write queue over ${this.#maxQueuedBytes} bytes (remote not reading)`);
       return false;
     }
-    // Urgent frames (liveliness) go ahead of queued gossip, so a busy link does not look dead.
-    if (urgent) this.#queue.unshift(frame);
+    if (options?.urgent === true) this.#queue.unshift(frame);
     else this.#queue.push(frame);
     this.#queuedBytes += frame.length;
     this.framesSent++;
@@ -217,49 +194,6 @@ export class Connection {
     return this.#drained.promise;
   }
 
-  /** Writes one handshake frame, after the previous one. */
-  #writeHandshake(body: Uint8Array): void {
-    const secure = this.#secure!;
-    secure.writes = secure.writes.then(async () => {
-      const frame = withHeader(body);
-      let written = 0;
-      while (written < frame.length) written += await this.#conn.write(frame.subarray(written));
-    }).catch((error) => this.close(`write failed: ${(error as Error).message}`));
-  }
-
-  /** Runs one handshake step on a frame body that arrived before the handshake was done. */
-  async #handshakeStep(body: Uint8Array): Promise<void> {
-    const secure = this.#secure!;
-    const initiator = secure.role === "initiator";
-    if (secure.peerNonce === undefined) {
-      secure.peerNonce = parseAuthBody(body, "hello");
-      const [nonceI, nonceR] = initiator
-        ? [secure.nonce, secure.peerNonce]
-        : [secure.peerNonce, secure.nonce];
-      this.#writeHandshake(proofBody(await makeProof(secure.key, secure.role, nonceI, nonceR)));
-      return;
-    }
-    const mac = parseAuthBody(body, "proof");
-    const [nonceI, nonceR] = initiator ? [secure.nonce, secure.peerNonce] : [secure.peerNonce, secure.nonce];
-    const other = initiator ? "responder" : "initiator";
-    if (!(await checkProof(secure.key, other, nonceI, nonceR, mac as Uint8Array<ArrayBuffer>))) {
-      throw new WireError("auth_failed", "network key mismatch: the remote proved a different key");
-    }
-    const ciphers = await sessionCiphers(secure.key, secure.role, nonceI, nonceR);
-    secure.seal = ciphers.seal;
-    secure.open = ciphers.open;
-    await secure.writes;
-    secure.ready.resolve();
-  }
-
-  /** Encrypts each queued plaintext frame for this connection (the shared frame is not touched). */
-  async #sealAll(frames: Uint8Array[]): Promise<Uint8Array[]> {
-    const seal = this.#secure!.seal!;
-    const sealed: Uint8Array[] = [];
-    for (const frame of frames) sealed.push(withHeader(await seal.seal(frame.slice(HEADER_BYTES))));
-    return sealed;
-  }
-
   /** Starts writing what was queued this tick; one function per connection, not a closure per tick. */
   readonly #startWriting = () => {
     if (this.#secure) void this.#writeSealed();
@@ -268,8 +202,7 @@ export class Connection {
 
   /**
    * Plain connections write through callbacks rather than an async function: a write per
-   * delivered message is the hot path, and each async call and await allocates (heap
-   * profile: most of what a write cost).
+   * delivered message is the hot path, and each async call and await allocates.
    */
   #writeNext(): void {
     if (this.#queue.length === 0 || this.#closeReason !== undefined) return this.#writeDone();
@@ -284,7 +217,7 @@ export class Connection {
   #writeRest(): void {
     const { bytes, written } = this.#write;
     try {
-      this.#conn.write(written === 0 ? bytes : bytes.subarray(written)).then(
+      this.#stream.write(written === 0 ? bytes : bytes.subarray(written)).then(
         this.#onWritten,
         this.#onWriteFailed,
       );
@@ -303,7 +236,7 @@ export class Connection {
   };
 
   readonly #onWriteFailed = (error: unknown) => {
-    this.close(`write failed: ${(error as Error).message}`);
+    this.close(writeFailure(error));
     this.#writeDone();
   };
 
@@ -316,22 +249,27 @@ export class Connection {
 
   /** Writes queued frames on a connection with a network key: each is sealed first, which is asynchronous. */
   async #writeSealed(): Promise<void> {
+    const secure = this.#secure!;
     try {
-      if (!this.#secure!.seal) await this.#secure!.ready.promise;
+      if (!secure.seal) await secure.ready;
       while (this.#queue.length > 0 && this.#closeReason === undefined) {
         const frames = this.#queue;
         this.#queue = [];
-        const bytes = this.#coalesce(await this.#sealAll(frames));
-        let written = 0;
-        while (written < bytes.length) {
-          written += await this.#conn.write(written === 0 ? bytes : bytes.subarray(written));
-        }
+        await this.#writeAll(this.#coalesce(await secure.sealAll(frames)));
         this.#queuedBytes -= totalLength(frames);
       }
     } catch (error) {
-      this.close(`write failed: ${(error as Error).message}`);
+      this.close(writeFailure(error));
     } finally {
       this.#writeDone();
+    }
+  }
+
+  /** Writes all of `bytes`, in as many writes as the stream takes. */
+  async #writeAll(bytes: Uint8Array): Promise<void> {
+    let written = 0;
+    while (written < bytes.length) {
+      written += await this.#stream.write(written === 0 ? bytes : bytes.subarray(written));
     }
   }
 
@@ -359,7 +297,7 @@ export class Connection {
       while (this.#closeReason === undefined) {
         let n: number | null;
         try {
-          n = await this.#conn.read(buffer);
+          n = await this.#stream.read(buffer);
         } catch (error) {
           if (this.#closeReason === undefined) this.close(readFailure(error));
           return;
@@ -372,7 +310,7 @@ export class Connection {
           }
           return;
         }
-        const now = this.lastByteAt = this.#now();
+        const now = this.lastByteAt = this.#clock.now();
         if (this.#byteBudget && !this.#byteBudget.take(n, now)) {
           throw new WireError("rate_limited", `more than ${this.#byteBudget.rate} bytes per second`);
         }
@@ -382,14 +320,14 @@ export class Connection {
           }
           if (this.#secure) {
             if (!this.#secure.open) {
-              await this.#handshakeStep(body);
+              await this.#secure.step(body);
               continue;
             }
             body = await this.#secure.open.open(body.slice());
           }
           this.framesReceived++;
           if (this.#skipFrame?.(body, this)) continue;
-          onMessage(decodeBody(body, this.#limits));
+          onMessage(this.#decode(body));
           if (this.#closeReason !== undefined) return;
         }
       }
@@ -408,14 +346,10 @@ export class Connection {
   close(reason: CloseReason = "closed locally"): void {
     if (this.#closeReason !== undefined) return;
     this.#closeReason = reason;
-    this.#secure?.ready.resolve();
+    this.#secure?.abandon();
     this.#queue = [];
     this.#queuedBytes = 0;
-    try {
-      this.#conn.close();
-    } catch {
-      // Already closed by the runtime: nothing left to release.
-    }
+    this.#stream.close();
     this.#closed.resolve();
   }
 }
@@ -427,46 +361,16 @@ function totalLength(frames: readonly Uint8Array[]): number {
 }
 
 function readFailure(error: unknown): string {
-  if (error instanceof Deno.errors.ConnectionReset) return "reset by remote";
-  if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
-    return "closed locally";
-  }
-  return `read failed: ${(error as Error).message}`;
+  const failure = transportError(error);
+  if (failure.code === "reset") return "reset by remote";
+  if (failure.code === "closed") return "closed locally";
+  return `read failed: ${failure.message}`;
 }
 
-/**
- * Connects to `address` within `timeoutMs`, or throws an Error whose message says
- * why in a few words (`refused`, `timed out`). `signal` cancels the attempt.
- */
-export async function connectTo(
-  address: Address,
-  timeoutMs: number,
-  signal?: AbortSignal,
-): Promise<Deno.Conn> {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const cancel = () => controller.abort();
-  signal?.addEventListener("abort", cancel);
-  try {
-    return await Deno.connect({ hostname: address.host, port: address.port, signal: controller.signal });
-  } catch (error) {
-    if (signal?.aborted) throw new Error("cancelled");
-    if (controller.signal.aborted) throw new Error("timed out");
-    if (error instanceof Deno.errors.ConnectionRefused) throw new Error("refused");
-    throw new Error((error as Error).message);
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", cancel);
-  }
+function writeFailure(error: unknown): string {
+  const failure = transportError(error);
+  return failure.code === "reset" ? "write failed: reset by remote" : `write failed: ${failure.message}`;
 }
 
 /** Bytes of the AES-GCM authentication tag on every sealed frame. */
 const TAG_BYTES = 16;
-
-/** A frame: the 4-byte big-endian length of `body`, then `body`. */
-function withHeader(body: Uint8Array): Uint8Array {
-  const frame = new Uint8Array(HEADER_BYTES + body.length);
-  new DataView(frame.buffer).setUint32(0, body.length);
-  frame.set(body, HEADER_BYTES);
-  return frame;
-}

@@ -7,13 +7,15 @@
 import type { Logger } from "@logtape/logtape";
 import { type Address, formatAddress } from "../wire/address.ts";
 import { type Settings, type SettingsLayer, TUNING } from "../settings/config.ts";
-import { Connection, connectTo } from "./connection.ts";
+import { Connection } from "./connection.ts";
 import { FramePool } from "../wire/codec.ts";
-import type { Message, MessageLimits } from "../wire/protocol.ts";
+import { decodeMessage, type Message, type MessageLimits } from "../wire/messages.ts";
 import { BanList } from "./ban_list.ts";
 import type { NetworkKey } from "../wire/secure_channel.ts";
-import type { Clock } from "../util/clock.ts";
+import { type Clock, sleep, systemClock } from "../util/clock.ts";
 import { WireError } from "../wire/wire_error.ts";
+import { type Listener, type Stream, type Transport, TransportError, transportError } from "./transport.ts";
+import { TcpTransport } from "./tcp_transport.ts";
 
 /** Handles one checked message that arrived on `conn`. */
 export type MessageHandler = (conn: Connection, message: Message) => void;
@@ -30,6 +32,8 @@ export interface NodeOptions {
   random?: () => number;
   /** Where time and timers come from. @default systemClock */
   clock?: Clock;
+  /** What connections run over. @default TCP */
+  transport?: Transport;
 }
 
 /**
@@ -66,7 +70,10 @@ export interface EndpointOptions {
   skipFrame?: (body: Uint8Array, conn: Connection) => boolean;
   /** Called once when a connection has closed, with its reason. */
   onClose?: (conn: Connection) => void;
-  now?: () => number;
+  /** Where time and timers come from: activity times, bans, the connect timeout. @default systemClock */
+  clock?: Clock;
+  /** What connections run over. @default TCP */
+  transport?: Transport;
 }
 
 export class Endpoint {
@@ -75,9 +82,12 @@ export class Endpoint {
   readonly #tasks = new Set<Promise<unknown>>();
   readonly #abort = new AbortController();
   readonly #bans: BanList;
+  readonly #decode: (body: Uint8Array) => Message;
+  readonly #clock: Clock;
+  readonly #transport: Transport;
   /** Buffers for this node's outgoing frames, shared by its connections. */
   readonly pool = new FramePool(TUNING.framePoolSlabBytes);
-  #listener: Deno.Listener | undefined;
+  #listener: Listener | undefined;
   #closed = false;
   /** Traffic of connections already closed, so totals survive them. */
   #closedTraffic: Traffic = { framesSent: 0, bytesSent: 0, framesReceived: 0 };
@@ -85,6 +95,9 @@ export class Endpoint {
   constructor(options: EndpointOptions) {
     this.#options = options;
     this.#bans = new BanList(options.settings.banThreshold, options.settings.banTime);
+    this.#decode = (body) => decodeMessage(body, options.limits);
+    this.#clock = options.clock ?? systemClock;
+    this.#transport = options.transport ?? new TcpTransport();
   }
 
   /** Open connections, inbound and outbound. */
@@ -103,25 +116,50 @@ export class Endpoint {
 
   /** Listens on `host:port` (port 0 picks a free one) and returns the bound address. */
   listen(host: string, port: number): Address {
-    const listener = Deno.listen({ hostname: host, port });
+    const listener = this.#transport.listen(host, port);
     this.#listener = listener;
     this.track(this.#acceptLoop(listener));
-    const addr = listener.addr as Deno.NetAddr;
-    return { host: addr.hostname, port: addr.port };
+    return listener.addr;
   }
 
-  /** Connects to `address`, or throws an Error whose message is a few words (`refused`, `timed out`). */
+  /**
+   * Connects to `address` within `timeoutMs`, or throws an Error whose message is a few
+   * words (`refused`, `timed out`, `cancelled`: a {@link TransportError} with that code).
+   */
   async connect(address: Address, timeoutMs: number): Promise<Connection> {
     if (this.#closed) throw new Error("node stopped");
     if (this.#connections.size >= this.#options.settings.maxConnections) {
       throw new Error(`connection limit ${this.#options.settings.maxConnections} reached`);
     }
-    const conn = await connectTo(address, timeoutMs, this.#abort.signal);
+    const stream = await this.#open(address, timeoutMs);
     if (this.#closed) {
-      conn.close();
+      stream.close();
       throw new Error("node stopped");
     }
-    return this.#adopt(conn, true);
+    return this.#adopt(stream, true);
+  }
+
+  /** Opens a stream to `address`, giving up after `timeoutMs` or when the endpoint closes. */
+  async #open(address: Address, timeoutMs: number): Promise<Stream> {
+    const attempt = new AbortController();
+    let timedOut = false;
+    const timer = this.#clock.setTimer(() => {
+      timedOut = true;
+      attempt.abort();
+    }, timeoutMs);
+    const cancel = () => attempt.abort();
+    this.#abort.signal.addEventListener("abort", cancel);
+    try {
+      return await this.#transport.connect(address, attempt.signal);
+    } catch (error) {
+      if (this.#abort.signal.aborted) throw new TransportError("cancelled", "cancelled", { cause: error });
+      if (timedOut) throw new TransportError("timed_out", "timed out", { cause: error });
+      const failure = transportError(error);
+      throw failure.code === "refused" ? new TransportError("refused", "refused", { cause: error }) : failure;
+    } finally {
+      this.#clock.clearTimer(timer);
+      this.#abort.signal.removeEventListener("abort", cancel);
+    }
   }
 
   /** Frames and bytes this endpoint has sent and frames it has received, over all its connections. */
@@ -140,6 +178,7 @@ export class Endpoint {
     if (this.#bans.strike(host, this.#now())) {
       const { banTime, banThreshold } = this.#options.settings;
       this.#options.log().warn("banned {host} for {ms} ms after {strikes} strikes; last: {why}", {
+        event: "connection.banned",
         host,
         ms: banTime,
         strikes: banThreshold,
@@ -149,7 +188,7 @@ export class Endpoint {
   }
 
   #now(): number {
-    return (this.#options.now ?? Date.now)();
+    return this.#clock.now();
   }
 
   /** Keeps `task` until it settles; {@link close} waits for every tracked task. */
@@ -168,12 +207,14 @@ export class Endpoint {
     for (const conn of this.#connections) {
       if (conn.framesReceived === 0 && now - conn.openedAt > handshakeTimeout) {
         this.#options.log().warn("closing {remote}: no handshake within {ms} ms", {
+          event: "connection.handshake_timeout",
           remote: conn.remote,
           ms: handshakeTimeout,
         });
         conn.close("handshake timeout");
       } else if (conn.pendingBytes > 0 && now - conn.lastByteAt > frameTimeout) {
         this.#options.log().warn("closing {remote}: frame stalled for {ms} ms", {
+          event: "connection.frame_stalled",
           remote: conn.remote,
           ms: frameTimeout,
         });
@@ -187,66 +228,67 @@ export class Endpoint {
     if (!this.#closed) {
       this.#closed = true;
       this.#abort.abort();
-      try {
-        this.#listener?.close();
-      } catch {
-        // Already closed.
-      }
+      this.#listener?.close();
       for (const conn of this.#connections) conn.close("node stopped");
     }
     while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
   }
 
-  async #acceptLoop(listener: Deno.Listener): Promise<void> {
+  async #acceptLoop(listener: Listener): Promise<void> {
     while (!this.#closed) {
-      let raw: Deno.Conn;
+      let stream: Stream;
       try {
-        raw = await listener.accept();
+        stream = await listener.accept();
       } catch (error) {
-        if (this.#closed || error instanceof Deno.errors.BadResource) return;
+        if (this.#closed || transportError(error).code === "closed") return;
         // Out of file descriptors, or a connection reset before it was accepted: the
         // listener still works. Pause a little (descriptors free up as connections close).
         this.#options.log().warn("accepting a connection failed: {error}; retrying in {ms} ms", {
+          event: "connection.accept_failed",
           error,
           ms: TUNING.acceptRetryMs,
         });
-        await new Promise((resolve) => setTimeout(resolve, TUNING.acceptRetryMs));
+        await sleep(this.#clock, TUNING.acceptRetryMs);
         continue;
       }
-      this.#admit(raw);
+      this.#admit(stream);
     }
   }
 
   /** Adopts an accepted connection unless the node stopped, its host is banned or the node is full. */
-  #admit(raw: Deno.Conn): void {
-    const remote = raw.remoteAddr as Deno.NetAddr;
+  #admit(stream: Stream): void {
+    const remote = stream.remoteAddr;
     if (this.#closed) {
-      raw.close();
-    } else if (this.#bans.isBanned(remote.hostname, this.#now())) {
-      this.#options.log().debug("refused {remote}: banned", { remote: remote.hostname });
-      raw.close();
+      stream.close();
+    } else if (this.#bans.isBanned(remote.host, this.#now())) {
+      this.#options.log().debug("refused {remote}: banned", {
+        event: "connection.refused",
+        remote: remote.host,
+      });
+      stream.close();
     } else if (this.#connections.size >= this.#options.settings.maxConnections) {
       this.#options.log().warn("refused {remote}: connection limit {limit} reached", {
-        remote: formatAddress({ host: remote.hostname, port: remote.port }),
+        event: "connection.refused",
+        remote: formatAddress(remote),
         limit: this.#options.settings.maxConnections,
       });
-      raw.close();
+      stream.close();
     } else {
-      this.#adopt(raw, false);
+      this.#adopt(stream, false);
     }
   }
 
-  #adopt(raw: Deno.Conn, initiator: boolean): Connection {
-    const { settings, limits, now, skipFrame, networkKey } = this.#options;
-    const conn = new Connection(raw, {
+  #adopt(stream: Stream, initiator: boolean): Connection {
+    const { settings, skipFrame, networkKey } = this.#options;
+    const conn = new Connection(stream, {
       pool: this.pool,
       maxFrameBytes: settings.maxFrameBytes,
       maxQueuedBytes: settings.maxQueuedBytes,
       readBufferBytes: settings.readBufferBytes,
-      limits,
+      decode: this.#decode,
       maxFramesPerSecond: settings.maxFramesPerSecond,
       maxBytesPerSecond: settings.maxBytesPerSecond,
-      ...(now ? { now } : {}),
+      clock: this.#clock,
       ...(skipFrame ? { skipFrame } : {}),
       ...(networkKey ? { networkKey, initiator } : {}),
     });
@@ -261,6 +303,7 @@ export class Endpoint {
     } catch (error) {
       if (error instanceof WireError) {
         this.#options.log().warn("closing {remote}: bad frame: {code}: {error}", {
+          event: "connection.bad_frame",
           remote: conn.remote,
           code: error.code,
           error: error.message,
@@ -268,6 +311,7 @@ export class Endpoint {
         this.strike(conn, error.code);
       } else {
         this.#options.log().error("closing {remote}: handler failed: {error}", {
+          event: "connection.handler_failed",
           remote: conn.remote,
           error,
         });

@@ -6,8 +6,9 @@
 import { type Address, parseAddress } from "../wire/address.ts";
 import type { Connection } from "./connection.ts";
 import type { Endpoint } from "./endpoint.ts";
-import type { Message } from "../wire/protocol.ts";
+import type { Message } from "../wire/messages.ts";
 import { TUNING } from "../settings/config.ts";
+import { type Clock, systemClock } from "../util/clock.ts";
 
 export type ProbeResult =
   | { alive: true; rttMs: number }
@@ -17,7 +18,8 @@ export type ProbeResult =
 export class Prober {
   readonly #waiting = new Map<Connection, (message: Message) => void>();
 
-  constructor(readonly endpoint: Endpoint, readonly now: () => number = Date.now) {}
+  /** @param clock where probes read the time and arm their timeouts. @default systemClock */
+  constructor(readonly endpoint: Endpoint, readonly clock: Clock = systemClock) {}
 
   /**
    * Offers a message to a waiting probe. Returns true when it was a probe's answer
@@ -57,10 +59,10 @@ export class Prober {
   probeWithControl(target: string | Address, self: Address, timeoutMs: number): Promise<ProbeResult> {
     return this.endpoint.track((async () => {
       // Both probes run in the same window, so a spell of local overload hits both.
-      const started = this.now();
+      const started = this.clock.now();
       const [result, control] = await Promise.all([
         this.probe(target, timeoutMs),
-        this.probe(self, timeoutMs).then((control) => ({ ...control, tookMs: this.now() - started })),
+        this.probe(self, timeoutMs).then((control) => ({ ...control, tookMs: this.clock.now() - started })),
       ]);
       if (result.alive || result.reason === "connect refused") return result;
       if (control.alive && control.tookMs <= timeoutMs * TUNING.controlProbeFraction) return result;
@@ -75,31 +77,31 @@ export class Prober {
   }
 
   async #probe(address: Address, timeoutMs: number): Promise<ProbeResult> {
-    const started = this.now();
+    const started = this.clock.now();
     let conn: Connection;
     try {
       conn = await this.endpoint.connect(address, timeoutMs);
     } catch (error) {
       return { alive: false, reason: `connect ${(error as Error).message}` };
     }
-    const ts = this.now();
+    const ts = this.clock.now();
     const answered = new Promise<ProbeResult>((resolve) => {
-      const timer = setTimeout(
+      const timer = this.clock.setTimer(
         () => resolve({ alive: false, reason: "no reply" }),
         Math.max(1, timeoutMs - (ts - started)),
       );
       const settle = (result: ProbeResult) => {
-        clearTimeout(timer);
+        this.clock.clearTimer(timer);
         resolve(result);
       };
       this.#waiting.set(conn, (message) => {
         if (message.type === "liveliness_reply" && message.ts === ts) {
-          settle({ alive: true, rttMs: this.now() - ts });
+          settle({ alive: true, rttMs: this.clock.now() - ts });
         }
       });
       conn.closed.then(() => settle({ alive: false, reason: conn.closeReason ?? "closed" }));
     });
-    conn.send({ type: "liveliness", ts });
+    conn.send({ type: "liveliness", ts }, { urgent: true });
     const result = await answered;
     this.#waiting.delete(conn);
     conn.close("probe done");

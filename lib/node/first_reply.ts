@@ -5,7 +5,7 @@
  */
 
 import type { Connection } from "../net/connection.ts";
-import type { Message } from "../wire/protocol.ts";
+import type { Message } from "../wire/messages.ts";
 import type { Clock } from "../util/clock.ts";
 
 type Waiter = (message: Message | undefined) => void;

@@ -11,7 +11,8 @@ import type { Connection } from "../net/connection.ts";
 import { Endpoint, type NodeOptions, sweepInterval } from "../net/endpoint.ts";
 import { nodeLogger, type NodeRole } from "../log/logging.ts";
 import { Prober } from "../net/prober.ts";
-import type { Message, MessageLimits } from "../wire/protocol.ts";
+import type { Transport } from "../net/transport.ts";
+import type { Message, MessageLimits } from "../wire/messages.ts";
 import type { Random } from "../util/random.ts";
 import { Scheduler } from "../util/scheduler.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
@@ -64,6 +65,7 @@ export class NodeCore implements NodeContext {
   readonly #role: NodeRole;
   readonly #host: string;
   readonly #port: number;
+  readonly #transport: Transport | undefined;
   #log: Logger;
   #debug = false;
   #info = false;
@@ -80,6 +82,7 @@ export class NodeCore implements NodeContext {
     this.random = options.random ?? Math.random;
     this.#host = options.host ?? this.settings.host;
     this.#port = options.port ?? defaultPort;
+    this.#transport = options.transport;
     this.#log = nodeLogger(role, "unstarted");
     this.scheduler = new Scheduler({
       clock: this.clock,
@@ -142,7 +145,8 @@ export class NodeCore implements NodeContext {
       settings: this.settings,
       log: () => this.#log,
       limits: this.limits,
-      now: () => this.clock.now(),
+      clock: this.clock,
+      ...(this.#transport ? { transport: this.#transport } : {}),
       onMessage: (conn, message) => handlers.onMessage(conn, message),
       onClose: (conn) => handlers.onClose(conn),
       ...(handlers.skipFrame ? { skipFrame: (body, conn) => handlers.skipFrame!(body, conn) } : {}),
@@ -153,7 +157,7 @@ export class NodeCore implements NodeContext {
     this.#self = formatAddress(this.#address);
     this.#log = nodeLogger(this.#role, this.#self);
     this.#refreshLevels();
-    this.#prober = new Prober(endpoint, () => this.clock.now());
+    this.#prober = new Prober(endpoint, this.clock);
     this.scheduler.every(sweepInterval(this.settings), () => {
       const now = this.clock.now();
       endpoint.sweep(now);

@@ -6,14 +6,8 @@
  * `flood` every link pushes and nothing is pruned. docs/protocol.md has the rules.
  */
 
-import { encodeFrame } from "../wire/codec.ts";
-import {
-  type GossipMessage,
-  MAX_HOPS,
-  peekGossipHops,
-  peekGossipId,
-  peekGossipOffTree,
-} from "../wire/protocol.ts";
+import type { GossipMessage } from "../wire/messages.ts";
+import { encodeGossip, peekGossipHops, peekGossipId, peekGossipOffTree } from "../wire/gossip_frame.ts";
 import { messageId } from "../wire/message_id.ts";
 import type { NodeContext } from "../node/node_core.ts";
 import type { Neighbour } from "./neighbours.ts";
@@ -56,20 +50,6 @@ export interface TreeHooks {
   forged(neighbour: Neighbour): void;
   /** Whether `neighbour` listed `id` as history it holds: an off-tree copy is not passed on to it. */
   holds(neighbour: Neighbour, id: string): boolean;
-}
-
-/**
- * The gossip message that passes a stored message on, one link further from its origin;
- * `offTree` marks it as having come by no path of the push tree (see {@link GossipMessage.offTree}).
- */
-export function gossipFrame(
-  { id, hops, origin, content, created }: StoredMessage,
-  offTree: boolean,
-): GossipMessage {
-  const further = Math.min(hops + 1, MAX_HOPS);
-  return offTree
-    ? { type: "message", id, hops: further, offTree, origin, content, created }
-    : { type: "message", id, hops: further, origin, content, created };
 }
 
 export class BroadcastTree {
@@ -250,7 +230,7 @@ export class BroadcastTree {
       // History the neighbour said it has: a copy would only be a repeat.
       if (offTree && this.#hooks.holds(link.neighbour, stored.id)) continue;
       if (link.mode === "push") {
-        frame ??= encodeFrame(gossipFrame(stored, offTree), node.settings.maxFrameBytes, node.endpoint.pool);
+        frame ??= encodeGossip(stored, offTree, node.settings.maxFrameBytes, node.endpoint.pool);
         if (link.neighbour.conn.sendFrame(frame)) pushed++;
       } else {
         announced++;

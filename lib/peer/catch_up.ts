@@ -4,11 +4,11 @@
  * history (`offTree`). The same frame with `ids` asks for named messages.
  */
 
-import type { GetData } from "../wire/protocol.ts";
+import type { GetData } from "../wire/messages.ts";
 import type { NodeContext } from "../node/node_core.ts";
 import type { Neighbour } from "./neighbours.ts";
 import type { MessageStore } from "./message_store.ts";
-import { gossipFrame } from "./broadcast_tree.ts";
+import { forwardedGossip } from "../wire/gossip_frame.ts";
 
 export class CatchUp {
   readonly #node: NodeContext;
@@ -60,7 +60,7 @@ export class CatchUp {
         });
       }
     }
-    for (const m of messages) node.send(neighbour.conn, gossipFrame(m, offTree));
+    for (const m of messages) node.send(neighbour.conn, forwardedGossip(m, offTree));
     node.log.info("served get_data to {peer}: {count} messages", {
       event: "catchup.served",
       peer: neighbour.addr,

@@ -26,7 +26,7 @@ export interface StoredMessage {
   from: string | undefined;
   /** Links between the origin and this peer along the path of the first copy; 0 at the origin. */
   hops: number;
-  /** Whether the first copy came by no path of the push tree (see GossipMessage.offTree in protocol.ts). */
+  /** Whether the first copy came by no path of the push tree (see GossipMessage.offTree in messages.ts). */
   offTree: boolean;
   /** How the first copy came: published here, pushed, fetched after an announcement, or in a catch-up. */
   via: Via;

@@ -6,7 +6,7 @@
 
 import { hostMatches, parseAddress } from "../wire/address.ts";
 import type { Connection } from "../net/connection.ts";
-import type { PeerReply } from "../wire/protocol.ts";
+import { type PeerReply, PROTOCOL_VERSION, versionRefusal } from "../wire/messages.ts";
 import type { NodeContext } from "../node/node_core.ts";
 import type { FirstReplies } from "../node/first_reply.ts";
 import type { Direction, NeighbourTable } from "./neighbours.ts";
@@ -92,9 +92,9 @@ export class Overlay {
   }
 
   /** A Peer Request on a new connection: accept it as an inbound neighbour, or decline with a reason. */
-  onPeerRequest(conn: Connection, addr: string): void {
+  onPeerRequest(conn: Connection, addr: string, version: number): void {
     const node = this.#node;
-    const reason = declineReason({
+    const reason = versionRefusal(version) ?? declineReason({
       self: node.self,
       addr,
       onRemoteHost: hostMatches(conn.remoteAddress, addr),
@@ -147,8 +147,9 @@ export class Overlay {
       try {
         conn = await node.endpoint.connect(parseAddress(addr), node.settings.connectTimeout);
         const opened = conn;
-        node.send(opened, { type: "peer_request", addr: node.self });
+        node.send(opened, { type: "peer_request", version: PROTOCOL_VERSION, addr: node.self });
         await this.#replies.wait(opened, node.settings.connectTimeout, (reply) => {
+          if (reply?.type === "refused") throw new Error(`refused: ${reply.reason}`);
           if (reply?.type !== "peer_reply") {
             throw new Error(reply ? `answered ${reply.type}` : opened.closeReason ?? "closed");
           }

@@ -15,7 +15,8 @@ import { encodeFrame } from "../wire/codec.ts";
 import type { Connection } from "../net/connection.ts";
 import { Emitter } from "../util/events.ts";
 import { messageId } from "../wire/message_id.ts";
-import type { GossipMessage, Message } from "../wire/protocol.ts";
+import type { Message } from "../wire/messages.ts";
+import { gossipMessage } from "../wire/gossip_frame.ts";
 import { NodeCore } from "../node/node_core.ts";
 import { FirstReplies } from "../node/first_reply.ts";
 import { sleep } from "../util/clock.ts";
@@ -186,14 +187,10 @@ export class PeerNode {
         `PeerNode.publish: content of ${content.length} characters exceeds maxMessageBytes ${this.settings.maxMessageBytes}`,
       );
     }
-    const message: GossipMessage = {
-      type: "message",
-      id: messageId(core.self, content),
-      hops: 1,
-      origin: core.self,
-      content,
-      created: core.clock.wallNow(),
-    };
+    const message = gossipMessage(
+      { id: messageId(core.self, content), origin: core.self, content, created: core.clock.wallNow() },
+      1,
+    );
     this.#tree.accept(message, undefined);
     return this.#store.get(message.id)!;
   }
@@ -287,7 +284,7 @@ export class PeerNode {
     if (this.#seeds.owns(conn)) return this.#seeds.onMessage(conn, message);
     switch (message.type) {
       case "peer_request":
-        return this.#overlay.onPeerRequest(conn, message.addr);
+        return this.#overlay.onPeerRequest(conn, message.addr, message.version);
       case "liveliness":
         // A probe from a seed or a peer checking on us: answer, then end the one-shot connection.
         core.send(conn, { type: "liveliness_reply", ts: message.ts }, { urgent: true });

@@ -7,7 +7,7 @@
 import { type Address, formatAddress, parseAddress } from "../wire/address.ts";
 import { seedMajority } from "../settings/config.ts";
 import type { Connection } from "../net/connection.ts";
-import type { Message } from "../wire/protocol.ts";
+import { type Message, PROTOCOL_VERSION } from "../wire/messages.ts";
 import type { NodeContext } from "../node/node_core.ts";
 import type { FirstReplies } from "../node/first_reply.ts";
 import { shuffled } from "../util/random.ts";
@@ -152,6 +152,15 @@ export class SeedClient {
       case "liveliness":
         this.#node.send(conn, { type: "liveliness_reply", ts: message.ts }, { urgent: true });
         return;
+      case "refused":
+        // Not a strike: a seed that will not serve this peer (another protocol version) says why.
+        this.#node.log.warn("seed {seed} refused this peer: {reason}", {
+          event: "seed.refused",
+          seed: this.#seedOf.get(conn),
+          reason: message.reason,
+        });
+        conn.close(`refused: ${message.reason}`);
+        return;
       default:
         this.#node.reject(conn, `unexpected ${message.type} from a seed`);
     }
@@ -175,8 +184,9 @@ export class SeedClient {
   /** Sends a Get Peer List on the open link to `seed`, or registers again if there is none. */
   #ask(seed: string): void {
     const link = this.#links.get(seed);
-    if (link && !link.isClosed) this.#node.send(link, { type: "get_peer_list", addr: this.#node.self });
-    else this.#reconnect(seed);
+    if (link && !link.isClosed) {
+      this.#node.send(link, { type: "get_peer_list", version: PROTOCOL_VERSION, addr: this.#node.self });
+    } else this.#reconnect(seed);
   }
 
   /** Connects to a seed, registers and takes its Peer List. Throws with a few words on failure. */
@@ -184,8 +194,9 @@ export class SeedClient {
     const key = formatAddress(seed);
     const conn = await this.#node.endpoint.connect(seed, this.#node.settings.seedTimeout);
     this.#seedOf.set(conn, key);
-    this.#node.send(conn, { type: "get_peer_list", addr: this.#node.self });
+    this.#node.send(conn, { type: "get_peer_list", version: PROTOCOL_VERSION, addr: this.#node.self });
     await this.#replies.wait(conn, this.#node.settings.seedTimeout, (reply) => {
+      if (reply?.type === "refused") throw new Error(`refused: ${reply.reason}`);
       if (reply?.type !== "peer_list") {
         conn.close(reply ? `expected peer_list, got ${reply.type}` : conn.closeReason);
         throw new Error(reply ? `answered ${reply.type}` : conn.closeReason ?? "closed");

@@ -7,7 +7,7 @@
 import { TUNING } from "../settings/config.ts";
 import type { Connection } from "../net/connection.ts";
 import { BanList } from "../net/ban_list.ts";
-import type { Death } from "../wire/protocol.ts";
+import type { Death } from "../wire/messages.ts";
 import type { NodeContext } from "../node/node_core.ts";
 import { admitReport, judgeProbe } from "./verdicts.ts";
 

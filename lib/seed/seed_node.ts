@@ -9,7 +9,7 @@ import type { Settings } from "../settings/config.ts";
 import type { Connection } from "../net/connection.ts";
 import type { NodeOptions } from "../net/endpoint.ts";
 import { Emitter } from "../util/events.ts";
-import type { Message } from "../wire/protocol.ts";
+import { type Message, versionRefusal } from "../wire/messages.ts";
 import { sample } from "../util/random.ts";
 import { NodeCore } from "../node/node_core.ts";
 import { DeathReports, type RemovalReason } from "./death_reports.ts";
@@ -94,8 +94,11 @@ export class SeedNode {
     if (core.prober.accept(conn, message)) return;
     const registered = this.#registeredBy.get(conn);
     switch (message.type) {
-      case "get_peer_list":
+      case "get_peer_list": {
+        const refusal = versionRefusal(message.version);
+        if (refusal !== undefined) return this.#refuse(conn, refusal);
         return this.#register(conn, message.addr, registered);
+      }
       case "liveliness":
         core.send(conn, { type: "liveliness_reply", ts: message.ts }, { urgent: true });
         return;
@@ -105,6 +108,14 @@ export class SeedNode {
       default:
         core.reject(conn, `unexpected ${message.type}`);
     }
+  }
+
+  /** Tells a peer why this seed will not serve it (not a strike), then closes. */
+  #refuse(conn: Connection, reason: string): void {
+    const core = this.#core;
+    core.log.warn("refused {remote}: {reason}", { event: "seed.refused_peer", remote: conn.remote, reason });
+    core.send(conn, { type: "refused", reason });
+    conn.flush().then(() => conn.close(`refused: ${reason}`));
   }
 
   #register(conn: Connection, addr: string, registered: string | undefined): void {

@@ -5,7 +5,7 @@
  * {@link resolveSettings} like any other caller.
  */
 
-import type { MessageLimits } from "../wire/protocol.ts";
+import type { MessageLimits } from "../wire/messages.ts";
 import { checkValue, show, ValueProblem } from "./kinds.ts";
 import { ROWS, type SettingName, type Settings, type SettingsLayer } from "./table.ts";
 

@@ -1,9 +1,9 @@
 /**
- * Framing: a 4-byte unsigned big-endian length, then that many bytes of UTF-8 JSON
- * holding one object with a `type`. The codec knows nothing of peers or seeds.
+ * Framing: a 4-byte unsigned big-endian length, then that many bytes of body, UTF-8
+ * JSON for every p2pnet frame. The codec knows nothing of message schemas, peers or
+ * seeds: messages.ts gives the JSON its meaning.
  */
 
-import { type Message, type MessageLimits, parseMessage } from "./protocol.ts";
 import { WireError } from "./wire_error.ts";
 
 /** Bytes of the length prefix. */
@@ -13,10 +13,9 @@ const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 
 /**
- * Hands out byte buffers for outgoing frames, carved from shared slabs. A fresh typed
- * array costs about 1.5 µs (its own backing store, counted as external memory), a view
- * of a slab about 0.1 µs; a node sends a frame per delivered message to each of its push
- * links. A slab is freed once no frame cut from it is still queued.
+ * Hands out byte buffers for outgoing frames, carved from shared slabs: a view of a slab
+ * is much cheaper than a typed array with a backing store of its own, and a node sends a
+ * frame per delivered message. A slab is freed once no frame cut from it is still queued.
  */
 export class FramePool {
   #slab = new Uint8Array(0);
@@ -24,7 +23,7 @@ export class FramePool {
 
   /**
    * @param slabBytes bytes of each slab (nodes pass `TUNING.framePoolSlabBytes`); requests over an
-   *   eighth of it get a buffer of their own.
+   *   eighth of it get a buffer of their own
    */
   constructor(readonly slabBytes: number) {}
 
@@ -41,13 +40,33 @@ export class FramePool {
   }
 }
 
+/** Writes the header of a frame whose body is `bodyBytes` long into the first 4 bytes of `frame`. */
+export function writeHeader(frame: Uint8Array, bodyBytes: number): void {
+  frame[0] = bodyBytes >>> 24;
+  frame[1] = (bodyBytes >>> 16) & 0xff;
+  frame[2] = (bodyBytes >>> 8) & 0xff;
+  frame[3] = bodyBytes & 0xff;
+}
+
+/** A new frame holding `body` (copied) behind its header; for bodies that are bytes already. */
+export function framed(body: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(HEADER_BYTES + body.length);
+  writeHeader(frame, body.length);
+  frame.set(body, HEADER_BYTES);
+  return frame;
+}
+
 /**
- * Encodes a message into one frame. Encode once and hand the same bytes to every
- * connection it goes to. Throws {@link WireError} `frame_too_large` past `maxFrameBytes`
- * (the node's setting). `pool` supplies the buffer (see {@link FramePool}). @default a buffer of its own
+ * Encodes `value` as JSON into one frame. Encode once and hand the same bytes to every
+ * connection it goes to. Throws {@link WireError} `frame_too_large` past the maximum.
+ * `pool` supplies the buffer (see {@link FramePool}). @default a buffer of its own
  */
-export function encodeFrame(message: Message, maxFrameBytes: number, pool?: FramePool): Uint8Array {
-  const json = JSON.stringify(message);
+export function encodeFrame(
+  value: object,
+  maxFrameBytes: number,
+  pool?: FramePool,
+): Uint8Array {
+  const json = JSON.stringify(value);
   // Most frames are ASCII: try a buffer of exactly that size first.
   let frame = frameBuffer(HEADER_BYTES + json.length, pool);
   let { read, written } = encoder.encodeInto(json, frame.subarray(HEADER_BYTES));
@@ -63,10 +82,7 @@ export function encodeFrame(message: Message, maxFrameBytes: number, pool?: Fram
       `frame of ${written} bytes exceeds the maximum of ${maxFrameBytes}`,
     );
   }
-  frame[0] = written >>> 24;
-  frame[1] = (written >>> 16) & 0xff;
-  frame[2] = (written >>> 8) & 0xff;
-  frame[3] = written & 0xff;
+  writeHeader(frame, written);
   return frame;
 }
 
@@ -74,21 +90,22 @@ function frameBuffer(bytes: number, pool: FramePool | undefined): Uint8Array {
   return pool ? pool.take(bytes) : new Uint8Array(bytes);
 }
 
-/** Decodes one frame body (the bytes after the prefix) into a message checked against `limits`. */
-export function decodeBody(body: Uint8Array, limits: MessageLimits): Message {
+/**
+ * Decodes one frame body (the bytes after the header) as UTF-8 JSON, unchecked: see
+ * `decodeMessage` in messages.ts. Throws {@link WireError} `invalid_utf8` or `invalid_json`.
+ */
+export function decodeJson(body: Uint8Array): unknown {
   let text: string;
   try {
     text = strictDecoder.decode(body);
   } catch {
     throw new WireError("invalid_utf8", `frame of ${body.length} bytes is not valid UTF-8`);
   }
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
     throw new WireError("invalid_json", `frame is not valid JSON: ${(error as Error).message}`);
   }
-  return parseMessage(value, limits);
 }
 
 /**

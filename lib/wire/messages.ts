@@ -1,15 +1,25 @@
 /**
  * The p2pnet messages and their schemas. Every frame's JSON object passes
- * {@link parseMessage} before any node looks at it; the README's "Wire protocol"
- * section documents the same shapes for authors of other clients.
+ * {@link parseMessage} before any node looks at it; docs/protocol.md documents the
+ * same shapes for authors of other clients.
  */
 
 import { isAddress } from "./address.ts";
+import { decodeJson } from "./codec.ts";
+import { type GossipFields, gossipMessage, MAX_HOPS } from "./gossip_frame.ts";
 import { WireError } from "./wire_error.ts";
+
+/**
+ * The version of the protocol this code speaks, carried by the frames that open a
+ * connection ({@link GetPeerList}, {@link PeerRequest}); a node refuses any other.
+ */
+export const PROTOCOL_VERSION = 1;
 
 /** Peer → seed, first frame on a seed connection and later refreshes: register `addr` and ask for peers. */
 export interface GetPeerList {
   type: "get_peer_list";
+  /** The protocol version the peer speaks, {@link PROTOCOL_VERSION}; 0 when the frame carries none. */
+  version: number;
   /** The asking peer's listening address, `host:port`. */
   addr: string;
 }
@@ -21,6 +31,8 @@ export interface PeerList {
 /** Peer → peer, first frame on an overlay connection: the sender, listening at `addr`, asks to be a neighbour. */
 export interface PeerRequest {
   type: "peer_request";
+  /** The protocol version the sender speaks, {@link PROTOCOL_VERSION}; 0 when the frame carries none. */
+  version: number;
   addr: string;
 }
 /** Peer → peer: answer to {@link PeerRequest}; a declined request carries a reason and the connection closes. */
@@ -100,6 +112,15 @@ export interface Graft {
 export interface Prune {
   type: "prune";
 }
+/**
+ * Seed → peer: the seed will not serve this connection (a {@link GetPeerList} of another
+ * protocol version) and closes it after this frame.
+ */
+export interface Refused {
+  type: "refused";
+  /** Why, for the person running the peer. */
+  reason: string;
+}
 /** Peer → seed (and → neighbours when leaving): `addr` left (`leaving`) or was found dead (`dead`). */
 export interface Death {
   type: "death";
@@ -121,7 +142,8 @@ export type Message =
   | IHave
   | Graft
   | Prune
-  | Death;
+  | Death
+  | Refused;
 
 export type MessageType = Message["type"];
 
@@ -135,10 +157,8 @@ export interface MessageLimits {
   maxContent: number;
 }
 
-/** Longest reason text a Peer Reply may carry. */
+/** Longest reason text a Peer Reply or a Refused may carry. */
 const MAX_REASON = 200;
-/** Largest hop count of a gossip message; a forwarder never counts past it. */
-export const MAX_HOPS = 65_535;
 /** Longest address text, with room for a bracketed IPv6 host name. */
 const MAX_ADDRESS = 300;
 const MESSAGE_ID = /^[0-9a-f]{32}$/;
@@ -174,6 +194,34 @@ function timestamp(obj: Fields, type: string, field: string): number {
   return value;
 }
 
+/**
+ * The protocol version of a handshake frame: any whole number, so that the node, not the
+ * parser, refuses another version, with a reason the sender can read. A frame without
+ * one comes from before versions existed: version 0.
+ */
+function version(obj: Fields, type: string): number {
+  const value = obj.version;
+  if (value === undefined) return 0;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    fail(type, "version", "must be a whole number", value);
+  }
+  return value;
+}
+
+/** Why a handshake frame of protocol `version` is refused, or undefined when this node speaks it. */
+export function versionRefusal(version: number): string | undefined {
+  if (version === PROTOCOL_VERSION) return undefined;
+  return `protocol version ${version} not supported; this node speaks ${PROTOCOL_VERSION}`;
+}
+
+function reasonText(obj: Fields, type: string): string | undefined {
+  const reason = obj.reason;
+  if (reason !== undefined && (typeof reason !== "string" || reason.length > MAX_REASON)) {
+    fail(type, "reason", `must be a string of at most ${MAX_REASON} characters`, reason);
+  }
+  return reason as string | undefined;
+}
+
 function idList(obj: Fields, type: string, field: string, max: number): string[] | undefined {
   const value = obj[field];
   if (value === undefined) return undefined;
@@ -201,9 +249,8 @@ export function parseMessage(value: unknown, limits: MessageLimits): Message {
   const type = obj.type;
   switch (type) {
     case "get_peer_list":
-      return { type, addr: address(obj, type, "addr") };
     case "peer_request":
-      return { type, addr: address(obj, type, "addr") };
+      return { type, version: version(obj, type), addr: address(obj, type, "addr") };
     case "peer_list": {
       const peers = obj.peers;
       if (!Array.isArray(peers) || peers.length > limits.maxPeers) {
@@ -214,13 +261,17 @@ export function parseMessage(value: unknown, limits: MessageLimits): Message {
     }
     case "peer_reply": {
       if (typeof obj.accepted !== "boolean") fail(type, "accepted", "must be true or false", obj.accepted);
-      const reason = obj.reason;
-      if (reason !== undefined && (typeof reason !== "string" || reason.length > MAX_REASON)) {
+      const reason = reasonText(obj, type);
+      const reply: PeerReply = { type, accepted: obj.accepted, addr: address(obj, type, "addr") };
+      if (reason !== undefined) reply.reason = reason;
+      return reply;
+    }
+    case "refused": {
+      const reason = reasonText(obj, type);
+      if (reason === undefined) {
         fail(type, "reason", `must be a string of at most ${MAX_REASON} characters`, reason);
       }
-      const reply: PeerReply = { type, accepted: obj.accepted, addr: address(obj, type, "addr") };
-      if (reason !== undefined) reply.reason = reason as string;
-      return reply;
+      return { type, reason };
     }
     case "liveliness":
     case "liveliness_reply":
@@ -255,8 +306,8 @@ export function parseMessage(value: unknown, limits: MessageLimits): Message {
       if (typeof content !== "string" || content.length > limits.maxContent) {
         fail(type, "content", `must be a string of at most ${limits.maxContent} characters`, content);
       }
-      const origin = address(obj, type, "origin");
-      const created = timestamp(obj, type, "created");
+      address(obj, type, "origin");
+      timestamp(obj, type, "created");
       const hops = obj.hops;
       if (!isHopCount(hops, 1)) {
         fail(type, "hops", `must be a whole number from 1 to ${MAX_HOPS}`, hops);
@@ -265,10 +316,9 @@ export function parseMessage(value: unknown, limits: MessageLimits): Message {
       if (offTree !== undefined && typeof offTree !== "boolean") {
         fail(type, "offTree", "must be true or false", offTree);
       }
-      // Written right after hops, where peekGossipOffTree looks for it.
-      return offTree
-        ? { type, id: obj.id, hops, offTree, origin, content, created }
-        : { type, id: obj.id, hops, origin, content, created };
+      // Its fields are checked now. Built in the key order of gossip frames, so that a copy
+      // passed on as decoded can be peeked at; read from obj, so no copy is made first.
+      return gossipMessage(obj as unknown as GossipFields, hops, offTree === true);
     }
     case "death": {
       if (obj.reason !== "leaving" && obj.reason !== "dead") {
@@ -294,55 +344,10 @@ export function parseMessage(value: unknown, limits: MessageLimits): Message {
   }
 }
 
-const GOSSIP_PREFIX = new TextEncoder().encode('{"type":"message","id":"');
-const ID_END = GOSSIP_PREFIX.length + 32;
-const HOPS_PREFIX = new TextEncoder().encode('","hops":');
-const HOPS_START = ID_END + HOPS_PREFIX.length;
-
 /**
- * The id of a gossip frame, read from its raw bytes without parsing, when the frame
- * starts the way p2pnet encodes messages (`{"type":"message","id":"…"`); otherwise
- * undefined. Used only to drop repeats early: a frame whose id is new is decoded and
- * checked in full, so a frame that merely looks like a repeat can only drop itself.
+ * Decodes one frame body into a checked message: UTF-8 JSON ({@link decodeJson}) that
+ * passes {@link parseMessage}. Throws {@link WireError}.
  */
-export function peekGossipId(body: Uint8Array): string | undefined {
-  if (body.length <= ID_END || body[ID_END] !== 0x22) return undefined;
-  for (let i = 0; i < GOSSIP_PREFIX.length; i++) if (body[i] !== GOSSIP_PREFIX[i]) return undefined;
-  // apply() over the typed array is several times faster than spreading it.
-  return String.fromCharCode.apply(null, body.subarray(GOSSIP_PREFIX.length, ID_END) as unknown as number[]);
-}
-
-/** Where the hop count of a gossip frame that {@link peekGossipId} recognised ends (the comma after its digits), or -1. */
-function hopsEnd(body: Uint8Array): number {
-  for (let i = 0; i < HOPS_PREFIX.length; i++) if (body[ID_END + i] !== HOPS_PREFIX[i]) return -1;
-  let at = HOPS_START;
-  while (at < body.length && at < HOPS_START + 6 && body[at]! >= 0x30 && body[at]! <= 0x39) at++;
-  return at === HOPS_START || body[at] !== 0x2c ? -1 : at;
-}
-
-/**
- * The hop count of a gossip frame that {@link peekGossipId} recognised, read from its
- * raw bytes when it follows the id as p2pnet encodes it (`…","hops":12,…`); otherwise
- * undefined. Like the id, only used for repeats, which are never forwarded.
- */
-export function peekGossipHops(body: Uint8Array): number | undefined {
-  const end = hopsEnd(body);
-  if (end < 0) return undefined;
-  let hops = 0;
-  for (let at = HOPS_START; at < end; at++) hops = hops * 10 + body[at]! - 0x30;
-  return hops >= 1 && hops <= MAX_HOPS ? hops : undefined;
-}
-
-const OFF_TREE_MARK = new TextEncoder().encode(',"offTree":true');
-
-/**
- * Whether a gossip frame that {@link peekGossipId} recognised is marked as off the tree
- * right after its hop count, as p2pnet encodes it (`…"hops":3,"offTree":true,…`).
- * Only used for repeats: it spares the link that brought one from being pruned.
- */
-export function peekGossipOffTree(body: Uint8Array): boolean {
-  const end = hopsEnd(body);
-  if (end < 0) return false;
-  for (let i = 0; i < OFF_TREE_MARK.length; i++) if (body[end + i] !== OFF_TREE_MARK[i]) return false;
-  return true;
+export function decodeMessage(body: Uint8Array, limits: MessageLimits): Message {
+  return parseMessage(decodeJson(body), limits);
 }

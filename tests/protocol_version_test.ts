@@ -1,0 +1,116 @@
+/**
+ * The protocol version in the handshake: a seed or a peer refuses a get_peer_list or a
+ * peer_request of another version (or of none) with a reason naming both versions,
+ * closes, and counts no strike; a peer refused by a seed fails with that reason.
+ */
+
+import assert from "node:assert/strict";
+import type { Settings } from "../lib/settings/config.ts";
+import { JoinError, PeerNode } from "../lib/peer/peer_node.ts";
+import { SeedNode } from "../lib/seed/seed_node.ts";
+import { FAST, waitFor } from "./_helpers.ts";
+import { WireClient } from "./_wire_client.ts";
+
+/** One strike bans the host, so a refusal that struck would shut out the next client. */
+const STRICT: Partial<Settings> = { ...FAST, banThreshold: 1 };
+
+/** Sends `frame` on a new connection and returns what came back once the node closed it. */
+async function answerTo(port: number, frame: Record<string, unknown>): Promise<unknown[]> {
+  const client = await WireClient.connect({ host: "127.0.0.1", port });
+  try {
+    await client.send(frame);
+    await waitFor(() => client.isClosed, { what: "the node to close the connection", timeoutMs: 3000 });
+    return client.received;
+  } finally {
+    await client.close();
+  }
+}
+
+/** Whether the node at `port` still answers a probe (it has not banned this host). */
+async function answersProbe(port: number): Promise<void> {
+  const client = await WireClient.connect({ host: "127.0.0.1", port });
+  try {
+    await client.send({ type: "liveliness", ts: 5 });
+    await waitFor(() => client.received.length === 1, { what: "a liveliness reply", timeoutMs: 3000 });
+    assert.deepEqual(client.received, [{ type: "liveliness_reply", ts: 5 }]);
+  } finally {
+    await client.close();
+  }
+}
+
+Deno.test("a seed refuses a get_peer_list of another protocol version with a reason, closes, and strikes no one", async () => {
+  const seed = new SeedNode({ host: "127.0.0.1", settings: STRICT });
+  await seed.start();
+  try {
+    const addr = "127.0.0.1:9";
+    assert.deepEqual(await answerTo(seed.address.port, { type: "get_peer_list", version: 2, addr }), [
+      { type: "refused", reason: "protocol version 2 not supported; this node speaks 1" },
+    ]);
+    // A frame from before versions existed counts as version 0.
+    assert.deepEqual(await answerTo(seed.address.port, { type: "get_peer_list", addr }), [
+      { type: "refused", reason: "protocol version 0 not supported; this node speaks 1" },
+    ]);
+    assert.deepEqual(seed.peers(), []);
+    await answersProbe(seed.address.port);
+  } finally {
+    await seed.stop();
+  }
+});
+
+Deno.test("a peer declines a peer_request of another protocol version with a reason, closes, and strikes no one", async () => {
+  const seed = new SeedNode({ host: "127.0.0.1", settings: STRICT });
+  await seed.start();
+  const peer = new PeerNode({ host: "127.0.0.1", port: 0, settings: { ...STRICT, seeds: [seed.address] } });
+  try {
+    await peer.start();
+    const request = { type: "peer_request", version: 2, addr: "127.0.0.1:9" };
+    assert.deepEqual(await answerTo(peer.address.port, request), [
+      {
+        type: "peer_reply",
+        accepted: false,
+        addr: peer.label,
+        reason: "protocol version 2 not supported; this node speaks 1",
+      },
+    ]);
+    assert.deepEqual(peer.neighbours(), []);
+    await answersProbe(peer.address.port);
+  } finally {
+    await peer.stop();
+    await seed.stop();
+  }
+});
+
+Deno.test("a peer that a seed refuses fails to join, with the seed's reason in its error", async () => {
+  // A seed of a later protocol version, played by hand.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const clients: WireClient[] = [];
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      clients.push(WireClient.wrap(conn, (message, client) => {
+        if (message.type === "get_peer_list") {
+          client.send({
+            type: "refused",
+            reason: `protocol version ${message.version} not supported; this node speaks 2`,
+          });
+        }
+      }));
+    }
+  })();
+  const peer = new PeerNode({
+    host: "127.0.0.1",
+    port: 0,
+    settings: { ...FAST, seeds: [{ host: "127.0.0.1", port: listener.addr.port }] },
+  });
+  try {
+    await assert.rejects(peer.start(), (error: Error) => {
+      assert.ok(error instanceof JoinError, String(error));
+      assert.match(error.message, /refused: protocol version 1 not supported; this node speaks 2/);
+      return true;
+    });
+  } finally {
+    await peer.stop();
+    listener.close();
+    await accepting.catch(() => {});
+    await Promise.all(clients.map((c) => c.close()));
+  }
+});
