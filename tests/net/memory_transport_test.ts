@@ -6,15 +6,15 @@
 
 import assert from "node:assert/strict";
 import { getLogger } from "@logtape/logtape";
-import { MemoryNetwork } from "../lib/net/memory_transport.ts";
-import { type Stream, TransportError } from "../lib/net/transport.ts";
-import { Endpoint } from "../lib/net/endpoint.ts";
-import { resolveSettings } from "../lib/settings/config.ts";
-import { FakeClock } from "../lib/util/clock.ts";
-import { isOverlayConnected } from "../lib/demo/cluster.ts";
-import { PeerNode } from "../lib/peer/peer_node.ts";
-import { SeedNode } from "../lib/seed/seed_node.ts";
-import { FAST, LIMITS, mulberry32 } from "./_helpers.ts";
+import { MemoryNetwork } from "../../lib/net/memory_transport.ts";
+import { type Stream, TransportError } from "../../lib/net/transport.ts";
+import { Endpoint } from "../../lib/net/endpoint.ts";
+import { resolveSettings } from "../../lib/settings/config.ts";
+import { FakeClock } from "../../lib/util/clock.ts";
+import { isOverlayConnected } from "../../lib/demo/cluster.ts";
+import { PeerNode } from "../../lib/peer/peer_node.ts";
+import { SeedNode } from "../../lib/seed/seed_node.ts";
+import { FAST, LIMITS, mulberry32 } from "../_helpers.ts";
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();

@@ -4,16 +4,23 @@
  */
 
 import assert from "node:assert/strict";
-import { decodeJson, encodeFrame, framed, FrameDecoder, FramePool, writeHeader } from "../lib/wire/codec.ts";
+import {
+  decodeJson,
+  encodeFrame,
+  framed,
+  FrameDecoder,
+  FramePool,
+  writeHeader,
+} from "../../lib/wire/codec.ts";
 import {
   decodeMessage,
   type Message,
   type MessageLimits,
   PROTOCOL_VERSION,
   versionRefusal,
-} from "../lib/wire/messages.ts";
-import { WireError, type WireErrorCode } from "../lib/wire/wire_error.ts";
-import { LIMITS, MAX_FRAME_BYTES, mulberry32 } from "./_helpers.ts";
+} from "../../lib/wire/messages.ts";
+import { WireError, type WireErrorCode } from "../../lib/wire/wire_error.ts";
+import { LIMITS, MAX_FRAME_BYTES, mulberry32 } from "../_helpers.ts";
 
 // ---- helpers ----------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { waitFor } from "./_helpers.ts";
-import { freePorts, Proc } from "./_process.ts";
+import { waitFor } from "../_helpers.ts";
+import { freePorts, Proc } from "../_process.ts";
 
 Deno.test("real processes: a seed process and three peers gossip, answer 1 and 2, and leave cleanly", async () => {
   const dir = await Deno.makeTempDir({ prefix: "p2pnet-cli-" });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { encodeFrame, framed, FrameDecoder, HEADER_BYTES } from "../lib/wire/codec.ts";
-import { PeerNode } from "../lib/peer/peer_node.ts";
-import type { Message } from "../lib/wire/messages.ts";
+import { encodeFrame, framed, FrameDecoder, HEADER_BYTES } from "../../lib/wire/codec.ts";
+import { PeerNode } from "../../lib/peer/peer_node.ts";
+import type { Message } from "../../lib/wire/messages.ts";
 import {
   helloBody,
   importNetworkKey,
@@ -10,7 +10,7 @@ import {
   parseAuthBody,
   proofBody,
   sessionCiphers,
-} from "../lib/wire/secure_channel.ts";
+} from "../../lib/wire/secure_channel.ts";
 import {
   countDeliveries,
   FAST,
@@ -19,7 +19,7 @@ import {
   TestNetwork,
   waitFor,
   withLogs,
-} from "./_helpers.ts";
+} from "../_helpers.ts";
 
 /**
  * A raw client that performs the key handshake as initiator over the real wire, then

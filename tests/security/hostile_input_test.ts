@@ -5,14 +5,14 @@
 
 import assert from "node:assert/strict";
 import type { LogRecord } from "@logtape/logtape";
-import { encodeFrame, framed, writeHeader } from "../lib/wire/codec.ts";
-import type { Settings } from "../lib/settings/config.ts";
-import { messageId } from "../lib/wire/message_id.ts";
-import { PeerNode } from "../lib/peer/peer_node.ts";
-import type { Message } from "../lib/wire/messages.ts";
-import { SeedNode } from "../lib/seed/seed_node.ts";
-import { FAST, MAX_FRAME_BYTES, waitFor, withLogs } from "./_helpers.ts";
-import { SilentPeer, WireClient } from "./_wire_client.ts";
+import { encodeFrame, framed, writeHeader } from "../../lib/wire/codec.ts";
+import type { Settings } from "../../lib/settings/config.ts";
+import { messageId } from "../../lib/wire/message_id.ts";
+import { PeerNode } from "../../lib/peer/peer_node.ts";
+import type { Message } from "../../lib/wire/messages.ts";
+import { SeedNode } from "../../lib/seed/seed_node.ts";
+import { FAST, MAX_FRAME_BYTES, waitFor, withLogs } from "../_helpers.ts";
+import { SilentPeer, WireClient } from "../_wire_client.ts";
 
 /** Strangers here all come from 127.0.0.1, so host bans are off unless a test is about them. */
 const HOSTILE: Partial<Settings> = { ...FAST, banThreshold: 0, handshakeTimeout: 1000, frameTimeout: 1000 };

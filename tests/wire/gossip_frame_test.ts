@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { HEADER_BYTES } from "../lib/wire/codec.ts";
+import { HEADER_BYTES } from "../../lib/wire/codec.ts";
 import {
   encodeGossip,
   forwardedGossip,
@@ -13,9 +13,9 @@ import {
   peekGossipHops,
   peekGossipId,
   peekGossipOffTree,
-} from "../lib/wire/gossip_frame.ts";
-import { decodeMessage } from "../lib/wire/messages.ts";
-import { LIMITS } from "./_helpers.ts";
+} from "../../lib/wire/gossip_frame.ts";
+import { decodeMessage } from "../../lib/wire/messages.ts";
+import { LIMITS } from "../_helpers.ts";
 
 const ID = "0123456789abcdef".repeat(2);
 const ADDR = "127.0.0.1:6001";

@@ -4,13 +4,13 @@
  */
 
 import assert from "node:assert/strict";
-import { encodeFrame, framed, writeHeader } from "../lib/wire/codec.ts";
-import { messageId } from "../lib/wire/message_id.ts";
-import { PeerNode } from "../lib/peer/peer_node.ts";
-import type { Message } from "../lib/wire/messages.ts";
-import { SeedNode } from "../lib/seed/seed_node.ts";
-import { FAST, MAX_FRAME_BYTES, mulberry32, waitFor } from "./_helpers.ts";
-import { WireClient } from "./_wire_client.ts";
+import { encodeFrame, framed, writeHeader } from "../../lib/wire/codec.ts";
+import { messageId } from "../../lib/wire/message_id.ts";
+import { PeerNode } from "../../lib/peer/peer_node.ts";
+import type { Message } from "../../lib/wire/messages.ts";
+import { SeedNode } from "../../lib/seed/seed_node.ts";
+import { FAST, MAX_FRAME_BYTES, mulberry32, waitFor } from "../_helpers.ts";
+import { WireClient } from "../_wire_client.ts";
 
 const ADDR = "127.0.0.1:9";
 const VALID: Message[] = [

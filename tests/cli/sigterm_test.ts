@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { waitFor } from "./_helpers.ts";
-import { freePorts, Proc } from "./_process.ts";
+import { waitFor } from "../_helpers.ts";
+import { freePorts, Proc } from "../_process.ts";
 
 Deno.test("SIGTERM mid-gossip: the peer leaves cleanly, exits 0 and its log file ends with its clean-stop line", async () => {
   const dir = await Deno.makeTempDir({ prefix: "p2pnet-sigterm-" });

@@ -1,8 +1,8 @@
 /** The Cluster's ledger, which the demo's summary and the benchmark's figures come from. */
 
 import assert from "node:assert/strict";
-import { Cluster } from "../lib/demo/cluster.ts";
-import { FAST, waitFor } from "./_helpers.ts";
+import { Cluster } from "../../lib/demo/cluster.ts";
+import { FAST, waitFor } from "../_helpers.ts";
 
 Deno.test("Cluster counts each expected delivery once, leaves out peers started later or killed, and times each message", async () => {
   const cluster = new Cluster({ seeds: 3, settings: { ...FAST, degree: 2 } });

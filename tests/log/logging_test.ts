@@ -9,10 +9,10 @@ import {
   nodeLogPath,
   setupLogging,
   wantsColor,
-} from "../lib/log/logging.ts";
-import { textFormatter } from "../lib/log/formatters.ts";
-import { TestNetwork, waitFor, withLogs } from "./_helpers.ts";
-import { freePorts, ROOT, runP2pnet, withTempDir } from "./_process.ts";
+} from "../../lib/log/logging.ts";
+import { textFormatter } from "../../lib/log/formatters.ts";
+import { TestNetwork, waitFor, withLogs } from "../_helpers.ts";
+import { freePorts, ROOT, runP2pnet, withTempDir } from "../_process.ts";
 
 const SEED = "127.0.0.1:6001";
 const PEER = "127.0.0.1:6003";

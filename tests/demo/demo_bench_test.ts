@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { formatSummary } from "../lib/demo/demo.ts";
-import { runDeno } from "./_process.ts";
+import { formatSummary } from "../../lib/demo/demo.ts";
+import { runDeno } from "../_process.ts";
 
 Deno.test("p2pnet demo runs a network for a few seconds and reports full delivery and no false removals", async () => {
   const dir = await Deno.makeTempDir({ prefix: "p2pnet-demo-" });

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { ROOT } from "./_process.ts";
+import { ROOT } from "../_process.ts";
 
 /** Every `event: "name"` written in lib/. */
 function loggedEvents(): Set<string> {

@@ -14,7 +14,7 @@ import {
   parseFlagValue,
   resolveSettings,
   type Settings,
-} from "../lib/settings/config.ts";
+} from "../../lib/settings/config.ts";
 
 // ---- helpers ----------------------------------------------------------------------
 

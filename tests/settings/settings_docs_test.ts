@@ -4,14 +4,16 @@
  */
 
 import assert from "node:assert/strict";
-import { CONFIGURATION_DOC_PATH, configurationDoc } from "../lib/settings/configuration_doc.ts";
-import { FLAG_FIELDS, flagOptions, SETTING_FLAGS, settingsFromFlags } from "../lib/settings/flags.ts";
-import { SETTINGS_TABLE, TUNING_TABLE } from "../lib/settings/table.ts";
-import { ConfigError, DEFAULT_SETTINGS } from "../lib/settings/config.ts";
-import { HELP } from "../lib/cli/cli_help.ts";
+import { join } from "node:path";
+import { ROOT } from "../_process.ts";
+import { CONFIGURATION_DOC_PATH, configurationDoc } from "../../lib/settings/configuration_doc.ts";
+import { FLAG_FIELDS, flagOptions, SETTING_FLAGS, settingsFromFlags } from "../../lib/settings/flags.ts";
+import { SETTINGS_TABLE, TUNING_TABLE } from "../../lib/settings/table.ts";
+import { ConfigError, DEFAULT_SETTINGS } from "../../lib/settings/config.ts";
+import { HELP } from "../../lib/cli/cli_help.ts";
 
 Deno.test("docs/configuration.md is what the settings table generates (run `deno task docs` to update it)", async () => {
-  const onDisk = await Deno.readTextFile(new URL(`../${CONFIGURATION_DOC_PATH}`, import.meta.url));
+  const onDisk = await Deno.readTextFile(join(ROOT, CONFIGURATION_DOC_PATH));
   assert.ok(onDisk === configurationDoc(), `${CONFIGURATION_DOC_PATH} is stale: run \`deno task docs\``);
 });
 

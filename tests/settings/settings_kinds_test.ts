@@ -15,10 +15,10 @@ import {
   type SettingName,
   type SettingsLayer,
   TUNING,
-} from "../lib/settings/config.ts";
-import { SETTINGS_TABLE, TUNING_TABLE } from "../lib/settings/table.ts";
-import { PeerNode } from "../lib/peer/peer_node.ts";
-import { SeedNode } from "../lib/seed/seed_node.ts";
+} from "../../lib/settings/config.ts";
+import { SETTINGS_TABLE, TUNING_TABLE } from "../../lib/settings/table.ts";
+import { PeerNode } from "../../lib/peer/peer_node.ts";
+import { SeedNode } from "../../lib/seed/seed_node.ts";
 
 const FILE = "p2pnet.json";
 

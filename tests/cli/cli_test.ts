@@ -5,8 +5,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import denoJson from "../deno.json" with { type: "json" };
-import { freePorts, type Output, runP2pnet, withTempDir } from "./_process.ts";
+import denoJson from "../../deno.json" with { type: "json" };
+import { freePorts, type Output, runP2pnet, withTempDir } from "../_process.ts";
 
 // ---- helpers ----------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 /** Durations as people write them: parsed from text, and formatted back. */
 
 import assert from "node:assert/strict";
-import { formatDuration, parseDuration } from "../lib/util/duration.ts";
+import { formatDuration, parseDuration } from "../../lib/util/duration.ts";
 
 Deno.test("parseDuration reads units and bare milliseconds, and returns undefined otherwise", () => {
   const table: [string, number | undefined][] = [

@@ -1,12 +1,12 @@
 /** Connection's write queue over real loopback sockets: coalescing, partial writes, its limit. */
 
 import assert from "node:assert/strict";
-import { Connection } from "../lib/net/connection.ts";
-import { TcpTransport } from "../lib/net/tcp_transport.ts";
-import type { Stream } from "../lib/net/transport.ts";
-import { FrameDecoder } from "../lib/wire/codec.ts";
-import { decodeMessage, type Message } from "../lib/wire/messages.ts";
-import { LIMITS, MAX_FRAME_BYTES } from "./_helpers.ts";
+import { Connection } from "../../lib/net/connection.ts";
+import { TcpTransport } from "../../lib/net/tcp_transport.ts";
+import type { Stream } from "../../lib/net/transport.ts";
+import { FrameDecoder } from "../../lib/wire/codec.ts";
+import { decodeMessage, type Message } from "../../lib/wire/messages.ts";
+import { LIMITS, MAX_FRAME_BYTES } from "../_helpers.ts";
 
 /** A Connection on one end of a loopback TCP pair, and the raw stream at the other end. */
 async function socketPair(options: ConstructorParameters<typeof Connection>[1] = {}) {

@@ -5,14 +5,14 @@
  */
 
 import assert from "node:assert/strict";
-import { formatAddress } from "../lib/wire/address.ts";
-import { messageId } from "../lib/wire/message_id.ts";
-import type { PeerNode } from "../lib/peer/peer_node.ts";
-import type { Settings } from "../lib/settings/config.ts";
-import type { GossipMessage, Message } from "../lib/wire/messages.ts";
-import { gossipMessage } from "../lib/wire/gossip_frame.ts";
-import { countDeliveries, TestNetwork, waitFor } from "./_helpers.ts";
-import { WireClient } from "./_wire_client.ts";
+import { formatAddress } from "../../lib/wire/address.ts";
+import { messageId } from "../../lib/wire/message_id.ts";
+import type { PeerNode } from "../../lib/peer/peer_node.ts";
+import type { Settings } from "../../lib/settings/config.ts";
+import type { GossipMessage, Message } from "../../lib/wire/messages.ts";
+import { gossipMessage } from "../../lib/wire/gossip_frame.ts";
+import { countDeliveries, TestNetwork, waitFor } from "../_helpers.ts";
+import { WireClient } from "../_wire_client.ts";
 
 const totalRepeats = (peers: PeerNode[]) => upkeep(peers).repeats;
 

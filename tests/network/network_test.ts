@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { type Address, formatAddress } from "../lib/wire/address.ts";
-import type { Settings } from "../lib/settings/config.ts";
-import { JoinError, PeerNode } from "../lib/peer/peer_node.ts";
-import { countDeliveries, FAST, TestNetwork, waitFor } from "./_helpers.ts";
-import { SilentPeer, WireClient } from "./_wire_client.ts";
+import { type Address, formatAddress } from "../../lib/wire/address.ts";
+import type { Settings } from "../../lib/settings/config.ts";
+import { JoinError, PeerNode } from "../../lib/peer/peer_node.ts";
+import { countDeliveries, FAST, TestNetwork, waitFor } from "../_helpers.ts";
+import { SilentPeer, WireClient } from "../_wire_client.ts";
 
 /** A port on 127.0.0.1 that nothing listens on (connecting is refused). */
 function closedPort(): Address {

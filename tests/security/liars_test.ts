@@ -2,10 +2,10 @@
 
 import assert from "node:assert/strict";
 import net from "node:net";
-import type { Settings } from "../lib/settings/config.ts";
-import { encodeFrame } from "../lib/wire/codec.ts";
-import { FAST, MAX_FRAME_BYTES, recordText, TestNetwork, waitFor, withLogs } from "./_helpers.ts";
-import { WireClient } from "./_wire_client.ts";
+import type { Settings } from "../../lib/settings/config.ts";
+import { encodeFrame } from "../../lib/wire/codec.ts";
+import { FAST, MAX_FRAME_BYTES, recordText, TestNetwork, waitFor, withLogs } from "../_helpers.ts";
+import { WireClient } from "../_wire_client.ts";
 
 /**
  * A peer that registers honestly (it listens and answers probes at its address) and

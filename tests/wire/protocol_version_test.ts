@@ -5,11 +5,11 @@
  */
 
 import assert from "node:assert/strict";
-import type { Settings } from "../lib/settings/config.ts";
-import { JoinError, PeerNode } from "../lib/peer/peer_node.ts";
-import { SeedNode } from "../lib/seed/seed_node.ts";
-import { FAST, waitFor } from "./_helpers.ts";
-import { WireClient } from "./_wire_client.ts";
+import type { Settings } from "../../lib/settings/config.ts";
+import { JoinError, PeerNode } from "../../lib/peer/peer_node.ts";
+import { SeedNode } from "../../lib/seed/seed_node.ts";
+import { FAST, waitFor } from "../_helpers.ts";
+import { WireClient } from "../_wire_client.ts";
 
 /** One strike bans the host, so a refusal that struck would shut out the next client. */
 const STRICT: Partial<Settings> = { ...FAST, banThreshold: 1 };
