@@ -14,9 +14,7 @@ import type { Address } from "../wire/address.ts";
 import { encodeFrame } from "../wire/codec.ts";
 import type { Connection } from "../net/connection.ts";
 import { Emitter } from "../util/events.ts";
-import { messageId } from "../wire/message_id.ts";
 import type { Message } from "../wire/messages.ts";
-import { gossipMessage } from "../wire/gossip_frame.ts";
 import { NodeCore } from "../node/node_core.ts";
 import { FirstReplies } from "../node/first_reply.ts";
 import { sleep } from "../util/clock.ts";
@@ -28,8 +26,9 @@ import { FailureDetector } from "./failure_detector.ts";
 import { BroadcastTree, type GossipControl } from "./broadcast_tree.ts";
 import type { NeighbourInfo, PeerEvents, PeerNodeOptions, PeerTraffic } from "./peer_types.ts";
 import { CatchUp } from "./catch_up.ts";
+import { ContentTooLargeError, newMessage } from "./publish.ts";
 
-export { JoinError };
+export { ContentTooLargeError, JoinError };
 export type {
   Direction,
   GossipControl,
@@ -178,19 +177,11 @@ export class PeerNode {
     return this.#stopping;
   }
 
-  /** Publishes `content` as a new message from this peer and gossips it. */
+  /** Publishes `content` as a new message from this peer and gossips it; throws {@link ContentTooLargeError} past maxContentBytes. */
   publish(content: string): StoredMessage {
     const core = this.#core;
     if (!core.started || this.#stopping) throw new Error("PeerNode.publish: the peer is not running");
-    if (content.length > this.settings.maxMessageBytes) {
-      throw new RangeError(
-        `PeerNode.publish: content of ${content.length} characters exceeds maxMessageBytes ${this.settings.maxMessageBytes}`,
-      );
-    }
-    const message = gossipMessage(
-      { id: messageId(core.self, content), origin: core.self, content, created: core.clock.wallNow() },
-      1,
-    );
+    const message = newMessage(core.self, content, core.clock.wallNow(), this.settings.maxContentBytes);
     this.#tree.accept(message, undefined);
     return this.#store.get(message.id)!;
   }

@@ -11,7 +11,7 @@ import { formatDuration, parseDuration } from "../util/duration.ts";
 export type Command = "seed" | "peer" | "demo" | "clean";
 
 /** What a number counts; a duration is always in milliseconds. */
-export type Unit = "ms" | "bytes" | "bytes/s" | "frames/s" | "UTF-16 units" | "count";
+export type Unit = "ms" | "bytes" | "bytes/s" | "frames/s" | "count";
 
 /** The command-line flag of a setting. */
 export interface Flag {

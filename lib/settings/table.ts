@@ -216,16 +216,23 @@ export const SETTINGS_TABLE = {
   maxFrameBytes: {
     kind: "int",
     unit: "bytes",
-    min: 1 * KiB,
+    min: 4 * KiB,
     default: 1 * MiB,
     doc: "Largest frame accepted or sent, in bytes of JSON after the 4-byte length",
+    details: "It must hold the largest valid message the other limits allow, JSON escaping at its " +
+      "worst (a control character takes 6 bytes): content of maxContentBytes, getData and ihave " +
+      "frames of storeLimit ids, a Peer List of peerListLimit addresses. A combination that does " +
+      "not fit is refused when the settings are read, naming what to change.",
   },
-  maxMessageBytes: {
+  maxContentBytes: {
     kind: "int",
-    unit: "UTF-16 units",
+    unit: "bytes",
     min: 1,
     default: 64 * KiB,
-    doc: "Largest message content, in UTF-16 code units of the `content` string",
+    doc: "Largest message content, in bytes of UTF-8",
+    details: "Checked when a message is published (`PeerNode.publish` throws `ContentTooLargeError`) " +
+      "and when one arrives (a larger one is a bad frame). A lone surrogate counts 3 bytes, as " +
+      "U+FFFD. Replaces `maxMessageBytes`, which counted UTF-16 code units.",
   },
   peerListLimit: {
     kind: "int",
@@ -324,6 +331,14 @@ export const SETTINGS_TABLE = {
       "reads it from the P2PNET_KEY environment variable. Never logged.",
   },
 } as const satisfies Record<string, Row>;
+
+/**
+ * Fields that config files may still hold under an old name, with what to write instead:
+ * they are refused with that advice rather than as unknown.
+ */
+export const RENAMED_SETTINGS: Readonly<Record<string, string>> = {
+  maxMessageBytes: "renamed to maxContentBytes, which counts bytes of UTF-8 rather than UTF-16 code units",
+};
 
 type Table = typeof SETTINGS_TABLE;
 

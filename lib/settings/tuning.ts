@@ -122,6 +122,11 @@ export const TUNING_TABLE = {
     unit: "ms",
     doc: "Longest interval of the handshake and frame-timeout sweep",
   },
+  catchUpQueueShare: {
+    value: 0.5,
+    unit: "× maxQueuedBytes",
+    doc: "Catch-up sends a stored message only while the write queue stays within this share",
+  },
   framePoolSlabBytes: {
     value: 16 * KiB,
     unit: "bytes",

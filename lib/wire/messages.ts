@@ -8,6 +8,7 @@ import { isAddress } from "./address.ts";
 import { decodeJson } from "./codec.ts";
 import { type GossipFields, gossipMessage, MAX_HOPS } from "./gossip_frame.ts";
 import { WireError } from "./wire_error.ts";
+import { fitsUtf8 } from "../util/utf8.ts";
 
 /**
  * The version of the protocol this code speaks, carried by the frames that open a
@@ -153,14 +154,14 @@ export interface MessageLimits {
   maxPeers: number;
   /** Most entries of `ids` or `have` in a getData, and of `ids` in an ihave. */
   maxIds: number;
-  /** Longest `content` of a message, in UTF-16 code units. */
-  maxContent: number;
+  /** Longest `content` of a message, in bytes of UTF-8. */
+  maxContentBytes: number;
 }
 
 /** Longest reason text a Peer Reply or a Refused may carry. */
-const MAX_REASON = 200;
+export const MAX_REASON = 200;
 /** Longest address text, with room for a bracketed IPv6 host name. */
-const MAX_ADDRESS = 300;
+export const MAX_ADDRESS = 300;
 const MESSAGE_ID = /^[0-9a-f]{32}$/;
 
 type Fields = Record<string, unknown>;
@@ -303,8 +304,13 @@ export function parseMessage(value: unknown, limits: MessageLimits): Message {
         fail(type, "id", "must be 32 hex digits", obj.id);
       }
       const content = obj.content;
-      if (typeof content !== "string" || content.length > limits.maxContent) {
-        fail(type, "content", `must be a string of at most ${limits.maxContent} characters`, content);
+      if (typeof content !== "string" || !fitsUtf8(content, limits.maxContentBytes)) {
+        fail(
+          type,
+          "content",
+          `must be a string of at most ${limits.maxContentBytes} bytes of UTF-8`,
+          content,
+        );
       }
       address(obj, type, "origin");
       timestamp(obj, type, "created");

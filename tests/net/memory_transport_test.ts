@@ -15,6 +15,7 @@ import { isOverlayConnected } from "../../lib/demo/cluster.ts";
 import { PeerNode } from "../../lib/peer/peer_node.ts";
 import { SeedNode } from "../../lib/seed/seed_node.ts";
 import { FAST, LIMITS, mulberry32 } from "../_helpers.ts";
+import { drive } from "../_fake_network.ts";
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
@@ -161,14 +162,6 @@ Deno.test("a cut link holds bytes and connects until healed; a connect across it
   await endpoint.close();
   listener.close();
 });
-
-/** Advances `clock` until `task` settles, then returns its outcome. */
-async function drive<T>(clock: FakeClock, task: Promise<T>, what: string): Promise<T> {
-  let done = false;
-  task.then(() => done = true, () => done = true);
-  await clock.until(() => done, { what, timeoutMs: 30_000 });
-  return task;
-}
 
 /**
  * A seed and three peers, each on its own host of one memory network, on one fake clock:

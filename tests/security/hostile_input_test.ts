@@ -331,7 +331,7 @@ Deno.test("limits: the message store and seen set stay bounded, and oversized co
   const seed = new SeedNode({ settings: HOSTILE });
   await seed.start();
   const peer = new PeerNode({
-    settings: { ...HOSTILE, seeds: [seed.address], storeLimit: 50, seenLimit: 100, maxMessageBytes: 1000 },
+    settings: { ...HOSTILE, seeds: [seed.address], storeLimit: 50, seenLimit: 100, maxContentBytes: 1000 },
   });
   await peer.start();
   try {
@@ -347,12 +347,13 @@ Deno.test("limits: the message store and seen set stay bounded, and oversized co
 
 Deno.test("limits: a frame over maxFrameBytes is refused at its length prefix", async () => {
   await withLogs(async (records) => {
-    const seed = new SeedNode({ settings: { ...HOSTILE, maxFrameBytes: 2048 } });
+    const small = { maxFrameBytes: 4096, maxContentBytes: 300, storeLimit: 40, peerListLimit: 2 };
+    const seed = new SeedNode({ settings: { ...HOSTILE, ...small } });
     await seed.start();
     try {
       const header = new Uint8Array(4);
-      writeHeader(header, 2049);
-      await assertRefused(seed.address.port, header, records, { what: "a frame of 2049 bytes" });
+      writeHeader(header, 4097);
+      await assertRefused(seed.address.port, header, records, { what: "a frame of 4097 bytes" });
       await answersProbe(seed.address.port);
     } finally {
       await seed.stop();

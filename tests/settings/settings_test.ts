@@ -204,7 +204,7 @@ Deno.test("wrong-typed and out-of-range fields are refused naming the file, the 
     [{ degree: null }, `${FILE}: degree: must be an integer >= 1, got null`],
     [{ maxInbound: -1 }, `${FILE}: maxInbound: must be an integer >= 0, got -1`],
     [{ gossipCount: true }, `${FILE}: gossipCount: must be an integer >= 0, got true`],
-    [{ maxFrameBytes: "1MB" }, `${FILE}: maxFrameBytes: must be an integer >= 1024, got "1MB"`],
+    [{ maxFrameBytes: "1MB" }, `${FILE}: maxFrameBytes: must be an integer >= 4096, got "1MB"`],
     [{ seenLimit: 2 ** 60 }, `${FILE}: seenLimit: must be an integer >= 1, got ${2 ** 60}`],
     [{ host: "" }, `${FILE}: host: must be a non-empty string, got ""`],
     [{ logDir: 5 }, `${FILE}: logDir: must be a non-empty string, got 5`],
@@ -445,14 +445,68 @@ Deno.test("a probe timeout set longer than the liveliness interval is refused, w
   );
 });
 
-Deno.test("a maximum frame under 1 KiB is refused, in a file as in a library layer", () => {
+Deno.test("a maximum frame under 4 KiB is refused, in a file as in a library layer", () => {
   assert.equal(
-    configError(() => resolveSettings({ maxFrameBytes: 1023 })),
-    "settings: maxFrameBytes: must be an integer >= 1024, got 1023",
+    configError(() => resolveSettings({ maxFrameBytes: 4095 })),
+    "settings: maxFrameBytes: must be an integer >= 4096, got 4095",
   );
   assert.equal(
     configError(() => parseConfigObject({ maxFrameBytes: 1000 }, FILE)),
-    `${FILE}: maxFrameBytes: must be an integer >= 1024, got 1000`,
+    `${FILE}: maxFrameBytes: must be an integer >= 4096, got 1000`,
   );
-  assert.equal(resolveSettings({ maxFrameBytes: 1024 }).maxFrameBytes, 1024);
+  const small = { maxFrameBytes: 4096, maxContentBytes: 300, storeLimit: 40, peerListLimit: 2 };
+  assert.equal(resolveSettings(small).maxFrameBytes, 4096);
+});
+
+Deno.test("limits under which a valid message would not fit in a frame are refused, naming what to change", () => {
+  const cases: [Partial<Settings>, string, string][] = [
+    [
+      { maxContentBytes: 200_000 },
+      "maxContentBytes",
+      "maxFrameBytes must be >= the largest message frame with maxContentBytes 200000 (1201946 bytes, " +
+      "JSON escaping at its worst): current values 1048576 < 1201946; raise maxFrameBytes or lower maxContentBytes",
+    ],
+    [
+      { storeLimit: 20_000 },
+      "storeLimit",
+      "maxFrameBytes must be >= the largest get_data frame with storeLimit 20000 (1400036 bytes, " +
+      "JSON escaping at its worst): current values 1048576 < 1400036; raise maxFrameBytes or lower storeLimit",
+    ],
+    [
+      { maxFrameBytes: 200_000, maxQueuedBytes: 400_000, storeLimit: 100, peerListLimit: 200 },
+      "peerListLimit",
+      "maxFrameBytes must be >= the largest peer_list frame with peerListLimit 200 (360630 bytes, " +
+      "JSON escaping at its worst): current values 200000 < 360630; raise maxFrameBytes or lower peerListLimit",
+    ],
+    [
+      { maxQueuedBytes: 2 * 1024 * 1024 },
+      "maxQueuedBytes",
+      "maxQueuedBytes must be >= 2097160, so that a frame of maxFrameBytes 1048576 fits in the 50% of the " +
+      "write queue that catch-up may fill: current values 2097152 < 2097160; raise maxQueuedBytes or lower " +
+      "maxFrameBytes",
+    ],
+  ];
+  for (const [layer, field, message] of cases) {
+    let thrown: unknown;
+    try {
+      resolveSettings(layer);
+    } catch (error) {
+      thrown = error;
+    }
+    assert.ok(thrown instanceof ConfigError, JSON.stringify(layer));
+    assert.equal(thrown.message, message);
+    assert.equal(thrown.field, field);
+  }
+  // At their defaults the limits fit, and so do the largest content and store that 1 MiB frames allow.
+  resolveSettings({ maxContentBytes: 174_438 });
+  resolveSettings({ storeLimit: 14_979 });
+  assert.throws(() => resolveSettings({ maxContentBytes: 174_439 }), ConfigError);
+});
+
+Deno.test("a config file with the old maxMessageBytes is refused, naming maxContentBytes", () => {
+  assert.equal(
+    configError(() => parseConfigObject({ maxMessageBytes: 1000 }, FILE)),
+    `${FILE}: maxMessageBytes: renamed to maxContentBytes, which counts bytes of UTF-8 rather than UTF-16 code units`,
+  );
+  assert.equal(resolveSettings({ maxContentBytes: 1000 }).maxContentBytes, 1000);
 });

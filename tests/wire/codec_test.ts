@@ -565,7 +565,7 @@ Deno.test("schema violations are invalid_field and name the field", () => {
 });
 
 Deno.test("message limits passed to decodeMessage bound list and content sizes", () => {
-  const limits: MessageLimits = { maxPeers: 2, maxIds: 3, maxContent: 10 };
+  const limits: MessageLimits = { maxPeers: 2, maxIds: 3, maxContentBytes: 10 };
   const ok: Message[] = [
     { type: "peer_list", peers: [ADDR, "[::1]:1"] },
     { type: "get_data", ids: [ID, ID, ID] },

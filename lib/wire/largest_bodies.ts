@@ -1,0 +1,81 @@
+/**
+ * The largest body each message type can have within given limits, with JSON escaping
+ * at its worst. A peer forwards gossip as it arrived, so every message that passes the
+ * schema must also fit in a frame this node may send: settings are checked against
+ * these bounds when they are read (resolveSettings), not when a frame is refused.
+ */
+
+import { MAX_HOPS } from "./gossip_frame.ts";
+import { MAX_ADDRESS, MAX_REASON, type MessageLimits, type MessageType } from "./messages.ts";
+
+/** Most bytes JSON takes for one UTF-16 code unit of a string: a control character or a lone surrogate is `\uXXXX`. */
+export const JSON_ESCAPE_BYTES = 6;
+/** Longest JSON text of a finite number >= 0, such as `0.0000012345678901234567` or `1.7976931348623157e+308`. */
+const NUMBER_CHARS = 24;
+/** Longest JSON text of a protocol version: a safe integer. */
+const VERSION_CHARS = String(Number.MAX_SAFE_INTEGER).length;
+const HOPS_CHARS = String(MAX_HOPS).length;
+/** A message id with its quotes. */
+const ID_BYTES = 34;
+
+/** The largest body of one message type, and the limit that sizes it (none: small and fixed). */
+export interface BodyBound {
+  type: MessageType;
+  bytes: number;
+  limit: keyof MessageLimits | undefined;
+}
+
+/** Worst extra bytes of a string field of at most `units` code units over the skeleton's `""`. */
+const text = (units: number) => JSON_ESCAPE_BYTES * units;
+/** Worst extra bytes of a number field over the skeleton's `0`. */
+const number = (chars: number) => chars - 1;
+/** Extra bytes of `count` items of `itemBytes` each over the skeleton's `[]`. */
+const list = (count: number, itemBytes: number) => count * itemBytes + Math.max(0, count - 1);
+/** Bytes of a body with every string empty, every number 0 and every list empty. */
+const skeleton = (value: object) => JSON.stringify(value).length;
+
+/**
+ * The largest body of every message type within `limits`. Content counts bytes of UTF-8,
+ * and none takes more than 6 bytes in JSON (a control character); other strings count
+ * code units, each at most 6 bytes.
+ */
+export function largestBodies(limits: MessageLimits): BodyBound[] {
+  const addr = text(MAX_ADDRESS);
+  const reason = text(MAX_REASON);
+  const handshake = (type: "get_peer_list" | "peer_request") =>
+    skeleton({ type, version: 0, addr: "" }) + number(VERSION_CHARS) + addr;
+  const probe = (type: "liveliness" | "liveliness_reply") => skeleton({ type, ts: 0 }) + number(NUMBER_CHARS);
+  // A record, so that a new message type cannot be left out.
+  const bounds: Record<MessageType, [number, (keyof MessageLimits)?]> = {
+    get_peer_list: [handshake("get_peer_list")],
+    peer_request: [handshake("peer_request")],
+    peer_list: [skeleton({ type: "peer_list", peers: [] }) + list(limits.maxPeers, 2 + addr), "maxPeers"],
+    peer_reply: [skeleton({ type: "peer_reply", accepted: false, addr: "", reason: "" }) + addr + reason],
+    refused: [skeleton({ type: "refused", reason: "" }) + reason],
+    liveliness: [probe("liveliness")],
+    liveliness_reply: [probe("liveliness_reply")],
+    get_data: [
+      skeleton({ type: "get_data", ids: [], have: [] }) + 2 * list(limits.maxIds, ID_BYTES),
+      "maxIds",
+    ],
+    ihave: [
+      skeleton({ type: "ihave", ids: [], hops: [] }) + list(limits.maxIds, ID_BYTES) +
+      list(limits.maxIds, HOPS_CHARS),
+      "maxIds",
+    ],
+    message: [
+      skeleton({ type: "message", id: "", hops: 0, offTree: true, origin: "", content: "", created: 0 }) +
+      (ID_BYTES - 2) + number(HOPS_CHARS) + addr + JSON_ESCAPE_BYTES * limits.maxContentBytes +
+      number(NUMBER_CHARS),
+      "maxContentBytes",
+    ],
+    graft: [skeleton({ type: "graft" })],
+    prune: [skeleton({ type: "prune" })],
+    death: [skeleton({ type: "death", addr: "", reason: "leaving", reporter: "" }) + 2 * addr],
+  };
+  return Object.entries(bounds).map(([type, [bytes, limit]]) => ({
+    type: type as MessageType,
+    bytes,
+    limit,
+  }));
+}
