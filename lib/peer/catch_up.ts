@@ -47,7 +47,9 @@ export class CatchUp {
     const { catchUpLimit, fetchTimeout } = node.settings;
     const messages = request.ids
       ? request.ids.map((id) => this.#store.get(id)).filter((m) => m !== undefined).slice(0, catchUpLimit)
-      : this.#store.missingFrom(request.have ?? [], catchUpLimit);
+      : this.#store.missingSeqs(request.have ?? []).slice(-catchUpLimit).map((seq) =>
+        this.#store.atSeq(seq)!
+      );
     // A catch-up (no ids) serves history; asked-for ids are messages under way that the tree did not bring.
     const offTree = request.ids === undefined;
     if (offTree && request.have !== undefined && request.have.length > 0 && !this.#holds.has(neighbour)) {

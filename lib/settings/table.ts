@@ -263,6 +263,16 @@ export const SETTINGS_TABLE = {
     doc: "Most messages a peer stores (and can serve through getData); oldest go first",
     details: "Also the most ids one getData or ihave frame may carry.",
   },
+  storeBytes: {
+    kind: "int",
+    unit: "bytes",
+    min: 1,
+    default: 64 * MiB,
+    doc: "Most bytes of messages a peer stores; oldest go first",
+    details: "A message counts its content and origin in UTF-8 plus `TUNING.storedMessageBytes`. " +
+      "Whichever of storeLimit and storeBytes is reached first drops the oldest messages (their ids " +
+      "stay known for seenTtl); the newest message is kept even if it alone passes the budget.",
+  },
   catchUpLimit: {
     kind: "int",
     unit: "count",

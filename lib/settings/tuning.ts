@@ -122,6 +122,11 @@ export const TUNING_TABLE = {
     unit: "ms",
     doc: "Longest interval of the handshake and frame-timeout sweep",
   },
+  storedMessageBytes: {
+    value: 256,
+    unit: "bytes",
+    doc: "What a stored message counts against storeBytes besides its content and origin",
+  },
   catchUpQueueShare: {
     value: 0.5,
     unit: "× maxQueuedBytes",

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { ContentTooLargeError } from "../../lib/peer/peer_node.ts";
 import type { Settings } from "../../lib/settings/config.ts";
 import { FakeNetwork } from "../_fake_network.ts";
+import { storedBytes } from "../../lib/peer/message_store.ts";
 
 /** The smallest frames that hold content of 1000 bytes escaped at its worst (6 bytes a byte). */
 const TIGHT: Partial<Settings> = {
@@ -50,6 +51,29 @@ Deno.test("content at maxContentBytes, escaped at its worst, crosses every link:
     const stored = (id: string) => net.peers.filter((p) => p.messages().some((m) => m.id === id)).length;
     await net.until(() => ids.every((id) => stored(id) === 5), "every message at every peer");
     assert.equal(closed, 0, "no link closed");
+  } finally {
+    await net.stop();
+  }
+});
+
+Deno.test("a peer stores at most storeBytes of messages however many large ones pass, the newest kept", async () => {
+  const net = new FakeNetwork({ settings: { ...TIGHT, storeBytes: 20_000 } });
+  try {
+    await net.addSeed("10.0.0.1");
+    const [a, b] = [await net.addPeer("10.0.1.1"), await net.addPeer("10.0.1.2")];
+    await net.until(() => net.isConnected(), "a link");
+    let last = "";
+    for (let i = 0; i < 200; i++) {
+      last = a.publish(`${i}:`.padEnd(333, "€")).id;
+      await net.clock.advance(1);
+    }
+    await net.until(() => b.messages().some((m) => m.id === last), "the last message at b");
+    for (const peer of [a, b]) {
+      const bytes = peer.messages().reduce((sum, m) => sum + storedBytes(m), 0);
+      assert.ok(bytes <= 20_000, `${peer.label} stores ${bytes} bytes`);
+      assert.equal(peer.messages().at(-1)!.id, last);
+      assert.ok(peer.messages().length >= 10, `${peer.messages().length} messages kept`);
+    }
   } finally {
     await net.stop();
   }
