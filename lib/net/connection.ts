@@ -13,6 +13,7 @@ import { KeyHandshake } from "./key_handshake.ts";
 import { decodeMessage, type Message } from "../wire/messages.ts";
 import { DEFAULT_SETTINGS, messageLimits, TUNING } from "../settings/config.ts";
 import { TokenBucket } from "../util/rate_limiter.ts";
+import { LevelWaiters } from "../util/level_waiters.ts";
 import { WireError } from "../wire/wire_error.ts";
 
 export interface ConnectionOptions {
@@ -97,6 +98,8 @@ export class Connection {
     plainBytes: 0,
   };
   #drained: PromiseWithResolvers<void> | undefined;
+  /** Callers of {@link whenQueuedAtMost} waiting for the queue to shrink. */
+  readonly #roomWaiters = new LevelWaiters();
   #closeReason: CloseReason | undefined;
   readonly #closed = Promise.withResolvers<void>();
 
@@ -194,6 +197,16 @@ export class Connection {
     return this.#drained.promise;
   }
 
+  /**
+   * Resolves true once at most `bytes` are queued (at once if so already), false if the
+   * connection closes first: for senders that pace themselves by the queue instead of
+   * filling it past its limit.
+   */
+  whenQueuedAtMost(bytes: number): Promise<boolean> {
+    if (this.#closeReason !== undefined) return Promise.resolve(false);
+    return this.#roomWaiters.wait(bytes, this.#queuedBytes);
+  }
+
   /** Starts writing what was queued this tick; one function per connection, not a closure per tick. */
   readonly #startWriting = () => {
     if (this.#secure) void this.#writeSealed();
@@ -232,6 +245,7 @@ export class Connection {
     if (this.#closeReason !== undefined) return this.#writeDone();
     if (write.written < write.bytes.length) return this.#writeRest();
     this.#queuedBytes -= write.plainBytes;
+    this.#roomWaiters.changed(this.#queuedBytes);
     this.#writeNext();
   };
 
@@ -257,6 +271,7 @@ export class Connection {
         this.#queue = [];
         await this.#writeAll(this.#coalesce(await secure.sealAll(frames)));
         this.#queuedBytes -= totalLength(frames);
+        this.#roomWaiters.changed(this.#queuedBytes);
       }
     } catch (error) {
       this.close(writeFailure(error));
@@ -349,6 +364,7 @@ export class Connection {
     this.#secure?.abandon();
     this.#queue = [];
     this.#queuedBytes = 0;
+    this.#roomWaiters.cancel();
     this.#stream.close();
     this.#closed.resolve();
   }

@@ -92,7 +92,7 @@ export class PeerNode {
       },
       holds: (neighbour, id) => this.#catchUp.holds(neighbour, id),
     });
-    this.#catchUp = new CatchUp(core, this.#store);
+    this.#catchUp = new CatchUp(core, this.#store, () => this.#table.list);
   }
 
   /** The address this peer listens on and announces; set by {@link start}. */
@@ -297,6 +297,8 @@ export class PeerNode {
         return this.#detector.onReply(neighbour, message.ts);
       case "get_data":
         return this.#catchUp.serve(neighbour, message);
+      case "page_end":
+        return this.#catchUp.onPageEnd(neighbour, message.next);
       case "ihave":
         return this.#tree.onAnnounce(neighbour, message.ids, message.hops);
       case "graft":

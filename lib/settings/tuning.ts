@@ -122,6 +122,11 @@ export const TUNING_TABLE = {
     unit: "ms",
     doc: "Longest interval of the handshake and frame-timeout sweep",
   },
+  catchUpPageShare: {
+    value: 0.125,
+    unit: "× maxQueuedBytes",
+    doc: "Most bytes of one catch-up page (its first message goes whatever its size)",
+  },
   storedMessageBytes: {
     value: 256,
     unit: "bytes",

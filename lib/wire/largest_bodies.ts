@@ -12,7 +12,7 @@ import { MAX_ADDRESS, MAX_REASON, type MessageLimits, type MessageType } from ".
 export const JSON_ESCAPE_BYTES = 6;
 /** Longest JSON text of a finite number >= 0, such as `0.0000012345678901234567` or `1.7976931348623157e+308`. */
 const NUMBER_CHARS = 24;
-/** Longest JSON text of a protocol version: a safe integer. */
+/** Longest JSON text of a protocol version or a catch-up position: a safe integer. */
 const VERSION_CHARS = String(Number.MAX_SAFE_INTEGER).length;
 const HOPS_CHARS = String(MAX_HOPS).length;
 /** A message id with its quotes. */
@@ -55,9 +55,11 @@ export function largestBodies(limits: MessageLimits): BodyBound[] {
     liveliness: [probe("liveliness")],
     liveliness_reply: [probe("liveliness_reply")],
     get_data: [
-      skeleton({ type: "get_data", ids: [], have: [] }) + 2 * list(limits.maxIds, ID_BYTES),
+      skeleton({ type: "get_data", ids: [], have: [], from: 0 }) + 2 * list(limits.maxIds, ID_BYTES) +
+      number(VERSION_CHARS),
       "maxIds",
     ],
+    page_end: [skeleton({ type: "page_end", next: 0 }) + number(VERSION_CHARS)],
     ihave: [
       skeleton({ type: "ihave", ids: [], hops: [] }) + list(limits.maxIds, ID_BYTES) +
       list(limits.maxIds, HOPS_CHARS),

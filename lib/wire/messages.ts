@@ -55,13 +55,26 @@ export interface LivelinessReply {
   ts: number;
 }
 /**
- * Ask a neighbour for messages. With `ids`, those messages; without, every stored
- * message whose id is not in `have` (up to the neighbour's catch-up limit).
+ * Ask a neighbour for messages. With `ids`, those messages. Without, a catch-up on the
+ * stored messages whose ids are not in `have`: with `from`, one page of them, oldest
+ * first, closed by a {@link PageEnd} that gives the `from` of the next page (a later
+ * page leaves out `have`: the neighbour keeps what it listed); without `from`, one page
+ * of the most recent ones and no {@link PageEnd}.
  */
 export interface GetData {
   type: "get_data";
   ids?: string[];
   have?: string[];
+  /** Where the page starts: 0 for the first, then the `next` of the last {@link PageEnd}. */
+  from?: number;
+}
+/**
+ * Neighbour → neighbour, after the messages of a catch-up page asked for with `from`:
+ * the page is complete; with `next`, more follow on asking for it, without, the catch-up is over.
+ */
+export interface PageEnd {
+  type: "page_end";
+  next?: number;
 }
 /** A gossiped message. `id` is {@link messageId} of `origin` and `content`. */
 export interface GossipMessage {
@@ -139,6 +152,7 @@ export type Message =
   | Liveliness
   | LivelinessReply
   | GetData
+  | PageEnd
   | GossipMessage
   | IHave
   | Graft
@@ -215,6 +229,15 @@ export function versionRefusal(version: number): string | undefined {
   return `protocol version ${version} not supported; this node speaks ${PROTOCOL_VERSION}`;
 }
 
+/** An optional place in a catch-up: a whole number from 0. */
+function position(obj: Fields, type: string, field: string): number | undefined {
+  const value = obj[field];
+  if (value !== undefined && (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0)) {
+    fail(type, field, "must be a whole number from 0", value);
+  }
+  return value as number | undefined;
+}
+
 function reasonText(obj: Fields, type: string): string | undefined {
   const reason = obj.reason;
   if (reason !== undefined && (typeof reason !== "string" || reason.length > MAX_REASON)) {
@@ -280,10 +303,16 @@ export function parseMessage(value: unknown, limits: MessageLimits): Message {
     case "get_data": {
       const ids = idList(obj, type, "ids", limits.maxIds);
       const have = idList(obj, type, "have", limits.maxIds);
+      const from = position(obj, type, "from");
       const request: GetData = { type };
       if (ids) request.ids = ids;
       if (have) request.have = have;
+      if (from !== undefined) request.from = from;
       return request;
+    }
+    case "page_end": {
+      const next = position(obj, type, "next");
+      return next === undefined ? { type } : { type, next };
     }
     case "ihave": {
       const ids = idList(obj, type, "ids", limits.maxIds);

@@ -91,3 +91,26 @@ Deno.test("send() queues an urgent frame ahead of those not yet written, whateve
     remote.close();
   }
 });
+
+Deno.test("whenQueuedAtMost resolves once the queue has drained to the given bytes, and false if the connection closes first", async () => {
+  const { connection, remote } = await socketPair();
+  try {
+    assert.equal(await connection.whenQueuedAtMost(0), true, "an empty queue is at once");
+    for (let i = 0; i < 100; i++) connection.send({ type: "refused", reason: "r".repeat(150) });
+    const queued = connection.queuedBytes;
+    let drained = false;
+    const waiting = connection.whenQueuedAtMost(1000).then((ok) => (drained = ok));
+    assert.equal(drained, false);
+    await Promise.all([readMessages(remote, 100), waiting]);
+    assert.equal(drained, true);
+    assert.ok(connection.queuedBytes <= 1000 && queued > 1000, `${queued} then ${connection.queuedBytes}`);
+    connection.send({ type: "refused", reason: "r".repeat(150) });
+    const cut = connection.whenQueuedAtMost(0);
+    connection.close();
+    assert.equal(await cut, false);
+    assert.equal(await connection.whenQueuedAtMost(1 << 30), false, "closed: never room");
+  } finally {
+    connection.close();
+    remote.close();
+  }
+});

@@ -469,8 +469,8 @@ Deno.test("limits under which a valid message would not fit in a frame are refus
     [
       { storeLimit: 20_000 },
       "storeLimit",
-      "maxFrameBytes must be >= the largest get_data frame with storeLimit 20000 (1400036 bytes, " +
-      "JSON escaping at its worst): current values 1048576 < 1400036; raise maxFrameBytes or lower storeLimit",
+      "maxFrameBytes must be >= the largest get_data frame with storeLimit 20000 (1400060 bytes, " +
+      "JSON escaping at its worst): current values 1048576 < 1400060; raise maxFrameBytes or lower storeLimit",
     ],
     [
       { maxFrameBytes: 200_000, maxQueuedBytes: 400_000, storeLimit: 100, peerListLimit: 200 },
@@ -499,7 +499,7 @@ Deno.test("limits under which a valid message would not fit in a frame are refus
   }
   // At their defaults the limits fit, and so do the largest content and store that 1 MiB frames allow.
   resolveSettings({ maxContentBytes: 174_438 });
-  resolveSettings({ storeLimit: 14_979 });
+  resolveSettings({ storeLimit: 14_978 });
   assert.throws(() => resolveSettings({ maxContentBytes: 174_439 }), ConfigError);
 });
 

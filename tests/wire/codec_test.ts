@@ -690,3 +690,21 @@ Deno.test("versionRefusal accepts PROTOCOL_VERSION and names both versions for a
   assert.equal(versionRefusal(2), "protocol version 2 not supported; this node speaks 1");
   assert.equal(versionRefusal(0), "protocol version 0 not supported; this node speaks 1");
 });
+
+Deno.test("a catch-up page is asked for with from and closed by page_end with next, both whole numbers from 0", () => {
+  const ok: Message[] = [
+    { type: "get_data", have: [ID], from: 0 },
+    { type: "get_data", from: 12 },
+    { type: "page_end", next: 40 },
+    { type: "page_end" },
+  ];
+  for (const m of ok) assert.deepEqual(decodeMessage(body(m), LIMITS), m);
+  const bad: [Record<string, unknown>, string][] = [
+    [{ type: "get_data", from: -1 }, "from"],
+    [{ type: "get_data", from: 1.5 }, "from"],
+    [{ type: "get_data", from: "3" }, "from"],
+    [{ type: "page_end", next: -2 }, "next"],
+    [{ type: "page_end", next: null }, "next"],
+  ];
+  for (const [m, field] of bad) assertWireError(() => decodeMessage(body(m), LIMITS), "invalid_field", field);
+});
