@@ -7,16 +7,20 @@ import { type Address, formatAddress } from "../lib/wire/address.ts";
 import { encodeFrame, FrameDecoder } from "../lib/wire/codec.ts";
 import { decodeMessage, type Message } from "../lib/wire/messages.ts";
 import { LIMITS } from "./_helpers.ts";
+import type { Stream, Transport } from "../lib/net/transport.ts";
 
 type OnMessage = (message: Message, client: WireClient) => void;
 
-/** A raw TCP connection that sends frames and collects every decoded message it receives. */
+/**
+ * A raw connection (TCP, or a stream of the in-memory transport) that sends frames and
+ * collects every decoded message it receives.
+ */
 export class WireClient {
   readonly received: Message[] = [];
   #closed = false;
   readonly #reader: Promise<void>;
 
-  private constructor(readonly conn: Deno.Conn, readonly onMessage?: OnMessage) {
+  private constructor(readonly conn: Deno.Conn | Stream, readonly onMessage?: OnMessage) {
     this.#reader = this.#read();
   }
 
@@ -24,8 +28,13 @@ export class WireClient {
     return new WireClient(await Deno.connect({ hostname: address.host, port: address.port }), onMessage);
   }
 
+  /** Connects over `transport` (an in-memory network's, say). */
+  static async over(transport: Transport, address: Address, onMessage?: OnMessage): Promise<WireClient> {
+    return new WireClient(await transport.connect(address, new AbortController().signal), onMessage);
+  }
+
   /** Wraps an accepted connection. */
-  static wrap(conn: Deno.Conn, onMessage?: OnMessage): WireClient {
+  static wrap(conn: Deno.Conn | Stream, onMessage?: OnMessage): WireClient {
     return new WireClient(conn, onMessage);
   }
 

@@ -6,9 +6,9 @@
 
 import { type Address, formatAddress } from "../wire/address.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
-import { type Stream, transportError } from "./transport.ts";
+import { readFailureReason, type Stream, writeFailureReason } from "./transport.ts";
 import { encodeFrame, FrameDecoder, FramePool } from "../wire/codec.ts";
-import type { NetworkKey } from "../wire/secure_channel.ts";
+import { type NetworkKey, SEAL_TAG_BYTES } from "../wire/secure_channel.ts";
 import { KeyHandshake } from "./key_handshake.ts";
 import { decodeMessage, type Message } from "../wire/messages.ts";
 import { DEFAULT_SETTINGS, messageLimits, TUNING } from "../settings/config.ts";
@@ -72,6 +72,15 @@ export class Connection {
   readonly openedAt: number;
   /** When the last byte arrived, in clock milliseconds. */
   lastByteAt: number;
+  /** When the last whole frame arrived (when the connection was made, before any), in clock milliseconds. */
+  lastFrameAt: number;
+  /** When the first byte of the frame now arriving came, in clock milliseconds; see {@link pendingBytes}. */
+  frameStartedAt: number;
+  /**
+   * Set by the node when the connection carries a registration or a link to a seed or a
+   * neighbour: the endpoint's idle timeout leaves it open.
+   */
+  kept = false;
   framesReceived = 0;
   framesSent = 0;
   bytesSent = 0;
@@ -118,7 +127,7 @@ export class Connection {
     if (bytes !== undefined) this.#byteBudget = new TokenBucket(bytes, 2 * bytes, now);
     // Views are safe: each body is decoded before the next read reuses the buffer.
     // Sealed frames carry a 16-byte authentication tag on top of the body.
-    this.#decoder = new FrameDecoder(this.#maxFrameBytes + (options.networkKey ? TAG_BYTES : 0), {
+    this.#decoder = new FrameDecoder(this.#maxFrameBytes + (options.networkKey ? SEAL_TAG_BYTES : 0), {
       views: true,
     });
     if (options.networkKey) {
@@ -126,11 +135,15 @@ export class Connection {
         options.networkKey,
         options.initiator ? "initiator" : "responder",
         (frame) => this.#writeAll(frame),
-        (error) => this.close(writeFailure(error)),
+        (error) => this.close(writeFailureReason(error)),
       );
     }
     this.remote = formatAddress(stream.remoteAddr);
-    this.openedAt = this.lastByteAt = now;
+    this.openedAt =
+      this.lastByteAt =
+      this.lastFrameAt =
+      this.frameStartedAt =
+        now;
   }
 
   /** The remote socket address as host and port. */
@@ -250,7 +263,7 @@ export class Connection {
   };
 
   readonly #onWriteFailed = (error: unknown) => {
-    this.close(writeFailure(error));
+    this.close(writeFailureReason(error));
     this.#writeDone();
   };
 
@@ -274,7 +287,7 @@ export class Connection {
         this.#roomWaiters.changed(this.#queuedBytes);
       }
     } catch (error) {
-      this.close(writeFailure(error));
+      this.close(writeFailureReason(error));
     } finally {
       this.#writeDone();
     }
@@ -314,7 +327,7 @@ export class Connection {
         try {
           n = await this.#stream.read(buffer);
         } catch (error) {
-          if (this.#closeReason === undefined) this.close(readFailure(error));
+          if (this.#closeReason === undefined) this.close(readFailureReason(error));
           return;
         }
         if (n === null) {
@@ -329,7 +342,13 @@ export class Connection {
         if (this.#byteBudget && !this.#byteBudget.take(n, now)) {
           throw new WireError("rate_limited", `more than ${this.#byteBudget.rate} bytes per second`);
         }
-        for (let body of this.#decoder.push(buffer.subarray(0, n))) {
+        const pendingBefore = this.#decoder.pendingBytes;
+        const bodies = this.#decoder.push(buffer.subarray(0, n));
+        // A frame's deadline runs from its first byte, however slowly the rest trickles in.
+        if (this.#decoder.pendingBytes > 0 && (pendingBefore === 0 || bodies.length > 0)) {
+          this.frameStartedAt = now;
+        }
+        for (let body of bodies) {
           if (this.#frameBudget && !this.#frameBudget.take(1, now)) {
             throw new WireError("rate_limited", `more than ${this.#frameBudget.rate} frames per second`);
           }
@@ -341,6 +360,7 @@ export class Connection {
             body = await this.#secure.open.open(body.slice());
           }
           this.framesReceived++;
+          this.lastFrameAt = now;
           if (this.#skipFrame?.(body, this)) continue;
           onMessage(this.#decode(body));
           if (this.#closeReason !== undefined) return;
@@ -375,18 +395,3 @@ function totalLength(frames: readonly Uint8Array[]): number {
   for (const frame of frames) bytes += frame.length;
   return bytes;
 }
-
-function readFailure(error: unknown): string {
-  const failure = transportError(error);
-  if (failure.code === "reset") return "reset by remote";
-  if (failure.code === "closed") return "closed locally";
-  return `read failed: ${failure.message}`;
-}
-
-function writeFailure(error: unknown): string {
-  const failure = transportError(error);
-  return failure.code === "reset" ? "write failed: reset by remote" : `write failed: ${failure.message}`;
-}
-
-/** Bytes of the AES-GCM authentication tag on every sealed frame. */
-const TAG_BYTES = 16;

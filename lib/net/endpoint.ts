@@ -16,6 +16,7 @@ import { type Clock, sleep, systemClock } from "../util/clock.ts";
 import { WireError } from "../wire/wire_error.ts";
 import { type Listener, type Stream, type Transport, TransportError, transportError } from "./transport.ts";
 import { TcpTransport } from "./tcp_transport.ts";
+import { expiry, isLoopback, refusal } from "./admission.ts";
 
 /** Handles one checked message that arrived on `conn`. */
 export type MessageHandler = (conn: Connection, message: Message) => void;
@@ -37,11 +38,12 @@ export interface NodeOptions {
 }
 
 /**
- * Milliseconds between sweeps for handshake and stalled-frame timeouts: often enough
- * to enforce the shorter of the two within half of it, within `TUNING.sweepMinMs` to `sweepMaxMs`.
+ * Milliseconds between sweeps for the handshake, frame and idle timeouts: often enough
+ * to enforce the shortest within half of it, within `TUNING.sweepMinMs` to `sweepMaxMs`.
  */
-export function sweepInterval({ handshakeTimeout, frameTimeout }: Settings): number {
-  return Math.max(TUNING.sweepMinMs, Math.min(TUNING.sweepMaxMs, handshakeTimeout / 2, frameTimeout / 2));
+export function sweepInterval({ handshakeTimeout, frameTimeout, idleTimeout }: Settings): number {
+  const shortest = Math.min(handshakeTimeout, frameTimeout, idleTimeout);
+  return Math.max(TUNING.sweepMinMs, Math.min(TUNING.sweepMaxMs, shortest / 2));
 }
 
 /** Counts of what went over the wire. */
@@ -79,6 +81,9 @@ export interface EndpointOptions {
 export class Endpoint {
   readonly #options: EndpointOptions;
   readonly #connections = new Set<Connection>();
+  /** Open inbound connections by remote host, for the cap per host. */
+  readonly #inboundByHost = new Map<string, number>();
+  readonly #inbound = new Set<Connection>();
   readonly #tasks = new Set<Promise<unknown>>();
   readonly #abort = new AbortController();
   readonly #bans: BanList;
@@ -199,26 +204,40 @@ export class Endpoint {
   }
 
   /**
-   * Closes connections past their handshake timeout (no frame yet) or whose started
-   * frame stalled past the frame timeout. Call it from the node's scheduler.
+   * Closes connections past their handshake timeout (no frame yet), whose frame under
+   * way did not complete within the frame timeout, or that carry no registration or
+   * link and sent no frame for the idle timeout (see {@link expiry}). Call it from the
+   * node's scheduler.
    */
   sweep(now: number): void {
-    const { handshakeTimeout, frameTimeout } = this.#options.settings;
+    const timeouts = this.#options.settings;
+    const log = this.#options.log();
     for (const conn of this.#connections) {
-      if (conn.framesReceived === 0 && now - conn.openedAt > handshakeTimeout) {
-        this.#options.log().warn("closing {remote}: no handshake within {ms} ms", {
-          event: "connection.handshake_timeout",
-          remote: conn.remote,
-          ms: handshakeTimeout,
-        });
-        conn.close("handshake timeout");
-      } else if (conn.pendingBytes > 0 && now - conn.lastByteAt > frameTimeout) {
-        this.#options.log().warn("closing {remote}: frame stalled for {ms} ms", {
-          event: "connection.frame_stalled",
-          remote: conn.remote,
-          ms: frameTimeout,
-        });
-        conn.close("frame stalled");
+      switch (expiry(conn, now, timeouts)) {
+        case "handshake":
+          log.warn("closing {remote}: no handshake within {ms} ms", {
+            event: "connection.handshake_timeout",
+            remote: conn.remote,
+            ms: timeouts.handshakeTimeout,
+          });
+          conn.close("handshake timeout");
+          break;
+        case "frame":
+          log.warn("closing {remote}: a frame took longer than {ms} ms to arrive", {
+            event: "connection.frame_stalled",
+            remote: conn.remote,
+            ms: timeouts.frameTimeout,
+            bytes: conn.pendingBytes,
+          });
+          conn.close("frame stalled");
+          break;
+        case "idle":
+          log.info("closing {remote}: idle for {ms} ms and neither a link nor a registration", {
+            event: "connection.idle",
+            remote: conn.remote,
+            ms: timeouts.idleTimeout,
+          });
+          conn.close("idle");
       }
     }
   }
@@ -255,27 +274,27 @@ export class Endpoint {
     }
   }
 
-  /** Adopts an accepted connection unless the node stopped, its host is banned or the node is full. */
+  /** Adopts an accepted connection unless the node stopped or {@link refusal} gives a reason not to. */
   #admit(stream: Stream): void {
     const remote = stream.remoteAddr;
-    if (this.#closed) {
-      stream.close();
-    } else if (this.#bans.isBanned(remote.host, this.#now())) {
-      this.#options.log().debug("refused {remote}: banned", {
-        event: "connection.refused",
-        remote: remote.host,
-      });
-      stream.close();
-    } else if (this.#connections.size >= this.#options.settings.maxConnections) {
-      this.#options.log().warn("refused {remote}: connection limit {limit} reached", {
-        event: "connection.refused",
-        remote: formatAddress(remote),
-        limit: this.#options.settings.maxConnections,
-      });
-      stream.close();
-    } else {
-      this.#adopt(stream, false);
-    }
+    const { maxConnections, maxConnectionsPerHost } = this.#options.settings;
+    const why = this.#closed ? "node stopped" : refusal({
+      banned: this.#bans.isBanned(remote.host, this.#now()),
+      connections: this.#connections.size,
+      maxConnections,
+      fromHost: this.#inboundByHost.get(remote.host) ?? 0,
+      maxConnectionsPerHost,
+      loopback: isLoopback(remote.host),
+    });
+    if (why === undefined) return void this.#adopt(stream, false);
+    stream.close();
+    if (this.#closed) return;
+    // A banned host's attempts are routine until its ban ends; full is worth a warning.
+    this.#options.log()[why === "banned" ? "debug" : "warn"]("refused {remote}: {why}", {
+      event: "connection.refused",
+      remote: formatAddress(remote),
+      why,
+    });
   }
 
   #adopt(stream: Stream, initiator: boolean): Connection {
@@ -293,6 +312,13 @@ export class Endpoint {
       ...(networkKey ? { networkKey, initiator } : {}),
     });
     this.#connections.add(conn);
+    if (!initiator) {
+      this.#inbound.add(conn);
+      this.#inboundByHost.set(
+        conn.remoteAddress.host,
+        (this.#inboundByHost.get(conn.remoteAddress.host) ?? 0) + 1,
+      );
+    }
     this.track(this.#readLoop(conn));
     return conn;
   }
@@ -319,8 +345,15 @@ export class Endpoint {
       }
     } finally {
       this.#connections.delete(conn);
+      if (this.#inbound.delete(conn)) this.#forgetInbound(conn.remoteAddress.host);
       addTraffic(this.#closedTraffic, conn);
       this.#options.onClose?.(conn);
     }
+  }
+
+  #forgetInbound(host: string): void {
+    const count = (this.#inboundByHost.get(host) ?? 1) - 1;
+    if (count > 0) this.#inboundByHost.set(host, count);
+    else this.#inboundByHost.delete(host);
   }
 }

@@ -203,6 +203,7 @@ export class SeedClient {
       }
       this.#registered.add(key);
       this.#links.set(key, conn);
+      conn.kept = true;
       this.#candidates.learn(reply.peers);
     });
   }

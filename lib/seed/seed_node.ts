@@ -159,6 +159,7 @@ export class SeedNode {
         this.events.emit("registered", { addr });
       } else current.conn = conn;
       this.#registeredBy.set(conn, addr);
+      conn.kept = true;
       this.#sendPeerList(conn, addr);
     });
   }

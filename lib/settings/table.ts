@@ -210,7 +210,18 @@ export const SETTINGS_TABLE = {
     kind: "duration",
     unit: "ms",
     default: 10_000,
-    doc: "Time a started frame may stall between bytes before the connection is closed",
+    doc: "Time a frame may take to arrive whole, from its first byte, before the connection is closed",
+    details: "However it trickles in: a frame of maxFrameBytes (1 MiB) needs about 100 KiB/s at the " +
+      "defaults. Not a strike.",
+  },
+  idleTimeout: {
+    kind: "duration",
+    unit: "ms",
+    default: 30_000,
+    doc: "Time a connection that is neither a neighbour link nor a seed registration may go without a frame",
+    details: "Such a connection (a probe, a request being answered, or one that sent a frame and then " +
+      "nothing) is closed past it. Links and registrations are watched by probes and renewals instead. " +
+      "Not a strike.",
   },
 
   maxFrameBytes: {
@@ -286,6 +297,15 @@ export const SETTINGS_TABLE = {
     min: 1,
     default: 2048,
     doc: "Most simultaneous connections of one node, inbound and outbound",
+  },
+  maxConnectionsPerHost: {
+    kind: "int",
+    unit: "count",
+    min: 1,
+    default: 256,
+    doc: "Most inbound connections from one remote host; more are refused",
+    details: "So that one host cannot take every slot of maxConnections. Loopback hosts (127.0.0.0/8, " +
+      "::1) have no cap of their own: every node of a network on one machine connects from them.",
   },
   maxQueuedBytes: {
     kind: "int",

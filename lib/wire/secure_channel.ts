@@ -28,6 +28,8 @@ export interface NetworkKey {
 export type Role = "initiator" | "responder";
 
 const NONCE_BYTES = 32;
+/** Bytes of the AES-GCM authentication tag on every sealed frame. */
+export const SEAL_TAG_BYTES = 16;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
