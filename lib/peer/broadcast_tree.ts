@@ -171,6 +171,7 @@ export class BroadcastTree {
       // pushes from now on.
       if (link !== undefined && this.#tree) this.#graft(link);
     }
+    this.#logDelivered(stored);
     this.#hooks.deliver(stored);
     this.#forward(stored, link, offTree);
   }
@@ -215,6 +216,21 @@ export class BroadcastTree {
     if (link === undefined || !this.#tree || link.mode !== "push") return;
     link.mode = "announce";
     this.#fetcher.pushLinkLost();
+  }
+
+  #logDelivered(message: StoredMessage): void {
+    const node = this.#node;
+    if (!node.info) return;
+    const { content } = message;
+    node.log.info("new message {id} from {from}: {content}", {
+      event: "message.delivered",
+      id: message.id,
+      origin: message.origin,
+      from: message.from ?? "self",
+      hops: message.hops,
+      via: message.via,
+      content: content.length > 80 ? content.slice(0, 80) + "…" : content,
+    });
   }
 
   /** Pushes a new message in full over the pushing links (one frame for all) and gathers it for the others. */

@@ -9,7 +9,13 @@ import { encodeFrame } from "../wire/codec.ts";
 import type { NodeContext } from "../node/node_core.ts";
 import { DecayingMax } from "../util/decaying_max.ts";
 import type { Neighbour } from "./neighbours.ts";
-import { directProbeTimeout, judgeRound, probeTimeout, type ProbeTiming } from "./probe_rules.ts";
+import {
+  directProbeTimeout,
+  judgeConfirmation,
+  judgeRound,
+  probeTimeout,
+  type ProbeTiming,
+} from "./probe_rules.ts";
 
 /** What the detector knows of one neighbour. */
 interface Health {
@@ -22,12 +28,16 @@ interface Health {
   rttMs: number | undefined;
   /** Whether a direct probe is deciding if it is dead. */
   confirming: boolean;
+  /** Direct probes it answered in a row while its link stayed silent (see {@link judgeConfirmation}). */
+  spared: number;
 }
 
 /** What the detector's verdicts lead to. */
 export interface Verdicts {
   /** A neighbour on a live link is dead: close the link and tell the seeds. */
   declareDead(neighbour: Neighbour, why: string): void;
+  /** A neighbour answers probes on fresh connections but not on its link: close the link, tell no one. */
+  dropUnresponsive(neighbour: Neighbour, why: string): void;
   /** A neighbour whose link already closed is dead: tell the seeds. */
   reportDead(addr: string, why: string): void;
   /** A lost neighbour was judged either way: open links to replace it. */
@@ -56,6 +66,7 @@ export class FailureDetector {
       misses: 0,
       rttMs: undefined,
       confirming: false,
+      spared: 0,
     });
   }
 
@@ -76,6 +87,7 @@ export class FailureDetector {
     if (health === undefined || ts <= health.answeredTs || ts > now) return;
     health.answeredTs = ts;
     health.misses = 0;
+    health.spared = 0;
     health.rttMs = now - ts;
     this.#slowRtt.note(health.rttMs, now);
   }
@@ -94,7 +106,7 @@ export class FailureDetector {
     for (const health of this.#health.values()) {
       const conn = health.neighbour.conn;
       if (conn.lastByteAt >= heardSince) {
-        health.misses = 0;
+        health.misses = health.spared = 0;
         continue;
       }
       frame ??= encodeFrame({ type: "liveliness", ts }, node.settings.maxFrameBytes, node.endpoint.pool);
@@ -166,7 +178,9 @@ export class FailureDetector {
     const current = probed.filter((h) => this.#health.get(h.neighbour) === h);
     // Under load a reply can queue behind gossip: any frame since the probe proves life.
     const silent = current.filter((h) => h.answeredTs < ts && h.neighbour.conn.lastByteAt < ts);
-    for (const h of current) if (h.answeredTs >= ts || h.neighbour.conn.lastByteAt >= ts) h.misses = 0;
+    for (const h of current) {
+      if (h.answeredTs >= ts || h.neighbour.conn.lastByteAt >= ts) h.misses = h.spared = 0;
+    }
     const limit = node.settings.livelinessMisses;
     const verdict = judgeRound({
       probed: judged,
@@ -203,8 +217,11 @@ export class FailureDetector {
    * Declares a neighbour dead after its last missed probe only if a probe on a fresh
    * connection fails too: a reply can sit behind megabytes of gossip in a busy link's
    * socket buffers, but a fresh connection skips them. This node probes itself at the
-   * same moment; if it cannot answer itself, it is the one too slow to hear them. Either
-   * way a neighbour that is spared keeps its misses one short of the limit.
+   * same moment; if it cannot answer itself, it is the one too slow to hear them. A
+   * neighbour that is spared keeps its misses one short of the limit, so each further
+   * silent round probes it again; one that answers fresh probes round after round while
+   * its link stays silent is not reading its link, and the link is dropped (see
+   * {@link judgeConfirmation}).
    */
   #confirm(health: Health): void {
     if (health.confirming) return;
@@ -218,16 +235,34 @@ export class FailureDetector {
       if (node.stopping || this.#health.get(neighbour) !== health || health.misses < limit) return;
       // A late reply, or any frame, on the old link during the direct probe proves life too.
       if (neighbour.conn.lastByteAt >= started) {
-        health.misses = 0;
+        health.misses = health.spared = 0;
         return;
       }
-      if (!result.alive && !result.inconclusive) {
+      const verdict = judgeConfirmation({
+        alive: result.alive,
+        inconclusive: !result.alive && result.inconclusive === true,
+        spared: health.spared,
+      });
+      if (verdict === "dead") {
         return this.#verdicts.declareDead(
           neighbour,
-          `missed ${limit} liveliness probes; direct probe: ${result.reason}`,
+          `missed ${limit} liveliness probes; direct probe: ${result.alive ? "" : result.reason}`,
         );
       }
-      if (result.alive) this.#slowRtt.note(result.rttMs, node.clock.now());
+      if (verdict === "unresponsive") {
+        const why = `missed ${limit + health.spared} liveliness probes on its link while answering ` +
+          `${health.spared + 1} direct probes`;
+        node.log.warn("dropping the link to {peer}: unresponsive: {why}", {
+          event: "neighbour.unresponsive",
+          peer: neighbour.addr,
+          why,
+        });
+        return this.#verdicts.dropUnresponsive(neighbour, why);
+      }
+      if (result.alive) {
+        this.#slowRtt.note(result.rttMs, node.clock.now());
+        health.spared++;
+      }
       health.misses = limit - 1;
       node.log.info("not declaring {peer} dead after {misses} missed probes: {why}", {
         event: "liveliness.spared",

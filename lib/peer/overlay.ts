@@ -5,6 +5,7 @@
  */
 
 import { hostMatches, parseAddress } from "../wire/address.ts";
+import { TUNING } from "../settings/config.ts";
 import type { Connection } from "../net/connection.ts";
 import { type PeerReply, PROTOCOL_VERSION, versionRefusal } from "../wire/messages.ts";
 import type { NodeContext } from "../node/node_core.ts";
@@ -63,6 +64,17 @@ export class Overlay {
   /** Forgets a candidate (it left, or was found dead). */
   forget(addr: string): void {
     this.#known.delete(addr);
+  }
+
+  /**
+   * Forgets `addr` (found dead, or not reading its link) and does not dial it for
+   * TUNING.deadRedialRounds × livelinessMisses × livelinessInterval: seeds may list it
+   * until they have confirmed its death themselves, and an unresponsive one is alive.
+   */
+  shun(addr: string): void {
+    const s = this.#node.settings;
+    this.forget(addr);
+    this.avoid(addr, TUNING.deadRedialRounds * s.livelinessMisses * s.livelinessInterval);
   }
 
   /** Does not dial `addr` for `ms` milliseconds. */

@@ -8,16 +8,14 @@
  * the failure detector, the broadcast tree and catch-up, over the neighbour table.
  */
 
-import { TUNING } from "../settings/config.ts";
 import type { Settings } from "../settings/config.ts";
 import type { Address } from "../wire/address.ts";
-import { encodeFrame } from "../wire/codec.ts";
 import type { Connection } from "../net/connection.ts";
 import { Emitter } from "../util/events.ts";
 import type { Message } from "../wire/messages.ts";
 import { NodeCore } from "../node/node_core.ts";
 import { FirstReplies } from "../node/first_reply.ts";
-import { sleep } from "../util/clock.ts";
+import { sayGoodbye } from "./goodbye.ts";
 import { MessageStore, type StoredMessage } from "./message_store.ts";
 import { type Direction, type Neighbour, NeighbourTable } from "./neighbours.ts";
 import { JoinError, SeedClient } from "./seed_client.ts";
@@ -77,11 +75,15 @@ export class PeerNode {
         this.#table.drop(neighbour, `dead: ${why}`);
         this.#reportDead(neighbour.addr, why);
       },
+      dropUnresponsive: (neighbour, why) => {
+        this.#table.drop(neighbour, `unresponsive: ${why}`);
+        this.#overlay.shun(neighbour.addr);
+      },
       reportDead: (addr, why) => this.#reportDead(addr, why),
       fill: () => void this.#overlay.fill(),
     });
     this.#tree = new BroadcastTree(core, this.#store, {
-      deliver: (message) => this.#deliver(message),
+      deliver: (message) => this.events.emit("message", message),
       forged: (neighbour) => {
         core.log.warn("closing {remote}: message id does not match its content", {
           event: "message.forged",
@@ -232,10 +234,7 @@ export class PeerNode {
 
   /** Tells every registered seed that `addr` is dead, and does not dial it again for a while. */
   #reportDead(addr: string, why: string): void {
-    const s = this.settings;
-    this.#overlay.forget(addr);
-    // Seeds may list it until they have confirmed its death themselves: do not dial it meanwhile.
-    this.#overlay.avoid(addr, TUNING.deadRedialRounds * s.livelinessMisses * s.livelinessInterval);
+    this.#overlay.shun(addr);
     this.#core.log.warn("neighbour {peer} is dead: {why}; reporting to seeds", {
       event: "neighbour.dead",
       peer: addr,
@@ -244,23 +243,6 @@ export class PeerNode {
     this.#seeds.reportDead(addr);
     this.events.emit("deathReported", { addr, why });
     this.#core.scheduler.after(0, () => this.#overlay.fill());
-  }
-
-  #deliver(message: StoredMessage): void {
-    const core = this.#core;
-    if (core.info) {
-      const { content } = message;
-      core.log.info("new message {id} from {from}: {content}", {
-        event: "message.delivered",
-        id: message.id,
-        origin: message.origin,
-        from: message.from ?? "self",
-        hops: message.hops,
-        via: message.via,
-        content: content.length > 80 ? content.slice(0, 80) + "…" : content,
-      });
-    }
-    this.events.emit("message", message);
   }
 
   // ---- dispatch -----------------------------------------------------------------
@@ -364,25 +346,7 @@ export class PeerNode {
     const core = this.#core;
     core.beginStop();
     if (!core.started) return;
-    if (graceful) {
-      const self = core.self;
-      const goodbye = encodeFrame(
-        { type: "death", addr: self, reason: "leaving", reporter: self },
-        this.settings.maxFrameBytes,
-      );
-      const seedLinks = this.#seeds.links();
-      const conns = [...seedLinks, ...this.#table.list.map((n) => n.conn)];
-      for (const conn of conns) conn.sendFrame(goodbye);
-      await Promise.race([
-        Promise.all(conns.map((conn) => conn.flush())),
-        sleep(core.clock, TUNING.leaveFlushMs),
-      ]);
-      core.log.info("sent leaving notice to {seeds} seeds and {neighbours} neighbours", {
-        event: "peer.leaving",
-        seeds: seedLinks.length,
-        neighbours: this.#table.size,
-      });
-    }
+    if (graceful) await sayGoodbye(core, this.#seeds.links(), this.#table.list.map((n) => n.conn));
     await core.close();
     if (!quiet) {
       core.log.info(graceful ? "peer stopped" : "peer stopped without goodbye", {

@@ -102,6 +102,11 @@ export const TUNING_TABLE = {
     unit: "share of probed",
     doc: "More than this share of probed neighbours silent at once proves nothing",
   },
+  unresponsiveSpares: {
+    value: 2,
+    unit: "count",
+    doc: "Direct probes a neighbour silent on its link may answer and stay; the next drops the link",
+  },
   controlProbeFraction: {
     value: 0.5,
     unit: "× probe timeout",
