@@ -12,6 +12,8 @@ import { PeerNode } from "../lib/peer/peer_node.ts";
 import { SeedNode } from "../lib/seed/seed_node.ts";
 import type { Settings } from "../lib/settings/config.ts";
 import { FAST, mulberry32 } from "./_helpers.ts";
+import { formatAddress } from "../lib/wire/address.ts";
+import { WireClient } from "./_wire_client.ts";
 
 /** Advances `clock` until `task` settles, then returns its outcome. */
 export async function drive<T>(
@@ -122,5 +124,44 @@ export class FakeNetwork {
       }
     }
     return hosts;
+  }
+}
+
+/**
+ * A listener on `host` of `network` played by hand: it answers a probe on a fresh
+ * connection (then closes it) and accepts every peer request, then answers nothing
+ * more on that link. Alive to a prober, deaf on its links.
+ */
+export class DeafListener {
+  readonly addr: string;
+  readonly clients: WireClient[] = [];
+  readonly #listener;
+
+  constructor(network: MemoryNetwork, host: string) {
+    this.#listener = network.transport(host).listen(host, 0);
+    this.addr = formatAddress(this.#listener.addr);
+    void this.#accept();
+  }
+
+  async #accept(): Promise<void> {
+    for (;;) {
+      const stream = await this.#listener.accept().catch(() => undefined);
+      if (stream === undefined) return;
+      let first = true;
+      this.clients.push(WireClient.wrap(stream, (message, client) => {
+        if (!first) return;
+        first = false;
+        if (message.type === "liveliness") {
+          client.send({ type: "liveliness_reply", ts: message.ts }).then(() => client.close());
+        } else if (message.type === "peer_request") {
+          client.send({ type: "peer_reply", accepted: true, addr: this.addr });
+        }
+      }));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#listener.close();
+    await Promise.all(this.clients.map((c) => c.close()));
   }
 }

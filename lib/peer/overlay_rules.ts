@@ -1,8 +1,10 @@
 /**
  * The overlay's decisions, as pure functions: whom to dial, whether to accept a
- * neighbour, and how soon to ask the seeds again when short of candidates.
+ * neighbour, and how soon to ask the seeds again when short of candidates or after a
+ * seed could not be reached.
  */
 
+import { doubledWait } from "../util/backoff.ts";
 import { type Random, sample } from "../util/random.ts";
 import { TUNING } from "../settings/config.ts";
 
@@ -67,6 +69,18 @@ export function declineReason(r: PeerRequestFacts): string | undefined {
  * reaches an overlay round, which asks anyway.
  */
 export function nextShortRetry(lastWaitMs: number, overlayInterval: number): number | undefined {
-  const wait = Math.max(overlayInterval / TUNING.shortRetryDivisor, lastWaitMs * 2);
-  return wait >= overlayInterval ? undefined : wait;
+  return doubledWait(lastWaitMs, overlayInterval / TUNING.shortRetryDivisor, overlayInterval);
+}
+
+/**
+ * The wait before registering again with a seed that could not be reached: seedTimeout,
+ * then twice the last wait each time. Undefined once that reaches the renewal period
+ * (livelinessInterval × livelinessMisses), whose renewal registers again anyway.
+ */
+export function nextSeedRetry(
+  lastWaitMs: number,
+  seedTimeout: number,
+  renewalMs: number,
+): number | undefined {
+  return doubledWait(lastWaitMs, seedTimeout, renewalMs);
 }

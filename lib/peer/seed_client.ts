@@ -1,7 +1,9 @@
 /**
  * A peer's side of the seeds: it joins by registering with a majority of them,
  * renews its registrations, asks them for peers again when it runs short, and
- * reports dead neighbours to every seed it is registered with.
+ * reports dead neighbours to every seed it is registered with. A seed link that does
+ * not answer within seedTimeout is closed and registered again, so that renewals and
+ * reports never go into a connection that died silently.
  */
 
 import { type Address, formatAddress, parseAddress } from "../wire/address.ts";
@@ -11,6 +13,7 @@ import { type Message, PROTOCOL_VERSION } from "../wire/messages.ts";
 import type { NodeContext } from "../node/node_core.ts";
 import type { FirstReplies } from "../node/first_reply.ts";
 import { shuffled } from "../util/random.ts";
+import { nextSeedRetry } from "./overlay_rules.ts";
 
 /** Joining failed: too few seeds answered. The message lists each failure. */
 export class JoinError extends Error {
@@ -35,6 +38,8 @@ export class SeedClient {
   readonly #seedOf = new Map<Connection, string>();
   /** Seeds being connected to in the background, so attempts do not pile up. */
   readonly #connecting = new Set<string>();
+  /** By seed that could not be reached: the last wait before trying it again (see {@link nextSeedRetry}). */
+  readonly #retryMs = new Map<string, number>();
   #lastRefresh = -Infinity;
 
   constructor(node: NodeContext, replies: FirstReplies, candidates: Candidates) {
@@ -181,12 +186,28 @@ export class SeedClient {
     }
   }
 
-  /** Sends a Get Peer List on the open link to `seed`, or registers again if there is none. */
+  /**
+   * Sends a Get Peer List on the open link to `seed`, or registers again if there is
+   * none. A link on which nothing arrives within seedTimeout is closed and registered
+   * again: the seed, or the way to it, is gone, though the connection may look open for
+   * minutes.
+   */
   #ask(seed: string): void {
+    const node = this.#node;
     const link = this.#links.get(seed);
-    if (link && !link.isClosed) {
-      this.#node.send(link, { type: "get_peer_list", version: PROTOCOL_VERSION, addr: this.#node.self });
-    } else this.#reconnect(seed);
+    if (link === undefined || link.isClosed) return void this.#reconnect(seed);
+    node.send(link, { type: "get_peer_list", version: PROTOCOL_VERSION, addr: node.self });
+    const framesBefore = link.framesReceived;
+    node.scheduler.after(node.settings.seedTimeout, () => {
+      if (link.isClosed || link.framesReceived > framesBefore || node.stopping) return;
+      node.log.warn("seed {seed} did not answer within {ms} ms: connecting again", {
+        event: "seed.silent",
+        seed,
+        ms: node.settings.seedTimeout,
+      });
+      link.close("seed silent");
+      this.#reconnect(seed);
+    });
   }
 
   /** Connects to a seed, registers and takes its Peer List. Throws with a few words on failure. */
@@ -215,6 +236,7 @@ export class SeedClient {
     return this.#node.endpoint.track((async () => {
       try {
         await this.#registerWith(parseAddress(seed));
+        this.#retryMs.delete(seed);
         this.#candidates.fill();
         return this.#links.get(seed);
       } catch (error) {
@@ -223,10 +245,27 @@ export class SeedClient {
           seed,
           why: (error as Error).message,
         });
+        this.#retryLater(seed);
         return undefined;
       } finally {
         this.#connecting.delete(seed);
       }
     })());
+  }
+
+  /** Tries a seed that could not be reached again soon, sooner than the next renewal. */
+  #retryLater(seed: string): void {
+    const { settings, scheduler, stopping } = this.#node;
+    const wait = nextSeedRetry(
+      this.#retryMs.get(seed) ?? 0,
+      settings.seedTimeout,
+      settings.livelinessInterval * settings.livelinessMisses,
+    );
+    // Past the cap the renewals take over, until a registration succeeds again.
+    if (wait === undefined || stopping) return;
+    this.#retryMs.set(seed, wait);
+    scheduler.after(wait, () => {
+      if (!this.#links.has(seed)) this.#reconnect(seed);
+    });
   }
 }

@@ -102,6 +102,10 @@ export class SeedNode {
       case "liveliness":
         core.send(conn, { type: "liveliness_reply", ts: message.ts }, { urgent: true });
         return;
+      case "liveliness_reply":
+        // The answer to the check of a registration's connection (see #checkOld): its arrival is the point.
+        if (registered === undefined) return core.reject(conn, "liveliness_reply before get_peer_list");
+        return;
       case "death":
         if (registered === undefined) return core.reject(conn, "death before get_peer_list");
         return this.#reports.onReport(conn, registered, message);
@@ -129,9 +133,7 @@ export class SeedNode {
     if (this.#reports.isBanned(addr)) return core.reject(conn, `${addr} is banned for false reports`);
     const existing = this.#peers.get(addr);
     if (existing?.conn === conn) return this.#sendPeerList(conn, addr, { refresh: true });
-    if (existing !== undefined && !existing.conn.isClosed) {
-      return core.reject(conn, `${addr} is registered on another open connection`);
-    }
+    if (existing !== undefined && !existing.conn.isClosed) return this.#checkOld(existing, conn);
     // A new registration: check that the announced address answers before listing it.
     if (this.#checking.has(conn)) return;
     this.#checking.add(conn);
@@ -161,6 +163,37 @@ export class SeedNode {
       this.#registeredBy.set(conn, addr);
       conn.kept = true;
       this.#sendPeerList(conn, addr);
+    });
+  }
+
+  /**
+   * A registration for an address registered on another connection that still looks
+   * open: a peer whose link died silently (it saw no answer and connected again) and
+   * whose old connection this seed has not seen close, or a second claimant. The old
+   * connection is asked with a probe: if anything arrives on it within probeTimeout, the
+   * new one is refused as before; if not, the old one is closed and the new one registers.
+   */
+  #checkOld(existing: Registration, conn: Connection): void {
+    const core = this.#core;
+    const { addr } = existing;
+    const old = existing.conn;
+    if (this.#checking.has(conn)) return;
+    this.#checking.add(conn);
+    const framesBefore = old.framesReceived;
+    core.send(old, { type: "liveliness", ts: core.clock.now() }, { urgent: true });
+    core.scheduler.after(this.settings.probeTimeout, () => {
+      this.#checking.delete(conn);
+      if (conn.isClosed || core.stopping) return;
+      if (!old.isClosed && old.framesReceived > framesBefore) {
+        return core.reject(conn, `${addr} is registered on another open connection`);
+      }
+      core.log.info("closing the silent connection of {peer}: it registers again on a new one", {
+        event: "seed.registration_moved",
+        peer: addr,
+        remote: old.remote,
+      });
+      old.close("silent; registered again on a new connection");
+      this.#register(conn, addr, this.#registeredBy.get(conn));
     });
   }
 

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import {
   declineReason,
+  nextSeedRetry,
   nextShortRetry,
   type PeerRequestFacts,
   pickDials,
@@ -59,4 +60,17 @@ Deno.test("nextShortRetry starts at overlayInterval / shortRetryDivisor and doub
     waits.push(wait);
   }
   assert.deepEqual(waits, [50, 100, 200, 400, 800]);
+});
+
+Deno.test("nextSeedRetry starts at seedTimeout and doubles while shorter than the renewal period", () => {
+  const waits: number[] = [];
+  for (
+    let wait = nextSeedRetry(0, 3000, 39_000);
+    wait !== undefined;
+    wait = nextSeedRetry(wait, 3000, 39_000)
+  ) {
+    waits.push(wait);
+  }
+  assert.deepEqual(waits, [3000, 6000, 12_000, 24_000]);
+  assert.equal(nextSeedRetry(0, 3000, 3000), undefined, "renewals come as often: no retry of its own");
 });

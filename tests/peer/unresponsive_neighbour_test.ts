@@ -5,39 +5,21 @@
  */
 
 import assert from "node:assert/strict";
-import { formatAddress } from "../../lib/wire/address.ts";
 import { PROTOCOL_VERSION } from "../../lib/wire/messages.ts";
-import { FakeNetwork } from "../_fake_network.ts";
+import { DeafListener, FakeNetwork } from "../_fake_network.ts";
 import { withLogs } from "../_helpers.ts";
 import { WireClient } from "../_wire_client.ts";
 
 Deno.test("a neighbour that answers direct probes but never its link is dropped as unresponsive within bounded rounds, and not reported", async () => {
   await withLogs(async (records) => {
     const net = new FakeNetwork();
+    // The half-dead neighbour: it answers probes on fresh connections, never on its links.
+    const deaf = new DeafListener(net.network, "10.0.5.5");
+    const self = deaf.addr;
     const clients: WireClient[] = [];
     try {
       const seed = await net.addSeed("10.0.0.1");
-      // The half-dead neighbour: its listener answers a probe on a fresh connection, and takes
-      // neighbour links that it then never answers on.
       const transport = net.network.transport("10.0.5.5");
-      const listener = transport.listen("10.0.5.5", 0);
-      const self = formatAddress(listener.addr);
-      (async () => {
-        for (;;) {
-          const stream = await listener.accept().catch(() => undefined);
-          if (stream === undefined) return;
-          let first = true;
-          clients.push(WireClient.wrap(stream, (message, client) => {
-            if (!first) return;
-            first = false;
-            if (message.type === "liveliness") {
-              client.send({ type: "liveliness_reply", ts: message.ts }).then(() => client.close());
-            } else if (message.type === "peer_request") {
-              client.send({ type: "peer_reply", accepted: true, addr: self });
-            }
-          }));
-        }
-      })();
       const registration = await net.drive(WireClient.over(transport, seed.address), "a seed connection");
       clients.push(registration);
       await registration.send({ type: "get_peer_list", version: PROTOCOL_VERSION, addr: self });
@@ -60,8 +42,8 @@ Deno.test("a neighbour that answers direct probes but never its link is dropped 
       assert.ok(seed.peers().includes(self), "the seed still lists it");
       await net.clock.advance(1000);
       assert.ok(!peer.neighbours().some((n) => n.addr === self), "not dialled again at once");
-      listener.close();
     } finally {
+      await deaf.close();
       await Promise.all(clients.map((c) => c.close()));
       await net.stop();
     }

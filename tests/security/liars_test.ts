@@ -33,7 +33,10 @@ class Liar {
   }
 
   async register(seed: { host: string; port: number }): Promise<WireClient> {
-    const client = this.client = await WireClient.connect(seed);
+    // Like any peer, it answers a seed's probe on its registration connection.
+    const client = this.client = await WireClient.connect(seed, (m, c) => {
+      if (m.type === "liveliness") c.send({ type: "liveliness_reply", ts: m.ts });
+    });
     await client.send({ type: "get_peer_list", version: 1, addr: this.addr });
     await waitFor(() => client.received.some((m) => m.type === "peer_list"), {
       what: "the liar's registration",
@@ -92,7 +95,8 @@ Deno.test("a leaving Death is accepted only from the peer itself, on the connect
     await client.send({ type: "death", addr: victim.label, reason: "leaving", reporter: victim.label });
     await waitFor(() => rejected.length === 2, { what: "both forged goodbyes to be rejected" });
     assert.ok(seed.peers().includes(victim.label));
-    // The liar's own goodbye, but sent on another connection than the one it registered on.
+    // The liar's own goodbye, but sent on another connection than the one it registered on
+    // (refused while the first connection answers).
     const other = await WireClient.connect(seed.address);
     try {
       await other.send({ type: "get_peer_list", version: 1, addr: liar.addr });
