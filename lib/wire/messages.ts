@@ -47,7 +47,7 @@ export interface PeerReply {
 /** A probe; any node answers it with {@link LivelinessReply} echoing `ts`. */
 export interface Liveliness {
   type: "liveliness";
-  /** Sender's clock in milliseconds since the epoch when it sent the probe. */
+  /** Sender's monotonic clock in milliseconds when it sent the probe (not the time of day); echoed as is. */
   ts: number;
 }
 export interface LivelinessReply {
