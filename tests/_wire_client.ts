@@ -260,8 +260,10 @@ export async function handNeighbour(ground: Ground, peer: PeerNode, answer?: Ans
   }
 }
 
-/** `N` values of `T` in a row, so a helper's fixed-size results index without checks. */
-type Tuple<T, N extends number, R extends T[] = []> = R["length"] extends N ? R : Tuple<T, N, [...R, T]>;
+/** `N` values of `T` in a row, so a helper's fixed-size results index without checks (any number: an array). */
+type Tuple<T, N extends number, R extends T[] = []> = number extends N ? T[]
+  : R["length"] extends N ? R
+  : Tuple<T, N, [...R, T]>;
 
 /** A peer of its own (with one seed) and `count` hand-written neighbours, from {@link handNeighbour}. */
 export interface PeerWithClients<N extends number, G extends Ground> {

@@ -1,12 +1,12 @@
 /**
- * The failure detector on fake time: which neighbours a probe round probes, and a
- * neighbour that stops answering reported after the configured misses and a direct
- * probe, then dropped by every seed, within a bound of fake milliseconds.
+ * The failure detector, on fake time unless said otherwise: which neighbours a probe
+ * round probes, and a neighbour that stops answering reported after the configured
+ * misses and a direct probe, then dropped by every seed, within a bound.
  */
 
 import assert from "node:assert/strict";
 import type { Settings } from "../../lib/settings/config.ts";
-import { FAST } from "../_helpers.ts";
+import { TestNetwork } from "../_helpers.ts";
 import { FakeGround, fakeNetwork } from "../_fake_net.ts";
 import { HandNode, peerWithClients, type WireClient } from "../_wire_client.ts";
 
@@ -33,11 +33,10 @@ Deno.test("a neighbour heard from within half a liveliness interval is not probe
 
 /**
  * A frozen peer (open connections, no answers) is reported by its neighbours and dropped
- * by every seed: no sooner than its misses allow, and within a bound.
+ * by every seed of `net`: no sooner than its misses allow, and within a bound.
  */
-async function frozenPeerIsDropped(settings: Partial<Settings>): Promise<void> {
-  const net = await fakeNetwork(3, 0, settings);
-  const { livelinessInterval, livelinessMisses, probeTimeout } = { ...FAST, ...settings } as Settings;
+async function frozenPeerIsDropped(net: TestNetwork): Promise<void> {
+  const { livelinessInterval, livelinessMisses, probeTimeout } = net.settings as Settings;
   const silent = new HandNode({ ground: net.ground });
   try {
     await silent.register(net.seedAddresses);
@@ -78,9 +77,13 @@ async function frozenPeerIsDropped(settings: Partial<Settings>): Promise<void> {
 }
 
 Deno.test("a neighbour that stops answering probes is reported after livelinessMisses misses and every seed drops it", async () => {
-  await frozenPeerIsDropped({});
+  await frozenPeerIsDropped(await fakeNetwork(3, 0));
+});
+
+Deno.test("a neighbour that stops answering probes is reported and dropped on real sockets and real time too", async () => {
+  await frozenPeerIsDropped(await TestNetwork.start(3, 0));
 });
 
 Deno.test("a frozen neighbour is found even when probeTimeout equals livelinessInterval", async () => {
-  await frozenPeerIsDropped({ livelinessInterval: 200, probeTimeout: 200 });
+  await frozenPeerIsDropped(await fakeNetwork(3, 0, { livelinessInterval: 200, probeTimeout: 200 }));
 });

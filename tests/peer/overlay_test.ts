@@ -61,7 +61,7 @@ Deno.test("a peer whose chosen neighbour declines dials another candidate at onc
   }
 });
 
-Deno.test("peers keep a bounded number of neighbours and refill after losing some", async () => {
+Deno.test("a peer keeps at most degree outbound and maxInbound inbound neighbours, and dials up to degree again after losing some", async () => {
   const net = await fakeNetwork(3, 12, { degree: 3, maxInbound: 4 });
   try {
     await net.waitFor(() => net.isConnected(), { what: "a connected overlay" });

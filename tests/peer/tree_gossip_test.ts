@@ -90,8 +90,9 @@ async function peerWithClients<N extends number>(
   count: N,
   settings: Partial<Settings> = {},
   answer?: Answer,
+  ground = new FakeGround(),
 ) {
-  const setup = await peerWith(new FakeGround(), count, settings, answer);
+  const setup = await peerWith(ground, count, settings, answer);
   await setup.net.ground.clock.advance(1);
   return setup;
 }
@@ -106,7 +107,7 @@ function answerFetch(request: Message, label: string, content: string): Message 
 /** Whether `client` received a prune. */
 const pruned = (client: WireClient) => client.received.some((m) => m.type === "prune");
 
-Deno.test("tree gossip: the push links settle into a spanning tree, later messages cause no repeats, each peer gets each message once", async () => {
+Deno.test("gossipMode tree: the push links settle into a spanning tree, after which messages cause no repeats and reach each peer once", async () => {
   const net = await fakeNetwork(3, 20);
   try {
     await net.waitFor(() => net.isConnected(), { what: "a connected overlay" });
@@ -145,7 +146,7 @@ Deno.test("tree gossip: the push links settle into a spanning tree, later messag
   }
 });
 
-Deno.test("flood gossip: every message goes to every neighbour, and still reaches each peer once", async () => {
+Deno.test("gossipMode flood: every message goes to every neighbour, and still reaches each peer once", async () => {
   const net = await fakeNetwork(3, 12, { gossipMode: "flood" });
   try {
     await net.waitFor(() => net.isConnected(), { what: "a connected overlay" });
@@ -169,19 +170,25 @@ Deno.test("flood gossip: every message goes to every neighbour, and still reache
   }
 });
 
-Deno.test("an announced message that is not pushed is fetched from the announcer after fetchTimeout, and the link is grafted", async () => {
-  const content = "only the announcer has it";
+/**
+ * A peer with `count` hand-written neighbours; the first prunes its link, then announces
+ * `content`, which it alone holds and serves when asked by id. Returns once the peer
+ * has it, with how long after the announcement the peer asked.
+ */
+async function fetchedFromAnnouncer(
+  count: number,
+  settings: Partial<Settings>,
+  content: string,
+) {
+  const ground = new FakeGround();
   let askedAt: number | undefined;
-  // The second neighbour keeps pushing: the peer is still in the tree, so a push may yet come.
-  const { net, peer, clients: [client], labels: [me], close } = await peerWithClients(
-    2,
-    { fetchTimeout: 100 },
-    (m, label) => {
-      const reply = answerFetch(m, label, content);
-      if (reply) askedAt ??= net.ground.now();
-      return reply;
-    },
-  );
+  const setup = await peerWithClients(count, settings, (m, label) => {
+    const reply = answerFetch(m, label, content);
+    if (reply) askedAt ??= ground.now();
+    return reply;
+  }, ground);
+  const { net, peer } = setup;
+  const [client, me] = [setup.clients[0]!, setup.labels[0]!];
   const id = messageId(me, content);
   try {
     await client.send({ type: "prune" });
@@ -190,11 +197,28 @@ Deno.test("an announced message that is not pushed is fetched from the announcer
     });
     const announcedAt = net.ground.now();
     await client.send({ type: "ihave", ids: [id], hops: [0] });
-    await net.waitFor(() => peer.messages().some((m) => m.id === id), { what: "the fetched message" });
+    await net.waitFor(() => peer.messages().some((m) => m.id === id), {
+      what: "the fetched message",
+      timeoutMs: 5000,
+    });
+    return { ...setup, client, me, id, waited: askedAt! - announcedAt };
+  } catch (error) {
+    await setup.close();
+    throw error;
+  }
+}
+
+Deno.test("an announced message that is not pushed is fetched from the announcer after fetchTimeout, and the link is grafted", async () => {
+  // The second neighbour keeps pushing: the peer is still in the tree, so a push may yet come.
+  const { net, peer, client, me, id, waited, close } = await fetchedFromAnnouncer(
+    2,
+    { fetchTimeout: 100 },
+    "only the announcer has it",
+  );
+  try {
     const asked = client.received.filter((m) => m.type === "get_data" && m.ids !== undefined);
     assert.deepEqual(asked.map((m) => m.type === "get_data" && m.ids), [[id]]);
     // A prune just received ends any extra wait: the ask goes out fetchTimeout after the announcement.
-    const waited = askedAt! - announcedAt;
     assert.ok(waited >= 100 && waited < 100 + 20, `asked ${waited} ms after the announcement`);
     await net.waitFor(() => client.received.some((m) => m.type === "graft"), { what: "a graft" });
     assert.equal(peer.neighbours().find((n) => n.addr === me)!.gossip, "push");
@@ -212,31 +236,14 @@ Deno.test("an announced message that is not pushed is fetched from the announcer
 });
 
 Deno.test("a peer that no link pushes to asks for an announced message at once", async () => {
-  const content = "the tree cannot bring this";
-  let askedAt: number | undefined;
   // A fetchTimeout of a minute: only the no-push-link rule can make the ask come at once.
-  const { net, peer, clients: [client], labels: [me], close } = await peerWithClients(
+  const { net, peer, client, waited, close } = await fetchedFromAnnouncer(
     1,
     { fetchTimeout: 60_000 },
-    (m, label) => {
-      const reply = answerFetch(m, label, content);
-      if (reply) askedAt ??= net.ground.now();
-      return reply;
-    },
+    "the tree cannot bring this",
   );
-  const id = messageId(me, content);
   try {
-    await client.send({ type: "prune" });
-    await net.waitFor(() => peer.neighbours()[0]?.gossip === "announce", {
-      what: "the prune to take effect",
-    });
-    const announcedAt = net.ground.now();
-    await client.send({ type: "ihave", ids: [id], hops: [0] });
-    await net.waitFor(() => peer.messages().some((m) => m.id === id), {
-      what: "the message, asked for without waiting fetchTimeout",
-      timeoutMs: 5000,
-    });
-    assert.equal(askedAt, announcedAt, "asked in the same fake millisecond as the announcement");
+    assert.equal(waited, 0, "asked in the same fake millisecond as the announcement");
     await net.waitFor(() => client.received.some((m) => m.type === "graft"), { what: "a graft" });
     assert.equal(peer.neighbours()[0]!.gossip, "push");
   } finally {
