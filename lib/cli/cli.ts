@@ -3,12 +3,14 @@
  * and the `seed`, `peer` and `clean` commands over the library.
  */
 
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import denoJson from "../../deno.json" with { type: "json" };
-import { formatAddress, isLocalHost } from "../wire/address.ts";
+import { formatAddress, isLocalHost, parseAddress } from "../wire/address.ts";
+import { type ApiServer, serveApi } from "../api/api_server.ts";
+import { type ApiSource, peerSource, seedSource } from "../api/source.ts";
 import { cleanLogs } from "./clean.ts";
-import { ConfigError, loadConfigFile, resolveSettings, type Settings } from "../settings/config.ts";
-import { flagOptions, settingsFromFlags } from "../settings/flags.ts";
+import { ConfigError, type Settings } from "../settings/config.ts";
+import { flagOptions } from "../settings/flags.ts";
+import { loadSettings, type Options, parseCommand, UsageError, type Values } from "./args.ts";
 import type { Command } from "../settings/kinds.ts";
 import { closeLogging, loggingOptions, setupLogging } from "../log/logging.ts";
 import { formatConnections, formatMessages, readLines } from "./peer_console.ts";
@@ -19,13 +21,6 @@ import { type DemoProgress, formatProgress, formatSummary, runDemo } from "../de
 import { parseDuration } from "../util/duration.ts";
 
 export const VERSION: string = denoJson.version;
-
-/** A bad command line: exit code 2, one line on stderr. */
-export class UsageError extends Error {
-  override name = "UsageError";
-}
-
-type Options = NonNullable<ParseArgsConfig["options"]>;
 
 /** Flags every command takes besides its setting flags. */
 const COMMON_OPTIONS: Options = {
@@ -48,55 +43,6 @@ const OPTIONS: Record<Command, Options> = {
   },
   clean: { ...COMMON_OPTIONS, ...flagOptions("clean") },
 };
-
-type Values = Record<string, string | boolean | undefined>;
-
-/** Parses a command's arguments strictly; unknown flags and missing values become one-line usage errors. */
-function parseCommand(command: string, args: string[], options: Options): Values {
-  try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as Values;
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    const message = (error as Error).message;
-    const flag = /'([^']+)'/.exec(message)?.[1] ?? "";
-    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-      throw new UsageError(`${command}: unknown option '${flag.split(" ")[0]}'`);
-    }
-    if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
-      throw new UsageError(`${command}: option '${flag.split(" ")[0]}' needs a value`);
-    }
-    if (code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
-      throw new UsageError(`${command}: unexpected argument '${flag}'`);
-    }
-    throw new UsageError(`${command}: ${message.split("\n")[0]}`);
-  }
-}
-
-/** Settings from defaults, the config file, then flags. */
-async function loadSettings(values: Values): Promise<Settings> {
-  const path = typeof values.config === "string" ? values.config : "config.json";
-  const fromFile = await loadConfigFile(path, { required: values.config !== undefined });
-  let fromFlags: Partial<Settings>;
-  try {
-    fromFlags = settingsFromFlags(values);
-  } catch (error) {
-    // A bad flag value is a usage error: its line points at --help.
-    if (error instanceof ConfigError) throw new UsageError(error.message);
-    throw error;
-  }
-  return resolveSettings(fromFile, fromEnvironment(), fromFlags);
-}
-
-/** Settings from the environment: P2PNET_KEY, the network key (kept out of files and shell history). */
-function fromEnvironment(): Partial<Settings> {
-  let key: string | undefined;
-  try {
-    key = Deno.env.get("P2PNET_KEY");
-  } catch {
-    // No permission to read it: the config file decides.
-  }
-  return key ? { networkKey: key } : {};
-}
 
 /** Resolves on the first SIGINT or SIGTERM; a second one forces exit at once. */
 function onStopSignal(): { signalled: Promise<string>; dispose: () => void } {
@@ -148,6 +94,7 @@ async function runSeed(args: string[]): Promise<number> {
   }
   await setupLogging(loggingOptions(settings));
   const seeds: SeedNode[] = [];
+  const apis: ApiServer[] = [];
   const stop = onStopSignal();
   try {
     for (const address of addresses) {
@@ -159,15 +106,19 @@ async function runSeed(args: string[]): Promise<number> {
       }
       seeds.push(seed);
     }
+    for (const [i, seed] of seeds.entries()) {
+      if (settings.api !== "") apis.push(await startApi(seedSource(seed), settings, i));
+    }
     console.log(
       `p2pnet ${VERSION}: ${seeds.length} seed${seeds.length === 1 ? "" : "s"} running (${
         seeds.map((s) => s.label).join(", ")
-      }); Ctrl+C stops`,
+      })${apiNote(apis)}; Ctrl+C stops`,
     );
     const signal = await stop.signalled;
     console.log(`p2pnet: ${signal}: stopping`);
     return 0;
   } finally {
+    await Promise.all(apis.map((a) => a.stop()));
     await Promise.all(seeds.map((s) => s.stop()));
     stop.dispose();
     await closeLogging();
@@ -181,6 +132,7 @@ async function runPeer(args: string[]): Promise<number> {
   await setupLogging(loggingOptions(settings));
   const peer = new PeerNode({ settings });
   const stop = onStopSignal();
+  let api: ApiServer | undefined;
   try {
     try {
       await peer.start();
@@ -188,9 +140,11 @@ async function runPeer(args: string[]): Promise<number> {
       if (error instanceof JoinError) throw error;
       throw listenFailure(`${settings.host}:${settings.port}`, error);
     }
+    if (settings.api !== "") api = await startApi(peerSource(peer), settings, 0);
     const useConsole = !values["no-console"];
     console.log(
       `p2pnet ${VERSION}: peer ${peer.label} joined through ${peer.registeredSeeds().join(", ")}` +
+        apiNote(api ? [api] : []) +
         (useConsole ? "; type 1 for connections, 2 for messages, anything else to quit" : "; Ctrl+C stops"),
     );
     const reason = await Promise.race([
@@ -200,10 +154,29 @@ async function runPeer(args: string[]): Promise<number> {
     console.log(`p2pnet: ${reason}: leaving the network`);
     return 0;
   } finally {
+    await api?.stop();
     await peer.stop();
     stop.dispose();
     await closeLogging();
   }
+}
+
+/**
+ * Starts the control API of the `index`-th node of this process: the first at `api`,
+ * the next ones on the ports after it (or free ports, for port 0).
+ */
+async function startApi(source: ApiSource, settings: Settings, index: number): Promise<ApiServer> {
+  const { host, port } = parseAddress(settings.api, { allowPortZero: true });
+  const at = formatAddress({ host, port: port === 0 ? 0 : port + index });
+  try {
+    return await serveApi(source, { api: at, networkKey: settings.networkKey });
+  } catch (error) {
+    throw listenFailure(`${at} (the control API)`, error);
+  }
+}
+
+function apiNote(apis: ApiServer[]): string {
+  return apis.length === 0 ? "" : `; control API on ${apis.map((a) => a.url).join(", ")}`;
 }
 
 /** Reads console lines until one asks to quit; at end of input it waits forever (a signal ends the peer). */

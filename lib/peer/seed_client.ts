@@ -36,6 +36,7 @@ export class SeedClient {
   /** Seeds being connected to in the background, so attempts do not pile up. */
   readonly #connecting = new Set<string>();
   #lastRefresh = -Infinity;
+  #deathsReported = 0;
 
   constructor(node: NodeContext, replies: FirstReplies, candidates: Candidates) {
     this.#node = node;
@@ -132,8 +133,14 @@ export class SeedClient {
     for (const seed of this.#node.settings.seeds) this.#ask(formatAddress(seed));
   }
 
+  /** Deaths this peer has reported to its seeds. */
+  get deathsReported(): number {
+    return this.#deathsReported;
+  }
+
   /** Tells every registered seed that `addr` is dead. */
   reportDead(addr: string): void {
+    this.#deathsReported++;
     const report: Message = { type: "death", addr, reason: "dead", reporter: this.#node.self };
     for (const seed of this.#registered) {
       const link = this.#links.get(seed);

@@ -13,6 +13,7 @@ import { type Message, versionRefusal } from "../wire/messages.ts";
 import { sample } from "../util/random.ts";
 import { NodeCore } from "../node/node_core.ts";
 import { DeathReports, type RemovalReason } from "./death_reports.ts";
+import type { WireStatsSnapshot } from "../net/wire_stats.ts";
 
 export type { RemovalReason };
 
@@ -28,7 +29,29 @@ export interface SeedEvents extends Record<string, unknown> {
 interface Registration {
   readonly addr: string;
   readonly since: number;
+  /** Wall-clock milliseconds of the registration. */
+  readonly at: number;
   conn: Connection;
+}
+
+/** A registered peer as the control API shows it. */
+export interface Member {
+  addr: string;
+  /** Wall-clock milliseconds when the seed registered it. */
+  registeredAt: number;
+}
+
+/** A seed's counters and sizes at one moment, for metrics and status. */
+export interface SeedStats {
+  uptimeMs: number;
+  startedAt: number;
+  peers: number;
+  /** Peers registered so far (a peer registered again after a removal counts again). */
+  registered: number;
+  removed: Record<RemovalReason, number>;
+  /** Death reports received, confirmed by the seed's own probes, and rejected. */
+  reports: { received: number; confirmed: number; rejected: number };
+  wire: WireStatsSnapshot;
 }
 
 export class SeedNode {
@@ -42,6 +65,8 @@ export class SeedNode {
   readonly #checking = new Set<Connection>();
   readonly #reports: DeathReports;
   #stopping: Promise<void> | undefined;
+  #registered = 0;
+  readonly #removed: Record<RemovalReason, number> = { leaving: 0, dead: 0, banned: 0 };
 
   constructor(options: SeedNodeOptions = {}) {
     this.#core = new NodeCore("seed", options, 0);
@@ -67,6 +92,24 @@ export class SeedNode {
   /** The active peers, by listening address. */
   peers(): string[] {
     return [...this.#peers.keys()];
+  }
+
+  /** The active peers with their registration times, oldest first. */
+  members(): Member[] {
+    return [...this.#peers.values()].map((r) => ({ addr: r.addr, registeredAt: r.at }));
+  }
+
+  stats(): SeedStats {
+    const core = this.#core;
+    return {
+      uptimeMs: core.uptimeMs(),
+      startedAt: core.startedAt,
+      peers: this.#peers.size,
+      registered: this.#registered,
+      removed: { ...this.#removed },
+      reports: { ...this.#reports.counts },
+      wire: core.endpoint.stats.snapshot(),
+    };
   }
 
   /** Starts listening. Throws if the address is in use or not available. */
@@ -150,7 +193,8 @@ export class SeedNode {
         return core.reject(conn, `${addr} is registered on another open connection`);
       }
       if (current === undefined) {
-        this.#peers.set(addr, { addr, since: core.clock.now(), conn });
+        this.#peers.set(addr, { addr, since: core.clock.now(), at: core.clock.wallNow(), conn });
+        this.#registered++;
         core.log.info("registered peer {peer}", {
           event: "seed.peer_registered",
           peer: addr,
@@ -179,6 +223,7 @@ export class SeedNode {
 
   #remove(addr: string, reason: RemovalReason, reporter: string): void {
     if (!this.#peers.delete(addr)) return;
+    this.#removed[reason]++;
     this.#core.log.info("removed peer {peer}: {reason}", {
       event: "seed.peer_removed",
       peer: addr,

@@ -147,6 +147,23 @@ export type Message =
 
 export type MessageType = Message["type"];
 
+/** Every message type, the most frequent first (wire_stats.ts matches frames against them in this order). */
+export const MESSAGE_TYPES = [
+  "message",
+  "ihave",
+  "liveliness",
+  "liveliness_reply",
+  "get_data",
+  "graft",
+  "prune",
+  "get_peer_list",
+  "peer_list",
+  "peer_request",
+  "peer_reply",
+  "death",
+  "refused",
+] as const satisfies readonly MessageType[];
+
 /** Bounds that a decoded message must respect; the node passes its settings (see `messageLimits`). */
 export interface MessageLimits {
   /** Most entries of `peers` in a Peer List. */
