@@ -10,7 +10,16 @@ import { type ApiSource, peerSource, seedSource } from "../api/source.ts";
 import { cleanLogs } from "./clean.ts";
 import { ConfigError, type Settings } from "../settings/config.ts";
 import { flagOptions } from "../settings/flags.ts";
-import { loadSettings, type Options, parseCommand, UsageError, type Values } from "./args.ts";
+import {
+  loadSettings,
+  type Options,
+  parseCommand,
+  parseWithPositionals,
+  UsageError,
+  type Values,
+} from "./args.ts";
+import { CLIENT_COMMANDS, runClient } from "./client.ts";
+import { printTrace, traceFromLogs } from "./trace_command.ts";
 import type { Command } from "../settings/kinds.ts";
 import { closeLogging, loggingOptions, setupLogging } from "../log/logging.ts";
 import { formatConnections, formatMessages, readLines } from "./peer_console.ts";
@@ -281,11 +290,36 @@ function printHelp(topic: keyof typeof HELP): number {
   return 0;
 }
 
+async function runTrace(args: string[]): Promise<number> {
+  const { values, positionals } = parseWithPositionals("trace", args, TRACE_OPTIONS);
+  if (values.help) return printHelp("trace");
+  if (positionals.length !== 1) {
+    throw new UsageError(`trace: give one message id, got ${positionals.length} arguments`);
+  }
+  const logDir = typeof values["log-dir"] === "string"
+    ? values["log-dir"]
+    : (await loadSettings(values)).logDir;
+  printTrace(await traceFromLogs(positionals[0]!, logDir), values.json === true);
+  return 0;
+}
+
+const TRACE_OPTIONS: Options = {
+  ...COMMON_OPTIONS,
+  "log-dir": { type: "string" },
+  json: { type: "boolean" },
+};
+
 const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   seed: runSeed,
   peer: runPeer,
   clean: runClean,
   demo: runDemoCommand,
+  trace: runTrace,
+  ...Object.fromEntries(
+    CLIENT_COMMANDS.map((
+      command,
+    ) => [command, (args: string[]) => runClient(command, args, () => printHelp(command))]),
+  ),
 };
 
 /**
