@@ -166,6 +166,18 @@ export function peerSource(peer: PeerNode): ApiSource {
       return apiMessage(peer.publish(content));
     },
     metrics: () => peerFamilies(peer.view.stats()),
+    graph: () => {
+      const neighbours = peer.neighbours();
+      return {
+        nodes: [peer.label, ...neighbours.map((n) => n.addr)].map((id) => ({
+          id,
+          role: "peer",
+          state: "up",
+        })),
+        links: neighbours.map((n) => ({ source: peer.label, target: n.addr, push: n.gossip === "push" })),
+        counters: { neighbours: neighbours.length, "messages stored": peer.messages().length },
+      };
+    },
     subscribe(listener) {
       const e = peer.events;
       return unsubscribeAll([
@@ -187,8 +199,50 @@ export function peerSource(peer: PeerNode): ApiSource {
   };
 }
 
-/** The API of one seed: its registered peers are its members; links come from `graph` when given. */
-export function seedSource(seed: SeedNode, graph?: () => Graph): ApiSource {
+/**
+ * A seed's view of the overlay: itself, its registered peers, the peers it removed lately
+ * (dead or left), and the links the registered peers reported with their last registration.
+ */
+export function seedGraph(seed: SeedNode): Graph {
+  const members = seed.members();
+  const listed = new Set(members.map((m) => m.addr));
+  const nodes: GraphNode[] = [
+    { id: seed.label, role: "seed", state: "up" },
+    ...members.map((m): GraphNode => ({ id: m.addr, role: "peer", state: "up" })),
+    ...seed.recentRemovals().map((r): GraphNode => ({
+      id: r.addr,
+      role: "peer",
+      state: r.reason === "leaving" ? "left" : "dead",
+    })),
+  ];
+  const links = new Map<string, GraphLink>();
+  for (const m of members) {
+    for (const n of m.neighbours) {
+      if (!listed.has(n) || n === m.addr) continue;
+      const [source, target] = m.addr < n ? [m.addr, n] : [n, m.addr];
+      const link = links.get(`${source}|${target}`) ?? { source, target, push: false };
+      link.push ||= m.push.includes(n);
+      links.set(`${source}|${target}`, link);
+    }
+  }
+  const stats = seed.stats();
+  return {
+    nodes,
+    links: [...links.values()],
+    counters: {
+      "peers registered": stats.peers,
+      "links reported": links.size,
+      "registrations": stats.registered,
+      "removed dead": stats.removed.dead,
+      "removed leaving": stats.removed.leaving,
+      "death reports": stats.reports.received,
+      "reports rejected": stats.reports.rejected,
+    },
+  };
+}
+
+/** The API of one seed: its registered peers are its members, its graph the overlay they report. */
+export function seedSource(seed: SeedNode): ApiSource {
   const s = seed.settings;
   return {
     role: "seed",
@@ -210,7 +264,7 @@ export function seedSource(seed: SeedNode, graph?: () => Graph): ApiSource {
     members: () =>
       seed.members().map((m) => ({ addr: m.addr, registeredAt: new Date(m.registeredAt).toISOString() })),
     metrics: () => seedFamilies(seed.stats()),
-    ...(graph ? { graph } : {}),
+    graph: () => seedGraph(seed),
     subscribe(listener) {
       const e = seed.events;
       return unsubscribeAll([

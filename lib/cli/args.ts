@@ -6,6 +6,15 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { ConfigError, loadConfigFile, resolveSettings, type Settings } from "../settings/config.ts";
 import { settingsFromFlags } from "../settings/flags.ts";
+import denoJson from "../../deno.json" with { type: "json" };
+
+export const VERSION: string = denoJson.version;
+
+/** Flags every command takes besides its setting flags. */
+export const COMMON_OPTIONS: Options = {
+  config: { type: "string" },
+  help: { type: "boolean", short: "h" },
+};
 
 /** A bad command line: exit code 2, one line on stderr. */
 export class UsageError extends Error {
@@ -73,4 +82,33 @@ export function fromEnvironment(): Partial<Settings> {
     // No permission to read it: the config file decides.
   }
   return key ? { networkKey: key } : {};
+}
+
+/** Resolves on the first SIGINT or SIGTERM; a second one forces exit at once. */
+export function onStopSignal(): { signalled: Promise<string>; dispose: () => void } {
+  const { promise, resolve } = Promise.withResolvers<string>();
+  let count = 0;
+  const handlers = (["SIGINT", "SIGTERM"] as const).map((signal) => {
+    const handler = () => {
+      count++;
+      if (count > 1) {
+        console.error(`p2pnet: ${signal} again, exiting at once`);
+        Deno.exit(130);
+      }
+      resolve(signal);
+    };
+    Deno.addSignalListener(signal, handler);
+    return () => Deno.removeSignalListener(signal, handler);
+  });
+  return { signalled: promise, dispose: () => handlers.forEach((remove) => remove()) };
+}
+
+export function listenFailure(what: string, error: unknown): Error {
+  if (error instanceof Deno.errors.AddrInUse) {
+    return new Error(`cannot listen on ${what}: address already in use (is another node running there?)`);
+  }
+  if (error instanceof Deno.errors.AddrNotAvailable) {
+    return new Error(`cannot listen on ${what}: address not available on this machine`);
+  }
+  return new Error(`cannot listen on ${what}: ${(error as Error).message}`);
 }

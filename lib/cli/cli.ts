@@ -3,20 +3,23 @@
  * and the `seed`, `peer` and `clean` commands over the library.
  */
 
-import denoJson from "../../deno.json" with { type: "json" };
 import { formatAddress, isLocalHost, parseAddress } from "../wire/address.ts";
 import { type ApiServer, serveApi } from "../api/api_server.ts";
 import { type ApiSource, peerSource, seedSource } from "../api/source.ts";
 import { cleanLogs } from "./clean.ts";
 import { ConfigError, type Settings } from "../settings/config.ts";
 import { flagOptions } from "../settings/flags.ts";
+import { DEMO_OPTIONS, runDemoCommand } from "./demo_command.ts";
 import {
+  COMMON_OPTIONS,
+  listenFailure,
   loadSettings,
+  onStopSignal,
   type Options,
   parseCommand,
   parseWithPositionals,
   UsageError,
-  type Values,
+  VERSION,
 } from "./args.ts";
 import { CLIENT_COMMANDS, runClient } from "./client.ts";
 import { printTrace, traceFromLogs } from "./trace_command.ts";
@@ -26,61 +29,17 @@ import { formatConnections, formatMessages, readLines } from "./peer_console.ts"
 import { JoinError, PeerNode } from "../peer/peer_node.ts";
 import { SeedNode } from "../seed/seed_node.ts";
 import { HELP, USAGE_HINT } from "./cli_help.ts";
-import { type DemoProgress, formatProgress, formatSummary, runDemo } from "../demo/demo.ts";
-import { parseDuration } from "../util/duration.ts";
 
-export const VERSION: string = denoJson.version;
-
-/** Flags every command takes besides its setting flags. */
-const COMMON_OPTIONS: Options = {
-  config: { type: "string" },
-  help: { type: "boolean", short: "h" },
-};
+export { VERSION };
 
 /** Each command's flags: the setting flags the table gives it, and its own. */
 const OPTIONS: Record<Command, Options> = {
   seed: { ...COMMON_OPTIONS, ...flagOptions("seed") },
   peer: { ...COMMON_OPTIONS, ...flagOptions("peer"), "no-console": { type: "boolean" } },
-  demo: {
-    ...COMMON_OPTIONS,
-    ...flagOptions("demo"),
-    seeds: { type: "string" },
-    peers: { type: "string" },
-    duration: { type: "string" },
-    rate: { type: "string" },
-    churn: { type: "boolean" },
-  },
+  demo: DEMO_OPTIONS,
+
   clean: { ...COMMON_OPTIONS, ...flagOptions("clean") },
 };
-
-/** Resolves on the first SIGINT or SIGTERM; a second one forces exit at once. */
-function onStopSignal(): { signalled: Promise<string>; dispose: () => void } {
-  const { promise, resolve } = Promise.withResolvers<string>();
-  let count = 0;
-  const handlers = (["SIGINT", "SIGTERM"] as const).map((signal) => {
-    const handler = () => {
-      count++;
-      if (count > 1) {
-        console.error(`p2pnet: ${signal} again, exiting at once`);
-        Deno.exit(130);
-      }
-      resolve(signal);
-    };
-    Deno.addSignalListener(signal, handler);
-    return () => Deno.removeSignalListener(signal, handler);
-  });
-  return { signalled: promise, dispose: () => handlers.forEach((remove) => remove()) };
-}
-
-function listenFailure(what: string, error: unknown): Error {
-  if (error instanceof Deno.errors.AddrInUse) {
-    return new Error(`cannot listen on ${what}: address already in use (is another node running there?)`);
-  }
-  if (error instanceof Deno.errors.AddrNotAvailable) {
-    return new Error(`cannot listen on ${what}: address not available on this machine`);
-  }
-  return new Error(`cannot listen on ${what}: ${(error as Error).message}`);
-}
 
 async function runSeed(args: string[]): Promise<number> {
   const values = parseCommand("seed", args, OPTIONS.seed);
@@ -199,66 +158,6 @@ async function consoleLoop(peer: PeerNode): Promise<string> {
   return await new Promise<never>(() => {});
 }
 
-/** Parses a whole-number flag within bounds, or throws a usage error naming it. */
-function intFlag(values: Values, flag: string, fallback: number, min: number, max: number): number {
-  const text = values[flag];
-  if (text === undefined) return fallback;
-  const n = typeof text === "string" && /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${flag}: must be an integer ${min}-${max}, got ${JSON.stringify(text)}`);
-  }
-  return n;
-}
-
-async function runDemoCommand(args: string[]): Promise<number> {
-  const values = parseCommand("demo", args, OPTIONS.demo);
-  if (values.help) return printHelp("demo");
-  const settings = await loadSettings(values);
-  const seeds = intFlag(values, "seeds", 3, 1, 50);
-  const peers = intFlag(values, "peers", 20, 1, 5000);
-  const rate = intFlag(values, "rate", 10, 1, 10_000);
-  const durationText = typeof values.duration === "string" ? values.duration : "30s";
-  const durationMs = parseDuration(durationText);
-  if (durationMs === undefined || durationMs <= 0) {
-    throw new UsageError(
-      `--duration: must be a duration such as "30s" or "2m", got ${JSON.stringify(durationText)}`,
-    );
-  }
-  await setupLogging({
-    ...loggingOptions(settings),
-    consoleLevel: values["log-level"] === undefined ? null : settings.logLevel,
-  });
-  const tty = Deno.stdout.isTerminal();
-  console.log(
-    `p2pnet ${VERSION} demo: ${seeds} seeds and ${peers} peers on 127.0.0.1 for ${durationText}` +
-      `${
-        values.churn ? " with churn" : ""
-      }, ${rate} messages/s; logs in ${settings.logDir}; Ctrl+C stops early`,
-  );
-  const abort = new AbortController();
-  const stop = onStopSignal();
-  stop.signalled.then(() => abort.abort());
-  let ticks = 0;
-  const show = (p: DemoProgress) => {
-    if (tty) Deno.stdout.writeSync(new TextEncoder().encode(`\r\x1b[2K${formatProgress(p)}`));
-    else if (ticks++ % 8 === 0) console.log(formatProgress(p));
-  };
-  try {
-    // Nodes run on the demo's fast timers; config.json contributes only where logs go.
-    const result = await runDemo(
-      { seeds, peers, durationMs, churn: values.churn === true, rate, settings: {} },
-      show,
-      abort.signal,
-    );
-    if (tty) console.log();
-    console.log(formatSummary(result));
-    return result.deliveryRatio === 1 && result.falseRemovals === 0 ? 0 : 1;
-  } finally {
-    stop.dispose();
-    await closeLogging();
-  }
-}
-
 async function runClean(args: string[]): Promise<number> {
   const values = parseCommand("clean", args, OPTIONS.clean);
   if (values.help) return printHelp("clean");
@@ -313,7 +212,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<number>> = {
   seed: runSeed,
   peer: runPeer,
   clean: runClean,
-  demo: runDemoCommand,
+  demo: (args) => runDemoCommand(args, () => printHelp("demo")),
   trace: runTrace,
   ...Object.fromEntries(
     CLIENT_COMMANDS.map((

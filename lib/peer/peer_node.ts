@@ -77,6 +77,7 @@ export class PeerNode {
     this.#seeds = new SeedClient(core, this.#replies, {
       learn: (peers) => this.#overlay.learn(peers),
       fill: () => void this.#overlay.fill(),
+      links: () => this.view.links(),
     });
     this.#detector = new FailureDetector(core, {
       declareDead: (neighbour, why) => {

@@ -66,6 +66,14 @@ export class PeerView {
     }));
   }
 
+  /** Addresses of the neighbours, and of those this peer pushes messages to. */
+  links(): { neighbours: string[]; push: string[] } {
+    const { table, tree } = this.#parts;
+    const neighbours = table.list.map((n) => n.addr);
+    const push = table.list.filter((n) => tree.modeOf(n) === "push").map((n) => n.addr);
+    return { neighbours, push };
+  }
+
   /** Stored messages in the order first seen. */
   messages(): StoredMessage[] {
     return this.#parts.store.values();

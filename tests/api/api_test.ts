@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-explicit-any -- JSON answers are read field by field and checked by the assertions
 import assert from "node:assert/strict";
 import { ApiServer } from "../../lib/api/api_server.ts";
 import { apiToken } from "../../lib/api/auth.ts";
