@@ -24,7 +24,8 @@ import {
 import { CLIENT_COMMANDS, runClient } from "./client.ts";
 import { printTrace, traceFromLogs } from "./trace_command.ts";
 import type { Command } from "../settings/kinds.ts";
-import { closeLogging, loggingOptions, setupLogging } from "../log/logging.ts";
+import { closeLogging, loggingOptions, nodeLogger, setupLogging } from "../log/logging.ts";
+import type { Logger } from "@logtape/logtape";
 import { formatConnections, formatMessages, readLines } from "./peer_console.ts";
 import { JoinError, PeerNode } from "../peer/peer_node.ts";
 import { SeedNode } from "../seed/seed_node.ts";
@@ -75,7 +76,9 @@ async function runSeed(args: string[]): Promise<number> {
       seeds.push(seed);
     }
     for (const [i, seed] of seeds.entries()) {
-      if (settings.api !== "") apis.push(await startApi(seedSource(seed), settings, i));
+      if (settings.api !== "") {
+        apis.push(await startApi(seedSource(seed), settings, i, nodeLogger("seed", seed.label)));
+      }
     }
     console.log(
       `p2pnet ${VERSION}: ${seeds.length} seed${seeds.length === 1 ? "" : "s"} running (${
@@ -108,7 +111,9 @@ async function runPeer(args: string[]): Promise<number> {
       if (error instanceof JoinError) throw error;
       throw listenFailure(`${settings.host}:${settings.port}`, error);
     }
-    if (settings.api !== "") api = await startApi(peerSource(peer), settings, 0);
+    if (settings.api !== "") {
+      api = await startApi(peerSource(peer), settings, 0, nodeLogger("peer", peer.label));
+    }
     const useConsole = !values["no-console"];
     console.log(
       `p2pnet ${VERSION}: peer ${peer.label} joined through ${peer.registeredSeeds().join(", ")}` +
@@ -133,11 +138,16 @@ async function runPeer(args: string[]): Promise<number> {
  * Starts the control API of the `index`-th node of this process: the first at `api`,
  * the next ones on the ports after it (or free ports, for port 0).
  */
-async function startApi(source: ApiSource, settings: Settings, index: number): Promise<ApiServer> {
+async function startApi(
+  source: ApiSource,
+  settings: Settings,
+  index: number,
+  log: Logger,
+): Promise<ApiServer> {
   const { host, port } = parseAddress(settings.api, { allowPortZero: true });
   const at = formatAddress({ host, port: port === 0 ? 0 : port + index });
   try {
-    return await serveApi(source, { api: at, networkKey: settings.networkKey });
+    return await serveApi(source, { api: at, networkKey: settings.networkKey }, log);
   } catch (error) {
     throw listenFailure(`${at} (the control API)`, error);
   }

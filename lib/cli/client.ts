@@ -69,12 +69,13 @@ export class ApiClient {
 }
 
 function reachFailure(error: unknown): string {
-  const text = String((error as Error)?.message ?? error);
+  const cause = (error as Error)?.cause as Error | undefined;
+  const text = `${(error as Error)?.message ?? error} ${cause?.message ?? ""} ${cause?.name ?? ""}`;
   if ((error as Error)?.name === "TimeoutError") {
     return `no answer within ${formatDuration(ANSWER_TIMEOUT_MS)}`;
   }
   if (/refused/i.test(text)) return "connection refused (is the node running with --api?)";
-  return text.split("\n")[0]!;
+  return (cause?.message ?? (error as Error)?.message ?? String(error)).split("\n")[0]!;
 }
 
 /**
