@@ -98,6 +98,21 @@ Deno.test("the control API of a seed and of peers answers every endpoint; a mess
     assert.ok(sampleValue(families, "p2pnet_bytes_sent_total", { type: "message" })! > 0);
     assert.ok(sampleValue(families, "p2pnet_delivery_hops_count")! >= 1);
     assert.ok(families.has("p2pnet_probe_rtt_seconds"));
+    // The seed draws the links its peers report with their registrations (renewed every few hundred ms here).
+    await waitFor(async () => {
+      const [, graph] = await get(seedApi, "/network");
+      return graph.links.length >= 2;
+    }, { what: "the seed to learn the links" });
+    const [, graph] = await get(seedApi, "/network");
+    assert.deepEqual(
+      graph.nodes.filter((n: { role: string }) => n.role === "peer").map((n: { id: string }) => n.id).sort(),
+      net.peers.map((p) => p.label).sort(),
+    );
+    for (const link of graph.links) {
+      const peer = net.peers.find((p) => p.label === link.source)!;
+      assert.ok(peer.neighbours().some((n) => n.addr === link.target), JSON.stringify(link));
+    }
+    assert.ok(graph.links.some((l: { push: boolean }) => l.push), "push-tree links are marked");
     const seedFamilies = parsePrometheus((await get(seedApi, "/metrics"))[1]);
     assert.equal(sampleValue(seedFamilies, "p2pnet_peers"), 3);
     assert.equal(sampleValue(seedFamilies, "p2pnet_peers_registered_total"), 3);
