@@ -137,3 +137,33 @@ export function freePorts(count: number): number[] {
   listeners.forEach((l) => l.close());
   return ports;
 }
+
+/**
+ * Runs a shell `command` under a pseudo-terminal made by util-linux `script`, with a clean
+ * environment plus `env`; returns what the terminal showed and the exit code, or
+ * undefined where there is no `script` command.
+ */
+export async function runOnTerminal(
+  command: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; output: string } | undefined> {
+  const clean: Record<string, string> = { DENO_NO_UPDATE_CHECK: "1" };
+  for (const name of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) clean[name] = value;
+  }
+  try {
+    const result = await new Deno.Command("script", {
+      args: ["-qec", command, "/dev/null"],
+      env: { ...clean, ...env },
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return { code: result.code, output: new TextDecoder().decode(result.stdout) };
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
+}

@@ -125,6 +125,27 @@ export function unsubscribeAll(offs: (() => void)[]): () => void {
   return () => offs.forEach((off) => off());
 }
 
+/**
+ * Passes a peer's events on as API events: its deliveries (`all`, or only the messages
+ * it `published`), its links opening and closing, the deaths it reports.
+ */
+export function followPeer(
+  peer: PeerNode,
+  listener: (event: ApiEvent) => void,
+  deliveries: "all" | "published",
+): () => void {
+  const e = peer.events;
+  const send = (event: string, data: object) => listener({ event, data: { ...data, peer: peer.label } });
+  return unsubscribeAll([
+    e.on("message", (m) => {
+      if (deliveries === "all" || m.via === "self") send("message.delivered", apiMessage(m));
+    }),
+    e.on("neighbourAdded", (n) => send("neighbour.added", n)),
+    e.on("neighbourRemoved", (n) => send("neighbour.removed", n)),
+    e.on("deathReported", (d) => send("neighbour.dead", d)),
+  ]);
+}
+
 /** The API of one peer. */
 export function peerSource(peer: PeerNode): ApiSource {
   const s = peer.settings;
@@ -178,24 +199,7 @@ export function peerSource(peer: PeerNode): ApiSource {
         counters: { neighbours: neighbours.length, "messages stored": peer.messages().length },
       };
     },
-    subscribe(listener) {
-      const e = peer.events;
-      return unsubscribeAll([
-        e.on(
-          "message",
-          (m) => listener({ event: "message.delivered", data: { ...apiMessage(m), peer: peer.label } }),
-        ),
-        e.on(
-          "neighbourAdded",
-          (n) => listener({ event: "neighbour.added", data: { ...n, peer: peer.label } }),
-        ),
-        e.on(
-          "neighbourRemoved",
-          (n) => listener({ event: "neighbour.removed", data: { ...n, peer: peer.label } }),
-        ),
-        e.on("deathReported", (d) => listener({ event: "neighbour.dead", data: { ...d, peer: peer.label } })),
-      ]);
-    },
+    subscribe: (listener) => followPeer(peer, listener, "all"),
   };
 }
 

@@ -5,8 +5,8 @@
  */
 
 import {
-  apiMessage,
   type ApiSource,
+  followPeer,
   type Graph,
   type GraphLink,
   type GraphNode,
@@ -94,29 +94,8 @@ export function clusterSource(cluster: Cluster): ApiSource {
     metrics: (): Family[] => [],
     subscribe(listener) {
       const offs: (() => void)[] = [];
-      const follow = (peer: PeerNode) => {
-        const e = peer.events;
-        offs.push(
-          // Publications only: every delivery of every peer would flood the page.
-          e.on("message", (m) => {
-            if (m.via === "self") {
-              listener({ event: "message.delivered", data: { ...apiMessage(m), peer: peer.label } });
-            }
-          }),
-          e.on(
-            "neighbourAdded",
-            (n) => listener({ event: "neighbour.added", data: { ...n, peer: peer.label } }),
-          ),
-          e.on(
-            "neighbourRemoved",
-            (n) => listener({ event: "neighbour.removed", data: { ...n, peer: peer.label } }),
-          ),
-          e.on(
-            "deathReported",
-            (d) => listener({ event: "neighbour.dead", data: { ...d, peer: peer.label } }),
-          ),
-        );
-      };
+      // Publications only: every delivery of every peer would flood the page.
+      const follow = (peer: PeerNode) => offs.push(followPeer(peer, listener, "published"));
       cluster.peers.forEach(follow);
       offs.push(cluster.events.on("peerAdded", follow));
       for (const seed of cluster.seeds) {

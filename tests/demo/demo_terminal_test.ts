@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type DemoProgress, formatProgress } from "../../lib/demo/demo.ts";
-import { ROOT, runP2pnet, withTempDir } from "../_process.ts";
+import { ROOT, runOnTerminal, runP2pnet, withTempDir } from "../_process.ts";
 
 const BUSY: DemoProgress = {
   elapsedMs: 123_456.7,
@@ -43,33 +43,12 @@ Deno.test("formatProgress fits the width it is given, with elapsed and total tim
 /** Runs `p2pnet demo ARGS` on an 80-column pseudo-terminal (util-linux `script`); undefined without `script`. */
 async function demoOnTerminal(args: string[]): Promise<string | undefined> {
   return await withTempDir(async (dir) => {
-    const env: Record<string, string> = { DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" };
-    for (const name of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"]) {
-      const value = Deno.env.get(name);
-      if (value !== undefined) env[name] = value;
-    }
     const command = `stty cols 80 rows 30; '${Deno.execPath()}' run -A '${join(ROOT, "main.ts")}' demo ${
       args.join(" ")
     } --log-dir '${join(dir, "logs")}'`;
-    try {
-      const output = await new Deno.Command("script", {
-        args: ["-qec", command, "/dev/null"],
-        env,
-        clearEnv: true,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      assert.equal(
-        output.code,
-        0,
-        new TextDecoder().decode(output.stdout) + new TextDecoder().decode(output.stderr),
-      );
-      return new TextDecoder().decode(output.stdout);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return undefined;
-      throw error;
-    }
+    const run = await runOnTerminal(command, { NO_COLOR: "1" });
+    if (run !== undefined) assert.equal(run.code, 0, run.output);
+    return run?.output;
   });
 }
 
