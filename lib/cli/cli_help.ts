@@ -103,6 +103,7 @@ ${HELP_LINE}`,
       "[--duration DUR]",
       "[--rate N]",
       "[--churn]",
+      "[--web [HOST:PORT]]",
       ...flagUsage("demo"),
       "[--config FILE]",
     ])
@@ -121,11 +122,12 @@ ${optionLine("--peers N", "peers to run (default: 20)")}
 ${
     optionLine(
       "--duration DUR",
-      "how long to run, start-up included (default: 30s); then in-flight messages get up to 5s",
+      "how long to run, start-up included, with a unit: 90s, 2m (default: 30s); then in-flight messages get up to 5s",
     )
   }
 ${optionLine("--rate N", "messages published per second, each from a random peer (default: 10)")}
 ${optionLine("--churn", "every 3s crash a random peer without goodbye and start a new one")}
+${optionLine("--web [HOST:PORT]", "serve a live page of the network there (default: 127.0.0.1:8080)")}
 ${flagHelp("demo", { "--log-level": "also show node logs at this level on the console (default: none)" })}
 ${
     optionLine(
