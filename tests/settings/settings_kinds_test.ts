@@ -79,6 +79,18 @@ const KINDS: {
     ],
   },
   {
+    field: "api", // listen: host:port or "" for off
+    good: [["", ""], ["127.0.0.1:0", "127.0.0.1:0"], ["[::1]:8080", "[::1]:8080"], [
+      "localhost:9",
+      "localhost:9",
+    ]],
+    bad: [
+      ["8080", 'must be "host:port" (IPv6 as "[::1]:6001"), got "8080"'],
+      ["127.0.0.1:70000", 'port must be an integer 0-65535, got "70000"'],
+      [8080, 'must be "host:port" or "", got 8080'],
+    ],
+  },
+  {
     field: "logDir", // text
     good: [["logs", "logs"], [" x ", " x "]],
     bad: [["", 'must be a non-empty string, got ""'], [7, "must be a non-empty string, got 7"]],
