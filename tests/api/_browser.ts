@@ -3,6 +3,8 @@
  * expressions in it, take a screenshot. No npm package: a WebSocket and a few commands.
  */
 
+import { waitFor } from "../_helpers.ts";
+
 const FLAGS = [
   "--headless",
   "--no-sandbox",
@@ -59,13 +61,12 @@ export class Browser implements AsyncDisposable {
     try {
       const port = await debuggingPort(child.stderr);
       let page: { type: string; webSocketDebuggerUrl: string } | undefined;
-      for (let tries = 0; page === undefined && tries < 100; tries++) {
+      await waitFor(async () => {
         const targets = await (await fetch(`http://127.0.0.1:${port}/json/list`)).json();
         page = targets.find((t: { type: string }) => t.type === "page");
-        if (page === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      if (page === undefined) throw new Error("Chromium opened no page");
-      await browser.#connect(page.webSocketDebuggerUrl);
+        return page !== undefined;
+      }, { what: "Chromium to open a page", timeoutMs: 5000 });
+      await browser.#connect(page!.webSocketDebuggerUrl);
       // The window's frame takes some of --window-size: fix the page's own size instead.
       await browser.send("Emulation.setDeviceMetricsOverride", {
         width: 1280,
