@@ -17,17 +17,24 @@ export interface Arrival {
   loopback: boolean;
 }
 
+/** Why an incoming connection is refused: a reason for counting, and words for the log. */
+export interface Refusal {
+  reason: "banned" | "connection_limit" | "host_limit";
+  why: string;
+}
+
 /**
  * Why an incoming connection is refused, or undefined to take it. Loopback hosts have no
  * cap of their own: on one machine every node of a network connects from them.
  */
-export function refusal(arrival: Arrival): string | undefined {
-  if (arrival.banned) return "banned";
+export function refusal(arrival: Arrival): Refusal | undefined {
+  if (arrival.banned) return { reason: "banned", why: "banned" };
   if (arrival.connections >= arrival.maxConnections) {
-    return `connection limit ${arrival.maxConnections} reached`;
+    return { reason: "connection_limit", why: `connection limit ${arrival.maxConnections} reached` };
   }
   if (!arrival.loopback && arrival.fromHost >= arrival.maxConnectionsPerHost) {
-    return `limit of ${arrival.maxConnectionsPerHost} connections from one host reached`;
+    const why = `limit of ${arrival.maxConnectionsPerHost} connections from one host reached`;
+    return { reason: "host_limit", why };
   }
   return undefined;
 }

@@ -15,6 +15,7 @@ import { DEFAULT_SETTINGS, messageLimits, TUNING } from "../settings/config.ts";
 import { TokenBucket } from "../util/rate_limiter.ts";
 import { LevelWaiters } from "../util/level_waiters.ts";
 import { WireError } from "../wire/wire_error.ts";
+import type { WireStats } from "./wire_stats.ts";
 
 export interface ConnectionOptions {
   /** Largest frame body accepted or sent, in bytes. @default DEFAULT_SETTINGS.maxFrameBytes */
@@ -49,6 +50,8 @@ export interface ConnectionOptions {
   initiator?: boolean;
   /** Where outgoing frames and coalesced writes get their bytes. @default a pool of its own */
   pool?: FramePool;
+  /** Counts frames and bytes by type, for the node's metrics. @default not counted */
+  stats?: WireStats;
 }
 
 /** How {@link Connection.sendFrame} queues a frame. */
@@ -76,10 +79,7 @@ export class Connection {
   lastFrameAt: number;
   /** When the first byte of the frame now arriving came, in clock milliseconds; see {@link pendingBytes}. */
   frameStartedAt: number;
-  /**
-   * Set by the node when the connection carries a registration or a link to a seed or a
-   * neighbour: the endpoint's idle timeout leaves it open.
-   */
+  /** Set by the node on a registration or a seed or neighbour link: the idle timeout leaves it open. */
   kept = false;
   framesReceived = 0;
   framesSent = 0;
@@ -97,6 +97,7 @@ export class Connection {
   readonly #frameBudget: TokenBucket | undefined;
   readonly #byteBudget: TokenBucket | undefined;
   readonly #secure: KeyHandshake | undefined;
+  readonly #stats: WireStats | undefined;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
   #writing = false;
@@ -121,6 +122,7 @@ export class Connection {
     this.#pool = options.pool ?? new FramePool(TUNING.framePoolSlabBytes);
     this.#clock = options.clock ?? systemClock;
     this.#skipFrame = options.skipFrame;
+    this.#stats = options.stats;
     const { maxFramesPerSecond: frames, maxBytesPerSecond: bytes } = options;
     const now = this.#clock.now();
     if (frames !== undefined) this.#frameBudget = new TokenBucket(frames, 2 * frames, now);
@@ -196,6 +198,7 @@ export class Connection {
     this.#queuedBytes += frame.length;
     this.framesSent++;
     this.bytesSent += frame.length;
+    this.#stats?.sent(frame);
     if (!this.#writing) {
       this.#writing = true;
       queueMicrotask(this.#startWriting);
@@ -210,11 +213,7 @@ export class Connection {
     return this.#drained.promise;
   }
 
-  /**
-   * Resolves true once at most `bytes` are queued (at once if so already), false if the
-   * connection closes first: for senders that pace themselves by the queue instead of
-   * filling it past its limit.
-   */
+  /** Resolves true once at most `bytes` are queued, false if the connection closes first: for paced senders. */
   whenQueuedAtMost(bytes: number): Promise<boolean> {
     if (this.#closeReason !== undefined) return Promise.resolve(false);
     return this.#roomWaiters.wait(bytes, this.#queuedBytes);
@@ -361,6 +360,7 @@ export class Connection {
           }
           this.framesReceived++;
           this.lastFrameAt = now;
+          this.#stats?.received(body);
           if (this.#skipFrame?.(body, this)) continue;
           onMessage(this.#decode(body));
           if (this.#closeReason !== undefined) return;

@@ -17,6 +17,7 @@ import { WireError } from "../wire/wire_error.ts";
 import { type Listener, type Stream, type Transport, TransportError, transportError } from "./transport.ts";
 import { TcpTransport } from "./tcp_transport.ts";
 import { expiry, isLoopback, refusal } from "./admission.ts";
+import { WireStats } from "./wire_stats.ts";
 
 /** Handles one checked message that arrived on `conn`. */
 export type MessageHandler = (conn: Connection, message: Message) => void;
@@ -91,7 +92,9 @@ export class Endpoint {
   readonly #clock: Clock;
   readonly #transport: Transport;
   /** Buffers for this node's outgoing frames, shared by its connections. */
-  readonly pool = new FramePool(TUNING.framePoolSlabBytes);
+  readonly pool: FramePool = new FramePool(TUNING.framePoolSlabBytes);
+  /** Frames and bytes by type, and refusals by reason, over every connection of this node. */
+  readonly stats: WireStats = new WireStats();
   #listener: Listener | undefined;
   #closed = false;
   /** Traffic of connections already closed, so totals survive them. */
@@ -220,6 +223,7 @@ export class Endpoint {
             remote: conn.remote,
             ms: timeouts.handshakeTimeout,
           });
+          this.stats.refused("handshake_timeout");
           conn.close("handshake timeout");
           break;
         case "frame":
@@ -229,6 +233,7 @@ export class Endpoint {
             ms: timeouts.frameTimeout,
             bytes: conn.pendingBytes,
           });
+          this.stats.refused("frame_stalled");
           conn.close("frame stalled");
           break;
         case "idle":
@@ -237,6 +242,7 @@ export class Endpoint {
             remote: conn.remote,
             ms: timeouts.idleTimeout,
           });
+          this.stats.refused("idle");
           conn.close("idle");
       }
     }
@@ -278,7 +284,8 @@ export class Endpoint {
   #admit(stream: Stream): void {
     const remote = stream.remoteAddr;
     const { maxConnections, maxConnectionsPerHost } = this.#options.settings;
-    const why = this.#closed ? "node stopped" : refusal({
+    if (this.#closed) return void stream.close();
+    const refused = refusal({
       banned: this.#bans.isBanned(remote.host, this.#now()),
       connections: this.#connections.size,
       maxConnections,
@@ -286,14 +293,14 @@ export class Endpoint {
       maxConnectionsPerHost,
       loopback: isLoopback(remote.host),
     });
-    if (why === undefined) return void this.#adopt(stream, false);
+    if (refused === undefined) return void this.#adopt(stream, false);
     stream.close();
-    if (this.#closed) return;
+    this.stats.refused(refused.reason);
     // A banned host's attempts are routine until its ban ends; full is worth a warning.
-    this.#options.log()[why === "banned" ? "debug" : "warn"]("refused {remote}: {why}", {
+    this.#options.log()[refused.reason === "banned" ? "debug" : "warn"]("refused {remote}: {why}", {
       event: "connection.refused",
       remote: formatAddress(remote),
-      why,
+      why: refused.why,
     });
   }
 
@@ -301,6 +308,7 @@ export class Endpoint {
     const { settings, skipFrame, networkKey } = this.#options;
     const conn = new Connection(stream, {
       pool: this.pool,
+      stats: this.stats,
       maxFrameBytes: settings.maxFrameBytes,
       maxQueuedBytes: settings.maxQueuedBytes,
       readBufferBytes: settings.readBufferBytes,
@@ -334,6 +342,7 @@ export class Endpoint {
           code: error.code,
           error: error.message,
         });
+        this.stats.refused("bad_frame");
         this.strike(conn, error.code);
       } else {
         this.#options.log().error("closing {remote}: handler failed: {error}", {

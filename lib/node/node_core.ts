@@ -74,6 +74,8 @@ export class NodeCore implements NodeContext {
   #endpoint: Endpoint | undefined;
   #prober: Prober | undefined;
   #stopping = false;
+  #openedAt = 0;
+  #openedWall = 0;
 
   constructor(role: NodeRole, options: NodeOptions, defaultPort: number) {
     this.#role = role;
@@ -90,6 +92,20 @@ export class NodeCore implements NodeContext {
         this.#log.error("scheduled task failed: {error}", { event: "node.task_failed", error }),
     });
     this.limits = messageLimits(this.settings);
+  }
+
+  get role(): NodeRole {
+    return this.#role;
+  }
+
+  /** Milliseconds since the node started listening; 0 before. */
+  uptimeMs(): number {
+    return this.started ? this.clock.now() - this.#openedAt : 0;
+  }
+
+  /** Wall-clock milliseconds when the node started listening; 0 before. */
+  get startedAt(): number {
+    return this.#openedWall;
   }
 
   get log(): Logger {
@@ -153,6 +169,8 @@ export class NodeCore implements NodeContext {
       ...(networkKey ? { networkKey } : {}),
     });
     this.#address = endpoint.listen(this.#host, this.#port);
+    this.#openedAt = this.clock.now();
+    this.#openedWall = this.clock.wallNow();
     this.#endpoint = endpoint;
     this.#self = formatAddress(this.#address);
     this.#log = nodeLogger(this.#role, this.#self);
@@ -204,6 +222,7 @@ export class NodeCore implements NodeContext {
 
   reject(conn: Connection, why: string, { strike = true }: { strike?: boolean } = {}): void {
     this.#log.warn("closing {remote}: {why}", { event: "connection.rejected", remote: conn.remote, why });
+    this.#endpoint?.stats.refused("protocol");
     if (strike) this.#endpoint?.strike(conn, why);
     conn.close(why);
   }

@@ -25,6 +25,8 @@ import { BroadcastTree, type GossipControl } from "./broadcast_tree.ts";
 import type { NeighbourInfo, PeerEvents, PeerNodeOptions, PeerTraffic } from "./peer_types.ts";
 import { CatchUp } from "./catch_up.ts";
 import { ContentTooLargeError, newMessage } from "./publish.ts";
+import { type PeerStats, PeerView } from "./peer_view.ts";
+import { logDelivery } from "./delivery_log.ts";
 
 export { ContentTooLargeError, JoinError };
 export type {
@@ -33,6 +35,7 @@ export type {
   NeighbourInfo,
   PeerEvents,
   PeerNodeOptions,
+  PeerStats,
   PeerTraffic,
   StoredMessage,
 };
@@ -49,6 +52,8 @@ export class PeerNode {
   readonly #detector: FailureDetector;
   readonly #tree: BroadcastTree;
   readonly #catchUp: CatchUp;
+  /** Neighbours, messages, traffic and counters, read from the parts. */
+  readonly view: PeerView;
   #created = 0;
   #stopping: Promise<void> | undefined;
 
@@ -69,6 +74,7 @@ export class PeerNode {
     this.#seeds = new SeedClient(core, this.#replies, {
       learn: (peers) => this.#overlay.learn(peers),
       fill: () => void this.#overlay.fill(),
+      links: () => this.view.links(),
     });
     this.#detector = new FailureDetector(core, {
       declareDead: (neighbour, why) => {
@@ -83,7 +89,7 @@ export class PeerNode {
       fill: () => void this.#overlay.fill(),
     });
     this.#tree = new BroadcastTree(core, this.#store, {
-      deliver: (message) => this.events.emit("message", message),
+      deliver: (message) => this.#deliver(message),
       forged: (neighbour) => {
         core.log.warn("closing {remote}: message id does not match its content", {
           event: "message.forged",
@@ -95,6 +101,8 @@ export class PeerNode {
       holds: (neighbour, id) => this.#catchUp.holds(neighbour, id),
     });
     this.#catchUp = new CatchUp(core, this.#store, () => this.#table.list);
+    const parts = { core, table: this.#table, store: this.#store, overlay: this.#overlay, tree: this.#tree };
+    this.view = new PeerView({ ...parts, seeds: () => this.#seeds, detector: this.#detector });
   }
 
   /** The address this peer listens on and announces; set by {@link start}. */
@@ -113,31 +121,22 @@ export class PeerNode {
 
   /** Current neighbours, oldest first. */
   neighbours(): NeighbourInfo[] {
-    return this.#table.list.map((n) => ({
-      addr: n.addr,
-      direction: n.direction,
-      since: n.since,
-      ...this.#detector.figures(n),
-      gossip: this.#tree.modeOf(n),
-    }));
+    return this.view.neighbours();
   }
 
   /** Stored messages in the order first seen. */
   messages(): StoredMessage[] {
-    return this.#store.values();
+    return this.view.messages();
   }
 
   /** What this peer has sent and received so far, how many gossip frames were repeats, and the tree's upkeep. */
   traffic(): PeerTraffic {
-    const wire = this.#core.started
-      ? this.#core.endpoint.traffic()
-      : { framesSent: 0, bytesSent: 0, framesReceived: 0 };
-    return { ...wire, ...this.#tree.stats() };
+    return this.view.traffic();
   }
 
   /** Seeds this peer is registered with, `host:port` each. */
   registeredSeeds(): string[] {
-    return this.#seeds.registered();
+    return this.view.registeredSeeds();
   }
 
   /**
@@ -243,6 +242,11 @@ export class PeerNode {
     this.#seeds.reportDead(addr);
     this.events.emit("deathReported", { addr, why });
     this.#core.scheduler.after(0, () => this.#overlay.fill());
+  }
+
+  #deliver(message: StoredMessage): void {
+    logDelivery(this.#core, message);
+    this.events.emit("message", message);
   }
 
   // ---- dispatch -----------------------------------------------------------------

@@ -26,6 +26,8 @@ export interface Candidates {
   learn(peers: readonly string[]): void;
   /** Opens links to candidates, if this peer is short of neighbours. */
   fill(): void;
+  /** This peer's neighbours and the ones it pushes to, reported to the seeds with each registration. */
+  links(): { neighbours: string[]; push: string[] };
 }
 
 export class SeedClient {
@@ -41,6 +43,7 @@ export class SeedClient {
   /** By seed that could not be reached: the last wait before trying it again (see {@link nextSeedRetry}). */
   readonly #retryMs = new Map<string, number>();
   #lastRefresh = -Infinity;
+  #deathsReported = 0;
 
   constructor(node: NodeContext, replies: FirstReplies, candidates: Candidates) {
     this.#node = node;
@@ -137,8 +140,14 @@ export class SeedClient {
     for (const seed of this.#node.settings.seeds) this.#ask(formatAddress(seed));
   }
 
+  /** Deaths this peer has reported to its seeds. */
+  get deathsReported(): number {
+    return this.#deathsReported;
+  }
+
   /** Tells every registered seed that `addr` is dead. */
   reportDead(addr: string): void {
+    this.#deathsReported++;
     const report: Message = { type: "death", addr, reason: "dead", reporter: this.#node.self };
     for (const seed of this.#registered) {
       const link = this.#links.get(seed);
@@ -186,6 +195,19 @@ export class SeedClient {
     }
   }
 
+  /** A Get Peer List: registers this peer and reports its links for the seed's view of the overlay. */
+  #registration(): Message {
+    const max = this.#node.settings.peerListLimit;
+    const { neighbours, push } = this.#candidates.links();
+    return {
+      type: "get_peer_list",
+      version: PROTOCOL_VERSION,
+      addr: this.#node.self,
+      neighbours: neighbours.slice(0, max),
+      push: push.slice(0, max),
+    };
+  }
+
   /**
    * Sends a Get Peer List on the open link to `seed`, or registers again if there is
    * none. A link on which nothing arrives within seedTimeout is closed and registered
@@ -196,7 +218,7 @@ export class SeedClient {
     const node = this.#node;
     const link = this.#links.get(seed);
     if (link === undefined || link.isClosed) return void this.#reconnect(seed);
-    node.send(link, { type: "get_peer_list", version: PROTOCOL_VERSION, addr: node.self });
+    node.send(link, this.#registration());
     const framesBefore = link.framesReceived;
     node.scheduler.after(node.settings.seedTimeout, () => {
       if (link.isClosed || link.framesReceived > framesBefore || node.stopping) return;
@@ -215,7 +237,7 @@ export class SeedClient {
     const key = formatAddress(seed);
     const conn = await this.#node.endpoint.connect(seed, this.#node.settings.seedTimeout);
     this.#seedOf.set(conn, key);
-    this.#node.send(conn, { type: "get_peer_list", version: PROTOCOL_VERSION, addr: this.#node.self });
+    this.#node.send(conn, this.#registration());
     await this.#replies.wait(conn, this.#node.settings.seedTimeout, (reply) => {
       if (reply?.type === "refused") throw new Error(`refused: ${reply.reason}`);
       if (reply?.type !== "peer_list") {

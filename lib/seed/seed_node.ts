@@ -9,10 +9,11 @@ import type { Settings } from "../settings/config.ts";
 import type { Connection } from "../net/connection.ts";
 import type { NodeOptions } from "../net/endpoint.ts";
 import { Emitter } from "../util/events.ts";
-import { type Message, versionRefusal } from "../wire/messages.ts";
+import { type GetPeerList, type Message, versionRefusal } from "../wire/messages.ts";
 import { sample } from "../util/random.ts";
 import { NodeCore } from "../node/node_core.ts";
 import { DeathReports, type RemovalReason } from "./death_reports.ts";
+import type { WireStatsSnapshot } from "../net/wire_stats.ts";
 
 export type { RemovalReason };
 
@@ -28,7 +29,37 @@ export interface SeedEvents extends Record<string, unknown> {
 interface Registration {
   readonly addr: string;
   readonly since: number;
+  /** Wall-clock milliseconds of the registration. */
+  readonly at: number;
   conn: Connection;
+  /** The links the peer reported with its last registration (see GetPeerList). */
+  links: { neighbours: string[]; push: string[] };
+}
+
+/** A registered peer as the control API shows it. */
+export interface Member {
+  addr: string;
+  /** Wall-clock milliseconds when the seed registered it. */
+  registeredAt: number;
+  /** Its neighbours as it reported them with its last registration, and those it pushes to. */
+  neighbours: string[];
+  push: string[];
+}
+
+/** Removals a seed remembers for its view of the network. */
+const RECENT_REMOVALS = 50;
+
+/** A seed's counters and sizes at one moment, for metrics and status. */
+export interface SeedStats {
+  uptimeMs: number;
+  startedAt: number;
+  peers: number;
+  /** Peers registered so far (a peer registered again after a removal counts again). */
+  registered: number;
+  removed: Record<RemovalReason, number>;
+  /** Death reports received, confirmed by the seed's own probes, and rejected. */
+  reports: { received: number; confirmed: number; rejected: number };
+  wire: WireStatsSnapshot;
 }
 
 export class SeedNode {
@@ -42,6 +73,9 @@ export class SeedNode {
   readonly #checking = new Set<Connection>();
   readonly #reports: DeathReports;
   #stopping: Promise<void> | undefined;
+  #registered = 0;
+  readonly #removed: Record<RemovalReason, number> = { leaving: 0, dead: 0, banned: 0 };
+  readonly #recentRemovals: { addr: string; reason: RemovalReason }[] = [];
 
   constructor(options: SeedNodeOptions = {}) {
     this.#core = new NodeCore("seed", options, 0);
@@ -67,6 +101,29 @@ export class SeedNode {
   /** The active peers, by listening address. */
   peers(): string[] {
     return [...this.#peers.keys()];
+  }
+
+  /** The active peers with their registration times, oldest first. */
+  members(): Member[] {
+    return [...this.#peers.values()].map((r) => ({ addr: r.addr, registeredAt: r.at, ...r.links }));
+  }
+
+  /** The latest peers removed (at most a few dozen), oldest first, unless registered again since. */
+  recentRemovals(): { addr: string; reason: RemovalReason }[] {
+    return this.#recentRemovals.filter((r) => !this.#peers.has(r.addr));
+  }
+
+  stats(): SeedStats {
+    const core = this.#core;
+    return {
+      uptimeMs: core.uptimeMs(),
+      startedAt: core.startedAt,
+      peers: this.#peers.size,
+      registered: this.#registered,
+      removed: { ...this.#removed },
+      reports: { ...this.#reports.counts },
+      wire: core.endpoint.stats.snapshot(),
+    };
   }
 
   /** Starts listening. Throws if the address is in use or not available. */
@@ -97,7 +154,7 @@ export class SeedNode {
       case "get_peer_list": {
         const refusal = versionRefusal(message.version);
         if (refusal !== undefined) return this.#refuse(conn, refusal);
-        return this.#register(conn, message.addr, registered);
+        return this.#register(conn, message, registered);
       }
       case "liveliness":
         core.send(conn, { type: "liveliness_reply", ts: message.ts }, { urgent: true });
@@ -122,8 +179,10 @@ export class SeedNode {
     conn.flush().then(() => conn.close(`refused: ${reason}`));
   }
 
-  #register(conn: Connection, addr: string, registered: string | undefined): void {
+  #register(conn: Connection, message: GetPeerList, registered: string | undefined): void {
     const core = this.#core;
+    const addr = message.addr;
+    const links = { neighbours: message.neighbours ?? [], push: message.push ?? [] };
     if (registered !== undefined && registered !== addr) {
       return core.reject(conn, `connection registered ${registered} and now claims ${addr}`);
     }
@@ -132,8 +191,11 @@ export class SeedNode {
     }
     if (this.#reports.isBanned(addr)) return core.reject(conn, `${addr} is banned for false reports`);
     const existing = this.#peers.get(addr);
-    if (existing?.conn === conn) return this.#sendPeerList(conn, addr, { refresh: true });
-    if (existing !== undefined && !existing.conn.isClosed) return this.#checkOld(existing, conn);
+    if (existing?.conn === conn) {
+      existing.links = links;
+      return this.#sendPeerList(conn, addr, { refresh: true });
+    }
+    if (existing !== undefined && !existing.conn.isClosed) return this.#checkOld(existing, conn, message);
     // A new registration: check that the announced address answers before listing it.
     if (this.#checking.has(conn)) return;
     this.#checking.add(conn);
@@ -152,14 +214,18 @@ export class SeedNode {
         return core.reject(conn, `${addr} is registered on another open connection`);
       }
       if (current === undefined) {
-        this.#peers.set(addr, { addr, since: core.clock.now(), conn });
+        this.#peers.set(addr, { addr, since: core.clock.now(), at: core.clock.wallNow(), conn, links });
+        this.#registered++;
         core.log.info("registered peer {peer}", {
           event: "seed.peer_registered",
           peer: addr,
           peers: this.#peers.size,
         });
         this.events.emit("registered", { addr });
-      } else current.conn = conn;
+      } else {
+        current.conn = conn;
+        current.links = links;
+      }
       this.#registeredBy.set(conn, addr);
       conn.kept = true;
       this.#sendPeerList(conn, addr);
@@ -173,7 +239,7 @@ export class SeedNode {
    * connection is asked with a probe: if anything arrives on it within probeTimeout, the
    * new one is refused as before; if not, the old one is closed and the new one registers.
    */
-  #checkOld(existing: Registration, conn: Connection): void {
+  #checkOld(existing: Registration, conn: Connection, message: GetPeerList): void {
     const core = this.#core;
     const { addr } = existing;
     const old = existing.conn;
@@ -193,7 +259,7 @@ export class SeedNode {
         remote: old.remote,
       });
       old.close("silent; registered again on a new connection");
-      this.#register(conn, addr, this.#registeredBy.get(conn));
+      this.#register(conn, message, this.#registeredBy.get(conn));
     });
   }
 
@@ -213,6 +279,9 @@ export class SeedNode {
 
   #remove(addr: string, reason: RemovalReason, reporter: string): void {
     if (!this.#peers.delete(addr)) return;
+    this.#removed[reason]++;
+    this.#recentRemovals.push({ addr, reason });
+    if (this.#recentRemovals.length > RECENT_REMOVALS) this.#recentRemovals.shift();
     this.#core.log.info("removed peer {peer}: {reason}", {
       event: "seed.peer_removed",
       peer: addr,

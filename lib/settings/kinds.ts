@@ -69,6 +69,12 @@ export interface SecretRow extends RowBase {
   readonly default: string;
 }
 
+/** A `host:port` to listen on, or "" for off; port 0 picks a free one. */
+export interface ListenRow extends RowBase {
+  readonly kind: "listen";
+  readonly default: "";
+}
+
 /** One of a few words. */
 export interface ChoiceRow extends RowBase {
   readonly kind: "choice";
@@ -84,11 +90,11 @@ export interface AddressesRow extends RowBase {
 }
 
 /** One row of the settings table. */
-export type Row = IntRow | DurationRow | PortRow | TextRow | SecretRow | ChoiceRow | AddressesRow;
+export type Row = IntRow | DurationRow | PortRow | TextRow | SecretRow | ListenRow | ChoiceRow | AddressesRow;
 
 /** The settled type of a row's value. */
 export type ValueOf<R> = R extends { kind: "int" | "duration" | "port" } ? number
-  : R extends { kind: "text" | "secret" } ? string
+  : R extends { kind: "text" | "secret" | "listen" } ? string
   : R extends { kind: "choice"; values: readonly (infer V)[] } ? V
   : R extends { kind: "addresses" } ? Address[]
   : never;
@@ -163,6 +169,8 @@ export function checkValue(row: Row, value: unknown, fromFlag = false): unknown 
       return value;
     case "port":
       return checkPort(value);
+    case "listen":
+      return checkListen(value);
     case "int":
       return checkInt(row, value, fromFlag);
     case "duration":
@@ -176,6 +184,16 @@ function checkPort(value: unknown): number {
   const text = typeof value === "number" || typeof value === "string" ? String(value) : show(value);
   try {
     return parsePort(text, { allowPortZero: true });
+  } catch (error) {
+    throw new ValueProblem((error as AddressError).message);
+  }
+}
+
+function checkListen(value: unknown): string {
+  if (value === "") return value;
+  if (typeof value !== "string") throw new ValueProblem(`must be "host:port" or "", got ${show(value)}`);
+  try {
+    return formatAddress(parseAddress(value, { allowPortZero: true }));
   } catch (error) {
     throw new ValueProblem((error as AddressError).message);
   }

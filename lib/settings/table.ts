@@ -88,6 +88,14 @@ export const SETTINGS_TABLE = {
     default: 5,
     doc: "Rotated log files kept per node",
   },
+  api: {
+    kind: "listen",
+    default: "",
+    doc: "Address of the node's control API (HTTP): status, metrics, events, the live page",
+    details: "`127.0.0.1:PORT` keeps it to this machine; port 0 picks a free one. On a network with a " +
+      "`networkKey` every request needs the bearer token derived from the key. See docs/operations.md#control-api.",
+    flag: { name: "--api", arg: "HOST:PORT", commands: ["seed", "peer"] },
+  },
 
   degree: {
     kind: "int",
@@ -227,12 +235,13 @@ export const SETTINGS_TABLE = {
   maxFrameBytes: {
     kind: "int",
     unit: "bytes",
-    min: 4 * KiB,
+    min: 8 * KiB,
     default: 1 * MiB,
     doc: "Largest frame accepted or sent, in bytes of JSON after the 4-byte length",
     details: "It must hold the largest valid message the other limits allow, JSON escaping at its " +
       "worst (a control character takes 6 bytes): content of maxContentBytes, getData and ihave " +
-      "frames of storeLimit ids, a Peer List of peerListLimit addresses. A combination that does " +
+      "frames of storeLimit ids, Peer Lists and Get Peer Lists of peerListLimit addresses (each of 300 " +
+      "characters at worst). A combination that does " +
       "not fit is refused when the settings are read, naming what to change.",
   },
   maxContentBytes: {

@@ -44,12 +44,16 @@ export function largestBodies(limits: MessageLimits): BodyBound[] {
   const reason = text(MAX_REASON);
   const handshake = (type: "get_peer_list" | "peer_request") =>
     skeleton({ type, version: 0, addr: "" }) + number(VERSION_CHARS) + addr;
+  const addresses = list(limits.maxPeers, 2 + addr);
   const probe = (type: "liveliness" | "liveliness_reply") => skeleton({ type, ts: 0 }) + number(NUMBER_CHARS);
   // A record, so that a new message type cannot be left out.
   const bounds: Record<MessageType, [number, (keyof MessageLimits)?]> = {
-    get_peer_list: [handshake("get_peer_list")],
+    get_peer_list: [
+      handshake("get_peer_list") + skeleton({ neighbours: [], push: [] }) - 1 + 2 * addresses,
+      "maxPeers",
+    ],
     peer_request: [handshake("peer_request")],
-    peer_list: [skeleton({ type: "peer_list", peers: [] }) + list(limits.maxPeers, 2 + addr), "maxPeers"],
+    peer_list: [skeleton({ type: "peer_list", peers: [] }) + addresses, "maxPeers"],
     peer_reply: [skeleton({ type: "peer_reply", accepted: false, addr: "", reason: "" }) + addr + reason],
     refused: [skeleton({ type: "refused", reason: "" }) + reason],
     liveliness: [probe("liveliness")],

@@ -4,11 +4,26 @@
  * same shapes for authors of other clients.
  */
 
-import { isAddress } from "./address.ts";
 import { decodeJson } from "./codec.ts";
 import { type GossipFields, gossipMessage, MAX_HOPS } from "./gossip_frame.ts";
 import { WireError } from "./wire_error.ts";
 import { fitsUtf8 } from "../util/utf8.ts";
+import {
+  address,
+  addressList,
+  fail,
+  type Fields,
+  idList,
+  isHopCount,
+  MAX_REASON,
+  MESSAGE_ID,
+  position,
+  reasonText,
+  timestamp,
+  version,
+} from "./fields.ts";
+
+export { MAX_ADDRESS, MAX_REASON } from "./fields.ts";
 
 /**
  * The version of the protocol this code speaks, carried by the frames that open a
@@ -23,6 +38,13 @@ export interface GetPeerList {
   version: number;
   /** The asking peer's listening address, `host:port`. */
   addr: string;
+  /**
+   * Optional: the sender's neighbours, for the seed's view of the overlay (its live page).
+   * Older seeds ignore it.
+   */
+  neighbours?: string[];
+  /** Optional: the neighbours among `neighbours` the sender pushes messages to (push-tree links). */
+  push?: string[];
 }
 /** Seed → peer: the other active peers (a random sample when there are many). */
 export interface PeerList {
@@ -162,6 +184,24 @@ export type Message =
 
 export type MessageType = Message["type"];
 
+/** Every message type, the most frequent first (wire_stats.ts matches frames against them in this order). */
+export const MESSAGE_TYPES = [
+  "message",
+  "ihave",
+  "liveliness",
+  "liveliness_reply",
+  "get_data",
+  "page_end",
+  "graft",
+  "prune",
+  "get_peer_list",
+  "peer_list",
+  "peer_request",
+  "peer_reply",
+  "death",
+  "refused",
+] as const satisfies readonly MessageType[];
+
 /** Bounds that a decoded message must respect; the node passes its settings (see `messageLimits`). */
 export interface MessageLimits {
   /** Most entries of `peers` in a Peer List. */
@@ -172,90 +212,10 @@ export interface MessageLimits {
   maxContentBytes: number;
 }
 
-/** Longest reason text a Peer Reply or a Refused may carry. */
-export const MAX_REASON = 200;
-/** Longest address text, with room for a bracketed IPv6 host name. */
-export const MAX_ADDRESS = 300;
-const MESSAGE_ID = /^[0-9a-f]{32}$/;
-
-type Fields = Record<string, unknown>;
-
-function fail(type: string, field: string, problem: string, value: unknown): never {
-  const shown = value === undefined ? "nothing" : JSON.stringify(value)?.slice(0, 60) ?? String(value);
-  throw new WireError("invalid_field", `${type}.${field}: ${problem}, got ${shown}`, field);
-}
-
-function address(obj: Fields, type: string, field: string): string {
-  return addressValue(obj[field], type, field);
-}
-
-function addressValue(value: unknown, type: string, field: string): string {
-  if (typeof value !== "string" || value.length > MAX_ADDRESS || !isAddress(value)) {
-    fail(type, field, 'must be a "host:port" string', value);
-  }
-  return value;
-}
-
-/** Whether `value` is a whole number from `min` to {@link MAX_HOPS}. */
-function isHopCount(value: unknown, min: number): value is number {
-  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= MAX_HOPS;
-}
-
-function timestamp(obj: Fields, type: string, field: string): number {
-  const value = obj[field];
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    fail(type, field, "must be a non-negative number of milliseconds", value);
-  }
-  return value;
-}
-
-/**
- * The protocol version of a handshake frame: any whole number, so that the node, not the
- * parser, refuses another version, with a reason the sender can read. A frame without
- * one comes from before versions existed: version 0.
- */
-function version(obj: Fields, type: string): number {
-  const value = obj.version;
-  if (value === undefined) return 0;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-    fail(type, "version", "must be a whole number", value);
-  }
-  return value;
-}
-
 /** Why a handshake frame of protocol `version` is refused, or undefined when this node speaks it. */
 export function versionRefusal(version: number): string | undefined {
   if (version === PROTOCOL_VERSION) return undefined;
   return `protocol version ${version} not supported; this node speaks ${PROTOCOL_VERSION}`;
-}
-
-/** An optional place in a catch-up: a whole number from 0. */
-function position(obj: Fields, type: string, field: string): number | undefined {
-  const value = obj[field];
-  if (value !== undefined && (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0)) {
-    fail(type, field, "must be a whole number from 0", value);
-  }
-  return value as number | undefined;
-}
-
-function reasonText(obj: Fields, type: string): string | undefined {
-  const reason = obj.reason;
-  if (reason !== undefined && (typeof reason !== "string" || reason.length > MAX_REASON)) {
-    fail(type, "reason", `must be a string of at most ${MAX_REASON} characters`, reason);
-  }
-  return reason as string | undefined;
-}
-
-function idList(obj: Fields, type: string, field: string, max: number): string[] | undefined {
-  const value = obj[field];
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.length > max) {
-    fail(type, field, `must be a list of at most ${max} ids`, value);
-  }
-  for (const id of value) {
-    if (typeof id !== "string" || !MESSAGE_ID.test(id)) fail(type, field, "must hold 32-hex-digit ids", id);
-  }
-  return value as string[];
 }
 
 /**
@@ -272,17 +232,18 @@ export function parseMessage(value: unknown, limits: MessageLimits): Message {
   const obj = value as Fields;
   const type = obj.type;
   switch (type) {
-    case "get_peer_list":
+    case "get_peer_list": {
+      const request: GetPeerList = { type, version: version(obj, type), addr: address(obj, type, "addr") };
+      const neighbours = addressList(obj, type, "neighbours", limits.maxPeers);
+      const push = addressList(obj, type, "push", limits.maxPeers);
+      if (neighbours) request.neighbours = neighbours;
+      if (push) request.push = push;
+      return request;
+    }
     case "peer_request":
       return { type, version: version(obj, type), addr: address(obj, type, "addr") };
-    case "peer_list": {
-      const peers = obj.peers;
-      if (!Array.isArray(peers) || peers.length > limits.maxPeers) {
-        fail(type, "peers", `must be a list of at most ${limits.maxPeers} addresses`, peers);
-      }
-      peers.forEach((peer, i) => addressValue(peer, type, `peers[${i}]`));
-      return { type, peers: peers as string[] };
-    }
+    case "peer_list":
+      return { type, peers: addressList(obj, type, "peers", limits.maxPeers, true)! };
     case "peer_reply": {
       if (typeof obj.accepted !== "boolean") fail(type, "accepted", "must be true or false", obj.accepted);
       const reason = reasonText(obj, type);

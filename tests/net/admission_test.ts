@@ -22,8 +22,9 @@ Deno.test("refusal takes a connection within both caps and names the cap it woul
     [{ fromHost: 400, loopback: true, connections: 100 }, "connection limit 100 reached"],
   ];
   for (const [change, why] of cases) {
-    assert.equal(refusal({ ...ROOMY, ...change }), why, JSON.stringify(change));
+    assert.equal(refusal({ ...ROOMY, ...change })?.why, why, JSON.stringify(change));
   }
+  assert.equal(refusal({ ...ROOMY, fromHost: 4 })?.reason, "host_limit");
 });
 
 Deno.test("isLoopback knows 127.0.0.0/8, its IPv4-mapped form and ::1, and nothing else", () => {

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { FakeNetwork } from "../_fake_network.ts";
+import { fakeNetwork } from "../_fake_net.ts";
 import { withLogs } from "../_helpers.ts";
 
 /** What is watched, and the longest gap allowed between two of them, in fake ms. */
@@ -19,11 +19,10 @@ type Kind = keyof typeof KINDS;
 
 Deno.test("with the wall clock set back 60 s mid-run, probes, announcements, renewals and gossip go on at their pace", async () => {
   await withLogs(async (records) => {
-    const net = new FakeNetwork({ settings: { gossipInterval: 300, gossipCount: 1000 }, seed: 5 });
+    const net = await fakeNetwork(1, 4, { gossipInterval: 300, gossipCount: 1000 }, { seed: 5 });
+    const clock = net.ground.clock;
     try {
-      await net.addSeed("10.0.0.1");
-      for (let i = 1; i <= 4; i++) await net.addPeer(`10.0.1.${i}`);
-      await net.until(() => net.isConnected(), "a connected overlay");
+      await net.waitFor(() => net.isConnected(), { what: "a connected overlay" });
       const seen: Record<Kind, number[]> = {
         "probe round": [],
         renewal: [],
@@ -40,7 +39,7 @@ Deno.test("with the wall clock set back 60 s mid-run, probes, announcements, ren
       for (const peer of net.peers) {
         peer.events.on("message", (m) => {
           if (m.from === undefined) {
-            seen["own message"].push(net.clock.now());
+            seen["own message"].push(clock.now());
             created.push(m.created);
           }
         });
@@ -48,21 +47,21 @@ Deno.test("with the wall clock set back 60 s mid-run, probes, announcements, ren
       /** Runs `ms` of fake time, noting when each watched thing happens (to 10 ms). */
       const run = async (ms: number) => {
         for (let t = 0; t < ms; t += 10) {
-          await net.clock.advance(10);
+          await clock.advance(10);
           for (; read < records.length; read++) {
             const kind = kindOf[String(records[read]!.properties.event)];
-            if (kind) seen[kind].push(net.clock.now());
+            if (kind) seen[kind].push(clock.now());
           }
           const total = net.peers.reduce((n, p) => n + p.traffic().announcements, 0);
-          if (total > announcements) seen.announcement.push(net.clock.now());
+          if (total > announcements) seen.announcement.push(clock.now());
           announcements = total;
         }
       };
       await run(3000);
-      const jumpAt = net.clock.now();
-      const wallBefore = net.clock.wallNow();
+      const jumpAt = clock.now();
+      const wallBefore = clock.wallNow();
       const createdBefore = created.length;
-      net.clock.jumpWall(-60_000);
+      clock.jumpWall(-60_000);
       await run(3000);
       for (const [kind, maxGap] of Object.entries(KINDS) as [Kind, number][]) {
         const times = seen[kind].filter((t) => t > jumpAt - 1000);

@@ -7,44 +7,42 @@
 
 import assert from "node:assert/strict";
 import { PROTOCOL_VERSION } from "../../lib/wire/messages.ts";
-import { DeafListener, FakeNetwork } from "../_fake_network.ts";
+import { fakeNetwork, hostsOf } from "../_fake_net.ts";
 import { withLogs } from "../_helpers.ts";
-import { WireClient } from "../_wire_client.ts";
+import { HandNode, WireClient } from "../_wire_client.ts";
 
 Deno.test("a peer whose seed link goes silent closes it after seedTimeout, keeps trying, and registers again soon after the cut heals", async () => {
   await withLogs(async (records) => {
-    const net = new FakeNetwork();
+    const net = await fakeNetwork(1, 1);
     try {
-      const seed = await net.addSeed("10.0.0.1");
-      const peer = await net.addPeer("10.0.1.1");
+      const [seed, peer] = [net.seeds[0]!, net.peers[0]!];
       const { livelinessInterval, livelinessMisses, seedTimeout } = peer.settings;
       const renewal = livelinessInterval * livelinessMisses;
-      const events = () =>
-        records.filter((r) => r.properties.event === "seed.silent" && r.properties.seed === seed.label);
-      net.network.cut("10.0.1.1", "10.0.0.1");
-      const cutAt = net.clock.now();
-      await net.until(() => events().length > 0, "the silent seed link noticed", renewal + 2 * seedTimeout);
-      assert.ok(
-        net.clock.now() - cutAt <= renewal + seedTimeout + 100,
-        `noticed after ${net.clock.now() - cutAt} ms`,
-      );
+      const count = (event: string) => records.filter((r) => r.properties.event === event).length;
+      const [peerHosts, seedHosts] = [hostsOf([peer]), hostsOf([seed])];
+      net.ground.cut(peerHosts, seedHosts);
+      const cutAt = net.ground.now();
+      await net.waitFor(() => count("seed.silent") > 0, {
+        what: "the silent seed link noticed",
+        timeoutMs: renewal + 2 * seedTimeout,
+      });
+      const noticed = net.ground.now() - cutAt;
+      assert.ok(noticed <= renewal + seedTimeout + 100, `noticed after ${noticed} ms`);
       // While cut, it keeps trying: the attempts time out.
-      await net.clock.advance(5 * renewal);
-      const failures = records.filter((r) => r.properties.event === "seed.unavailable").length;
-      assert.ok(failures >= 2, `${failures} attempts failed while cut`);
-      const registrations = () => records.filter((r) => r.properties.event === "seed.peer_list_sent").length;
-      const before = registrations();
-      net.network.heal("10.0.1.1", "10.0.0.1");
-      const healedAt = net.clock.now();
-      await net.until(() => registrations() > before, "a registration after the heal");
-      assert.ok(
-        net.clock.now() - healedAt <= renewal + seedTimeout,
-        `registered ${net.clock.now() - healedAt} ms after`,
-      );
-      // The new link answers: no further silence.
-      const silentBefore = events().length;
-      await net.clock.advance(3 * renewal);
-      assert.equal(events().length, silentBefore, "the new link answers its renewals");
+      await net.ground.clock.advance(5 * renewal);
+      assert.ok(count("seed.unavailable") >= 2, `${count("seed.unavailable")} attempts failed while cut`);
+      const before = count("seed.peer_list_sent");
+      net.ground.heal(peerHosts, seedHosts);
+      const healedAt = net.ground.now();
+      await net.waitFor(() => count("seed.peer_list_sent") > before, {
+        what: "a registration after the heal",
+      });
+      const after = net.ground.now() - healedAt;
+      assert.ok(after <= renewal + seedTimeout, `registered ${after} ms after`);
+      // The new link answers its renewals: no more silence.
+      const silent = count("seed.silent");
+      await net.ground.clock.advance(3 * renewal);
+      assert.equal(count("seed.silent"), silent);
       assert.ok(seed.peers().includes(peer.label));
     } finally {
       await net.stop();
@@ -53,37 +51,41 @@ Deno.test("a peer whose seed link goes silent closes it after seedTimeout, keeps
 });
 
 Deno.test("a seed takes a new registration of an address whose old connection went silent, and refuses one while the old answers", async () => {
-  const net = new FakeNetwork();
-  const listener = new DeafListener(net.network, "10.0.5.5");
+  const net = await fakeNetwork(1, 0);
+  // It answers the seed's probe of its address; its registration connections are played below.
+  const node = new HandNode({ ground: net.ground });
   const clients: WireClient[] = [];
-  const connect = async (answer: boolean) => {
-    const client = await net.drive(
-      WireClient.over(net.network.transport("10.0.5.5"), net.seeds[0]!.address, (m, c) => {
-        if (answer && m.type === "liveliness") c.send({ type: "liveliness_reply", ts: m.ts });
+  const register = async (answers: boolean) => {
+    const client = await net.ground.run(
+      WireClient.connect(net.seeds[0]!.address, {
+        transport: net.ground.transport(node.address.host),
+        onMessage: (m, c) => {
+          if (answers && m.type === "liveliness") c.send({ type: "liveliness_reply", ts: m.ts });
+        },
       }),
       "a connection to the seed",
     );
     clients.push(client);
-    await client.send({ type: "get_peer_list", version: PROTOCOL_VERSION, addr: listener.addr });
+    await client.send({ type: "get_peer_list", version: PROTOCOL_VERSION, addr: node.label });
     return client;
   };
   const listed = (c: WireClient) => c.received.some((m) => m.type === "peer_list");
   try {
-    const seed = await net.addSeed("10.0.0.1");
-    const old = await connect(false);
-    await net.until(() => listed(old), "the first registration");
+    const seed = net.seeds[0]!;
+    const old = await register(false);
+    await net.waitFor(() => listed(old), { what: "the first registration" });
     // The old connection answers nothing now: the new one takes its place.
-    const fresh = await connect(true);
-    await net.until(() => listed(fresh), "the registration on a new connection", 5000);
-    await net.until(() => old.isClosed, "the silent old connection closed");
-    assert.deepEqual(seed.peers(), [listener.addr]);
+    const fresh = await register(true);
+    await net.waitFor(() => listed(fresh), { what: "the registration on a new connection", timeoutMs: 5000 });
+    await net.waitFor(() => old.isClosed, { what: "the silent old connection closed" });
+    assert.deepEqual(seed.peers(), [node.label]);
     // The new connection answers: a third claimant is refused.
-    const third = await connect(false);
-    await net.until(() => third.isClosed, "the third connection refused", 5000);
+    const third = await register(false);
+    await net.waitFor(() => third.isClosed, { what: "the third connection refused", timeoutMs: 5000 });
     assert.ok(!listed(third) && !fresh.isClosed);
   } finally {
     await Promise.all(clients.map((c) => c.close()));
-    await listener.close();
+    await node.close();
     await net.stop();
   }
 });

@@ -15,6 +15,7 @@ import {
   resolveSettings,
   type Settings,
 } from "../../lib/settings/config.ts";
+import { withTempDir } from "../_process.ts";
 
 // ---- helpers ----------------------------------------------------------------------
 
@@ -32,25 +33,12 @@ function configError(fn: () => unknown, note = ""): string {
   return thrown.message;
 }
 
+/** The message of the ConfigError that `fn`'s promise rejects with; fails on any other outcome. */
 async function configErrorAsync(fn: () => Promise<unknown>): Promise<string> {
-  let thrown: unknown;
-  try {
-    await fn();
-  } catch (error) {
-    thrown = error;
-  }
-  assert.ok(thrown instanceof ConfigError, `expected a ConfigError, got ${thrown ?? "no error"}`);
-  return thrown.message;
-}
-
-/** Runs `body` with a temp directory that is removed afterwards. */
-async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "p2pnet-config-test-" });
-  try {
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  const failure = await fn().then(() => undefined, (error) => ({ error }));
+  return configError(() => {
+    if (failure) throw failure.error;
+  });
 }
 
 /** Writes `text` to a config file in a temp directory and runs `body` with its path. */
@@ -87,7 +75,7 @@ Deno.test("a config object with every kind of field settles into typed settings"
     gossipCount: 0,
     gossipMode: "flood",
     announceInterval: "1s",
-    maxFrameBytes: 4096,
+    maxFrameBytes: 8192,
     networkKey: "",
   }, FILE);
   assert.deepEqual(parsed, {
@@ -113,7 +101,7 @@ Deno.test("a config object with every kind of field settles into typed settings"
     gossipCount: 0,
     gossipMode: "flood",
     announceInterval: 1000,
-    maxFrameBytes: 4096,
+    maxFrameBytes: 8192,
     networkKey: "",
   });
   assert.deepEqual(parseConfigObject({}, FILE), {});
@@ -125,8 +113,9 @@ Deno.test("every field a config file may hold is accepted by name", () => {
     if (field in values) continue;
     const kind = typeof DEFAULT_SETTINGS[field as keyof Settings];
     values[field] = kind === "number"
-      ? (field === "port" ? 0 : field === "maxFrameBytes" ? 4096 : 1000)
-      : ({ logFormat: "text", gossipMode: "tree" } as Record<string, string>)[field] ?? "x";
+      ? (field === "port" ? 0 : field === "maxFrameBytes" ? 8192 : 1000)
+      : ({ logFormat: "text", gossipMode: "tree", api: "127.0.0.1:0" } as Record<string, string>)[field] ??
+        "x";
   }
   const parsed = parseConfigObject(values, FILE);
   assert.deepEqual(Object.keys(parsed).sort(), [...CONFIG_FIELDS].sort());
@@ -204,7 +193,7 @@ Deno.test("wrong-typed and out-of-range fields are refused naming the file, the 
     [{ degree: null }, `${FILE}: degree: must be an integer >= 1, got null`],
     [{ maxInbound: -1 }, `${FILE}: maxInbound: must be an integer >= 0, got -1`],
     [{ gossipCount: true }, `${FILE}: gossipCount: must be an integer >= 0, got true`],
-    [{ maxFrameBytes: "1MB" }, `${FILE}: maxFrameBytes: must be an integer >= 4096, got "1MB"`],
+    [{ maxFrameBytes: "1MB" }, `${FILE}: maxFrameBytes: must be an integer >= 8192, got "1MB"`],
     [{ seenLimit: 2 ** 60 }, `${FILE}: seenLimit: must be an integer >= 1, got ${2 ** 60}`],
     [{ host: "" }, `${FILE}: host: must be a non-empty string, got ""`],
     [{ logDir: 5 }, `${FILE}: logDir: must be a non-empty string, got 5`],
@@ -445,17 +434,17 @@ Deno.test("a probe timeout set longer than the liveliness interval is refused, w
   );
 });
 
-Deno.test("a maximum frame under 4 KiB is refused, in a file as in a library layer", () => {
+Deno.test("a maximum frame under 8 KiB is refused, in a file as in a library layer", () => {
   assert.equal(
-    configError(() => resolveSettings({ maxFrameBytes: 4095 })),
-    "settings: maxFrameBytes: must be an integer >= 4096, got 4095",
+    configError(() => resolveSettings({ maxFrameBytes: 8191 })),
+    "settings: maxFrameBytes: must be an integer >= 8192, got 8191",
   );
   assert.equal(
     configError(() => parseConfigObject({ maxFrameBytes: 1000 }, FILE)),
-    `${FILE}: maxFrameBytes: must be an integer >= 4096, got 1000`,
+    `${FILE}: maxFrameBytes: must be an integer >= 8192, got 1000`,
   );
-  const small = { maxFrameBytes: 4096, maxContentBytes: 300, storeLimit: 40, peerListLimit: 2 };
-  assert.equal(resolveSettings(small).maxFrameBytes, 4096);
+  const small = { maxFrameBytes: 8192, maxContentBytes: 300, storeLimit: 40, peerListLimit: 1 };
+  assert.equal(resolveSettings(small).maxFrameBytes, 8192);
 });
 
 Deno.test("limits under which a valid message would not fit in a frame are refused, naming what to change", () => {
@@ -475,8 +464,8 @@ Deno.test("limits under which a valid message would not fit in a frame are refus
     [
       { maxFrameBytes: 200_000, maxQueuedBytes: 400_000, storeLimit: 100, peerListLimit: 200 },
       "peerListLimit",
-      "maxFrameBytes must be >= the largest peer_list frame with peerListLimit 200 (360630 bytes, " +
-      "JSON escaping at its worst): current values 200000 < 360630; raise maxFrameBytes or lower peerListLimit",
+      "maxFrameBytes must be >= the largest get_peer_list frame with peerListLimit 200 (723085 bytes, " +
+      "JSON escaping at its worst): current values 200000 < 723085; raise maxFrameBytes or lower peerListLimit",
     ],
     [
       { maxQueuedBytes: 2 * 1024 * 1024 },

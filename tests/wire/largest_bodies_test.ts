@@ -17,7 +17,13 @@ const ids = (n: number) => Array(n).fill(ID);
 
 /** The largest valid message of each type within LIMITS. */
 const WORST: Message[] = [
-  { type: "get_peer_list", version: Number.MAX_SAFE_INTEGER, addr: ADDR },
+  {
+    type: "get_peer_list",
+    version: Number.MAX_SAFE_INTEGER,
+    addr: ADDR,
+    neighbours: [ADDR, ADDR, ADDR],
+    push: [ADDR, ADDR, ADDR],
+  },
   { type: "peer_request", version: Number.MAX_SAFE_INTEGER, addr: ADDR },
   { type: "peer_list", peers: [ADDR, ADDR, ADDR] },
   { type: "peer_reply", accepted: false, addr: ADDR, reason: REASON },
