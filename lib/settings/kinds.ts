@@ -265,8 +265,7 @@ function checkAddress(entry: unknown, at: string): Address {
     throw new ValueProblem(`must be a string "host:port", got ${show(entry)}`, at);
   }
   try {
-    const { host, port } = parseAddress(text);
-    return { host, port };
+    return parseAddress(text);
   } catch (error) {
     if (error instanceof AddressError) throw new ValueProblem(error.message, at);
     throw error;

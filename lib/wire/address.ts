@@ -5,6 +5,26 @@ export interface Address {
   readonly port: number;
 }
 
+/** Prints an address that {@link makeAddress} built: its text, `host:port`. */
+function addressText(this: Address): string {
+  return formatAddress(this);
+}
+
+/**
+ * An address that prints as `host:port`: in template strings, `String()`, `JSON.stringify`
+ * and the console. The printing methods are not enumerable, so it still compares equal to
+ * a plain `{ host, port }`.
+ */
+export function makeAddress(host: string, port: number): Address {
+  const address = { host, port };
+  Object.defineProperties(address, {
+    toString: { value: addressText },
+    toJSON: { value: addressText },
+    [Symbol.for("Deno.customInspect")]: { value: addressText },
+  });
+  return Object.freeze(address);
+}
+
 /** Why an address did not parse; the message reads well after a field name. */
 export class AddressError extends Error {
   override name = "AddressError";
@@ -32,7 +52,7 @@ export function parseAddress(text: string, { allowPortZero = false } = {}): Addr
   }
   const host = match[1]!;
   const port = parsePort(match[2]!, { allowPortZero });
-  return { host, port };
+  return makeAddress(host, port);
 }
 
 /**
