@@ -5,7 +5,7 @@
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import denoJson from "../../deno.json" with { type: "json" };
-import { formatAddress, isLocalHost } from "../wire/address.ts";
+import { type Address, formatAddress, isLocalHost, parseHostPort } from "../wire/address.ts";
 import { cleanLogs } from "./clean.ts";
 import { ConfigError, loadConfigFile, resolveSettings, type Settings } from "../settings/config.ts";
 import { flagOptions, settingsFromFlags } from "../settings/flags.ts";
@@ -73,12 +73,12 @@ function parseCommand(command: string, args: string[], options: Options): Values
 }
 
 /** Settings from defaults, the config file, then flags. */
-async function loadSettings(values: Values): Promise<Settings> {
+async function loadSettings(values: Values, command: Command): Promise<Settings> {
   const path = typeof values.config === "string" ? values.config : "config.json";
   const fromFile = await loadConfigFile(path, { required: values.config !== undefined });
   let fromFlags: Partial<Settings>;
   try {
-    fromFlags = settingsFromFlags(values);
+    fromFlags = settingsFromFlags(values, command);
   } catch (error) {
     // A bad flag value is a usage error: its line points at --help.
     if (error instanceof ConfigError) throw new UsageError(error.message);
@@ -130,18 +130,24 @@ function listenFailure(what: string, error: unknown): Error {
 async function runSeed(args: string[]): Promise<number> {
   const values = parseCommand("seed", args, OPTIONS.seed);
   if (values.help) return printHelp("seed");
-  const settings = await loadSettings(values);
-  let addresses = settings.seeds;
+  const settings = await loadSettings(values, "seed");
+  const advertised = settings.advertise === "" ? undefined : parseHostPort(settings.advertise);
+  let nodes: { address: Address; advertise: string }[];
   if (values.port !== undefined) {
-    addresses = [{ host: settings.host, port: settings.port }];
+    nodes = [{ address: { host: settings.host, port: settings.port }, advertise: settings.advertise }];
   } else {
-    addresses = addresses.filter((a) =>
-      values.host === undefined ? isLocalHost(a.host) : a.host === settings.host
-    );
-    if (addresses.length === 0) {
+    // The seeds of the list named by the host they are announced at (or bound to, with --host alone).
+    const named = advertised?.host ?? (values.host === undefined ? undefined : settings.host);
+    nodes = settings.seeds
+      .filter((a) => named === undefined ? isLocalHost(a.host) : a.host === named)
+      .map((a) => ({
+        address: { host: values.host === undefined ? a.host : settings.host, port: a.port },
+        advertise: advertised ? formatAddress({ host: advertised.host, port: a.port }) : "",
+      }));
+    if (nodes.length === 0) {
       throw new ConfigError(
         `no seed in the config is on this machine${
-          values.host ? ` at host ${values.host}` : ""
+          named ? ` at host ${named}` : ""
         }; pass --port to start one`,
       );
     }
@@ -150,8 +156,8 @@ async function runSeed(args: string[]): Promise<number> {
   const seeds: SeedNode[] = [];
   const stop = onStopSignal();
   try {
-    for (const address of addresses) {
-      const seed = new SeedNode({ host: address.host, port: address.port, settings });
+    for (const { address, advertise } of nodes) {
+      const seed = new SeedNode({ host: address.host, port: address.port, advertise, settings });
       try {
         await seed.start();
       } catch (error) {
@@ -177,17 +183,30 @@ async function runSeed(args: string[]): Promise<number> {
 async function runPeer(args: string[]): Promise<number> {
   const values = parseCommand("peer", args, OPTIONS.peer);
   if (values.help) return printHelp("peer");
-  const settings = await loadSettings(values);
+  const settings = await loadSettings(values, "peer");
   await setupLogging(loggingOptions(settings));
   const peer = new PeerNode({ settings });
   const stop = onStopSignal();
+  // A signal while the peer is still joining (seeds not up yet) stops it as cleanly as later.
+  let joined = false;
+  let stoppedEarly: string | undefined;
+  stop.signalled.then((signal) => {
+    if (joined) return;
+    stoppedEarly = signal;
+    peer.stop();
+  });
   try {
     try {
       await peer.start();
     } catch (error) {
+      if (stoppedEarly !== undefined) {
+        console.log(`p2pnet: ${stoppedEarly}: stopped before joining the network`);
+        return 0;
+      }
       if (error instanceof JoinError) throw error;
       throw listenFailure(`${settings.host}:${settings.port}`, error);
     }
+    joined = true;
     const useConsole = !values["no-console"];
     console.log(
       `p2pnet ${VERSION}: peer ${peer.label} joined through ${peer.registeredSeeds().join(", ")}` +
@@ -231,7 +250,7 @@ function intFlag(values: Values, flag: string, fallback: number, min: number, ma
 async function runDemoCommand(args: string[]): Promise<number> {
   const values = parseCommand("demo", args, OPTIONS.demo);
   if (values.help) return printHelp("demo");
-  const settings = await loadSettings(values);
+  const settings = await loadSettings(values, "demo");
   const seeds = intFlag(values, "seeds", 3, 1, 50);
   const peers = intFlag(values, "peers", 20, 1, 5000);
   const rate = intFlag(values, "rate", 10, 1, 10_000);
@@ -282,7 +301,7 @@ async function runClean(args: string[]): Promise<number> {
   if (values.help) return printHelp("clean");
   const logDir = typeof values["log-dir"] === "string"
     ? values["log-dir"]
-    : (await loadSettings(values)).logDir;
+    : (await loadSettings(values, "clean")).logDir;
   const removed = await cleanLogs(logDir);
   if (removed.length === 0) {
     console.log(`nothing to remove in ${logDir}`);
