@@ -35,7 +35,6 @@ export function repeatLimited(
 ): Sink & Disposable {
   const kinds = new Map<string, Kind>();
   let lastSweep = -Infinity;
-  let lastSeen = 0;
 
   const summarise = (kind: Kind) => {
     if (kind.held === 0) return;
@@ -64,7 +63,7 @@ export function repeatLimited(
 
   const limited: Sink = (record) => {
     if (!LIMITED.has(record.level)) return sink(record);
-    const now = lastSeen = record.timestamp;
+    const now = record.timestamp;
     if (now - lastSweep >= windowMs) sweep(now);
     const key = kindKey(record);
     const kind = kinds.get(key);
@@ -88,7 +87,7 @@ export function repeatLimited(
 
   return Object.assign(limited, {
     [Symbol.dispose]: () => {
-      for (const kind of kinds.values()) summarise({ ...kind, lastAt: Math.max(kind.lastAt, lastSeen) });
+      for (const kind of kinds.values()) summarise(kind);
       kinds.clear();
       (sink as Partial<Disposable>)[Symbol.dispose]?.();
     },
