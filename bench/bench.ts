@@ -88,13 +88,10 @@ const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** di
 
 /**
  * Semi-space size, in MiB, of the V8 young generation for a bench process of `peers`
- * peers: 32 KiB per peer, at least 4 (V8's own sizing grows it to about 32 here). A
- * message spreading through N peers allocates about 6 KB per delivery; the young
- * generation must hold that several times over, or what is still under way gets
- * promoted, but each collection pauses the whole process for longer the larger it is.
- * Measured: at N = 100, 4 MiB semi-spaces cut the latency p99 from 15.4 to 10.5 ms (medians
- * of 12 paired runs of 1500 messages; collections pause 1.6 ms instead of 4.3) and 8 gave
- * 13.2; at N = 500, 4 MiB slowed the burst from 48 to 40 messages/s, 16 did not.
+ * peers: 32 KiB per peer, at least 4. A message spreading through N peers allocates
+ * kilobytes per delivery; the young generation must hold that several times over, or
+ * what is still under way gets promoted, but each collection pauses the whole process
+ * for longer the larger it is. docs/benchmarks.md has the figures behind the choice.
  */
 export function semiSpaceMiB(peers: number): number {
   return Math.max(4, Math.round(peers / 32));

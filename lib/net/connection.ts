@@ -14,6 +14,7 @@ import { decodeMessage, type Message } from "../wire/messages.ts";
 import { DEFAULT_SETTINGS, messageLimits, TUNING } from "../settings/config.ts";
 import { TokenBucket } from "../util/rate_limiter.ts";
 import { WireError } from "../wire/wire_error.ts";
+import type { WireStats } from "./wire_stats.ts";
 
 export interface ConnectionOptions {
   /** Largest frame body accepted or sent, in bytes. @default DEFAULT_SETTINGS.maxFrameBytes */
@@ -48,6 +49,8 @@ export interface ConnectionOptions {
   initiator?: boolean;
   /** Where outgoing frames and coalesced writes get their bytes. @default a pool of its own */
   pool?: FramePool;
+  /** Counts frames and bytes by type, for the node's metrics. @default not counted */
+  stats?: WireStats;
 }
 
 /** How {@link Connection.sendFrame} queues a frame. */
@@ -87,6 +90,7 @@ export class Connection {
   readonly #frameBudget: TokenBucket | undefined;
   readonly #byteBudget: TokenBucket | undefined;
   readonly #secure: KeyHandshake | undefined;
+  readonly #stats: WireStats | undefined;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
   #writing = false;
@@ -109,6 +113,7 @@ export class Connection {
     this.#pool = options.pool ?? new FramePool(TUNING.framePoolSlabBytes);
     this.#clock = options.clock ?? systemClock;
     this.#skipFrame = options.skipFrame;
+    this.#stats = options.stats;
     const { maxFramesPerSecond: frames, maxBytesPerSecond: bytes } = options;
     const now = this.#clock.now();
     if (frames !== undefined) this.#frameBudget = new TokenBucket(frames, 2 * frames, now);
@@ -185,6 +190,7 @@ export class Connection {
     this.#queuedBytes += frame.length;
     this.framesSent++;
     this.bytesSent += frame.length;
+    this.#stats?.sent(frame);
     if (!this.#writing) {
       this.#writing = true;
       queueMicrotask(this.#startWriting);
@@ -331,6 +337,7 @@ export class Connection {
             body = await this.#secure.open.open(body.slice());
           }
           this.framesReceived++;
+          this.#stats?.received(body);
           if (this.#skipFrame?.(body, this)) continue;
           onMessage(this.#decode(body));
           if (this.#closeReason !== undefined) return;

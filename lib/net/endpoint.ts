@@ -16,6 +16,7 @@ import { type Clock, sleep, systemClock } from "../util/clock.ts";
 import { WireError } from "../wire/wire_error.ts";
 import { type Listener, type Stream, type Transport, TransportError, transportError } from "./transport.ts";
 import { TcpTransport } from "./tcp_transport.ts";
+import { WireStats } from "./wire_stats.ts";
 
 /** Handles one checked message that arrived on `conn`. */
 export type MessageHandler = (conn: Connection, message: Message) => void;
@@ -90,7 +91,9 @@ export class Endpoint {
   readonly #clock: Clock;
   readonly #transport: Transport;
   /** Buffers for this node's outgoing frames, shared by its connections. */
-  readonly pool = new FramePool(TUNING.framePoolSlabBytes);
+  readonly pool: FramePool = new FramePool(TUNING.framePoolSlabBytes);
+  /** Frames and bytes by type, and refusals by reason, over every connection of this node. */
+  readonly stats: WireStats = new WireStats();
   #listener: Listener | undefined;
   #closed = false;
   /** Traffic of connections already closed, so totals survive them. */
@@ -224,6 +227,7 @@ export class Endpoint {
           remote: conn.remote,
           ms: handshakeTimeout,
         });
+        this.stats.refused("handshake_timeout");
         conn.close("handshake timeout");
       } else if (conn.pendingBytes > 0 && now - conn.lastByteAt > frameTimeout) {
         this.#options.log().warn("closing {remote}: frame stalled for {ms} ms", {
@@ -231,6 +235,7 @@ export class Endpoint {
           remote: conn.remote,
           ms: frameTimeout,
         });
+        this.stats.refused("frame_stalled");
         conn.close("frame stalled");
       }
     }
@@ -278,6 +283,7 @@ export class Endpoint {
         event: "connection.refused",
         remote: remote.host,
       });
+      this.stats.refused("banned");
       stream.close();
     } else if (this.#connections.size >= this.#options.settings.maxConnections) {
       this.#options.log().warn("refused {remote}: connection limit {limit} reached", {
@@ -285,6 +291,7 @@ export class Endpoint {
         remote: formatAddress(remote),
         limit: this.#options.settings.maxConnections,
       });
+      this.stats.refused("connection_limit");
       stream.close();
     } else {
       this.#adopt(stream, false);
@@ -295,6 +302,7 @@ export class Endpoint {
     const { settings, skipFrame, networkKey } = this.#options;
     const conn = new Connection(stream, {
       pool: this.pool,
+      stats: this.stats,
       maxFrameBytes: settings.maxFrameBytes,
       maxQueuedBytes: settings.maxQueuedBytes,
       readBufferBytes: settings.readBufferBytes,
@@ -321,6 +329,7 @@ export class Endpoint {
           code: error.code,
           error: error.message,
         });
+        this.stats.refused("bad_frame");
         this.strike(conn, error.code);
       } else {
         this.#options.log().error("closing {remote}: handler failed: {error}", {

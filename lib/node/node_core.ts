@@ -83,6 +83,8 @@ export class NodeCore implements NodeContext {
   #endpoint: Endpoint | undefined;
   #prober: Prober | undefined;
   #stopping = false;
+  #openedAt = 0;
+  #openedWall = 0;
 
   constructor(role: NodeRole, options: NodeOptions, defaultPort: number) {
     this.#role = role;
@@ -100,6 +102,20 @@ export class NodeCore implements NodeContext {
         this.#log.error("scheduled task failed: {error}", { event: "node.task_failed", error }),
     });
     this.limits = messageLimits(this.settings);
+  }
+
+  get role(): NodeRole {
+    return this.#role;
+  }
+
+  /** Milliseconds since the node started listening; 0 before. */
+  uptimeMs(): number {
+    return this.started ? this.clock.now() - this.#openedAt : 0;
+  }
+
+  /** Wall-clock milliseconds when the node started listening; 0 before. */
+  get startedAt(): number {
+    return this.#openedWall;
   }
 
   get log(): Logger {
@@ -185,6 +201,8 @@ export class NodeCore implements NodeContext {
       ...(networkKey ? { networkKey } : {}),
     });
     const bound = this.#bound = endpoint.listen(this.#host, this.#port);
+    this.#openedAt = this.clock.now();
+    this.#openedWall = this.clock.wallNow();
     this.#endpoint = endpoint;
     const advertised = this.#advertise === "" ? undefined : parseHostPort(this.#advertise);
     // Bound to every interface and told nothing: the first seed connection shows which address others see.
@@ -248,6 +266,7 @@ export class NodeCore implements NodeContext {
 
   reject(conn: Connection, why: string, { strike = true }: { strike?: boolean } = {}): void {
     this.#log.warn("closing {remote}: {why}", { event: "connection.rejected", remote: conn.remote, why });
+    this.#endpoint?.stats.refused("protocol");
     if (strike) this.#endpoint?.strike(conn, why);
     conn.close(why);
   }

@@ -15,6 +15,8 @@ import type { MessageStore, StoredMessage } from "./message_store.ts";
 import { Announcer } from "./announcer.ts";
 import { Fetcher } from "./fetcher.ts";
 import { type FirstCopyLink, judgeRepeat } from "./tree_rules.ts";
+import { Histogram, type HistogramSnapshot } from "../util/histogram.ts";
+import type { Via } from "./message_store.ts";
 
 /** How new messages go over a link: in full, or as ids in batched announcements. */
 export type LinkMode = "push" | "announce";
@@ -42,6 +44,19 @@ export interface GossipControl {
   prunes: number;
 }
 
+/** Upper bounds of the delivery-hops histogram's buckets. */
+export const HOP_BUCKETS: readonly number[] = [1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30];
+
+/** What the tree has carried so far, for metrics. */
+export interface TreeStats extends GossipControl {
+  /** Copies of messages this peer already had. */
+  repeats: number;
+  /** Messages seen for the first time, by how they came (`self`: published here). */
+  delivered: Record<Via, number>;
+  /** Links between origin and this peer of each message received (not published here). */
+  hops: HistogramSnapshot;
+}
+
 /** What the tree hands back to the peer. */
 export interface TreeHooks {
   /** A message seen for the first time, stored (published here when `from` is undefined). */
@@ -67,6 +82,8 @@ export class BroadcastTree {
   #repeats = 0;
   #grafts = 0;
   #prunes = 0;
+  readonly #delivered: Record<Via, number> = { self: 0, push: 0, fetch: 0, catch_up: 0 };
+  readonly #hops = new Histogram(HOP_BUCKETS);
 
   constructor(node: NodeContext, store: MessageStore, hooks: TreeHooks) {
     this.#node = node;
@@ -84,14 +101,16 @@ export class BroadcastTree {
     });
   }
 
-  /** Upkeep frames sent and repeats received so far. */
-  stats(): GossipControl & { repeats: number } {
+  /** Upkeep frames sent, repeats received and messages delivered so far. */
+  stats(): TreeStats {
     return {
       announcements: this.#announcer.announcements,
       fetches: this.#fetcher.fetches,
       grafts: this.#grafts,
       prunes: this.#prunes,
       repeats: this.#repeats,
+      delivered: { ...this.#delivered },
+      hops: this.#hops.snapshot(),
     };
   }
 
@@ -158,6 +177,8 @@ export class BroadcastTree {
     };
     this.#store.add(stored);
     this.#newestId = stored.id;
+    this.#delivered[stored.via]++;
+    if (from !== undefined) this.#hops.observe(stored.hops);
     if (offTree) {
       // Neither a late push along the tree nor an answer to an ask.
     } else if (link?.mode === "push") {

@@ -8,6 +8,7 @@ import { TUNING } from "../settings/config.ts";
 import { encodeFrame } from "../wire/codec.ts";
 import type { NodeContext } from "../node/node_core.ts";
 import { DecayingMax } from "../util/decaying_max.ts";
+import { Histogram, type HistogramSnapshot } from "../util/histogram.ts";
 import type { Neighbour } from "./neighbours.ts";
 import { directProbeTimeout, judgeRound, probeTimeout, type ProbeTiming } from "./probe_rules.ts";
 
@@ -22,6 +23,21 @@ interface Health {
   rttMs: number | undefined;
   /** Whether a direct probe is deciding if it is dead. */
   confirming: boolean;
+}
+
+/** Upper bounds of the probe round-trip histogram's buckets, milliseconds. */
+export const RTT_BUCKETS_MS: readonly number[] = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
+
+/** What the detector has done so far, for metrics. */
+export interface DetectorStats {
+  /** Probes sent on neighbour links. */
+  probes: number;
+  /** Probes on fresh connections: before declaring a neighbour dead, and of a lost neighbour. */
+  directProbes: number;
+  /** Probes that went unanswered in a round that counted. */
+  misses: number;
+  /** Round trips of answered probes, milliseconds. */
+  rttMs: HistogramSnapshot;
 }
 
 /** What the detector's verdicts lead to. */
@@ -45,6 +61,10 @@ export class FailureDetector {
   readonly #slowRtt: DecayingMax;
   /** Liveliness rounds in a row that proved nothing (see {@link judgeRound}). */
   #inconclusiveRounds = 0;
+  #probes = 0;
+  #directProbes = 0;
+  #misses = 0;
+  readonly #rtt = new Histogram(RTT_BUCKETS_MS);
 
   constructor(node: NodeContext, verdicts: Verdicts) {
     this.#node = node;
@@ -72,6 +92,15 @@ export class FailureDetector {
     return { rttMs: health?.rttMs, misses: health?.misses ?? 0 };
   }
 
+  stats(): DetectorStats {
+    return {
+      probes: this.#probes,
+      directProbes: this.#directProbes,
+      misses: this.#misses,
+      rttMs: this.#rtt.snapshot(),
+    };
+  }
+
   /** A neighbour echoed a probe: newer than the last one and not from the future counts. */
   onReply(neighbour: Neighbour, ts: number): void {
     const health = this.#health.get(neighbour);
@@ -80,6 +109,7 @@ export class FailureDetector {
     health.answeredTs = ts;
     health.misses = 0;
     health.rttMs = now - ts;
+    this.#rtt.observe(health.rttMs);
     this.#slowRtt.note(health.rttMs, now);
   }
 
@@ -102,6 +132,7 @@ export class FailureDetector {
       }
       frame ??= encodeFrame({ type: "liveliness", ts }, node.settings.maxFrameBytes, node.endpoint.pool);
       conn.sendFrame(frame, { urgent: true });
+      this.#probes++;
       probed.push(health);
     }
     if (probed.length === 0) return;
@@ -126,6 +157,7 @@ export class FailureDetector {
       peer: addr,
       reason,
     });
+    this.#directProbes++;
     node.prober.probeWithControl(addr, node.selfAddress, this.#directTimeout()).then((result) => {
       if (node.stopping) return;
       if (result.alive) {
@@ -194,6 +226,7 @@ export class FailureDetector {
     const failing: Health[] = [];
     for (const h of silent) {
       h.misses++;
+      this.#misses++;
       node.log.info("liveliness probe to {peer} unanswered ({misses} of {limit})", {
         event: "liveliness.missed",
         peer: h.neighbour.addr,
@@ -218,6 +251,7 @@ export class FailureDetector {
     const limit = node.settings.livelinessMisses;
     const { neighbour } = health;
     health.confirming = true;
+    this.#directProbes++;
     const started = node.clock.now();
     node.prober.probeWithControl(neighbour.addr, node.selfAddress, this.#directTimeout()).then((result) => {
       health.confirming = false;

@@ -76,6 +76,11 @@ export class Overlay {
     return this.#known.size;
   }
 
+  /** The candidates known, in the order learnt. */
+  candidates(): string[] {
+    return [...this.#known];
+  }
+
   learn(peers: readonly string[]): void {
     for (const peer of peers) if (peer !== this.#node.self) this.#known.add(peer);
   }

@@ -28,6 +28,8 @@ import { FailureDetector } from "./failure_detector.ts";
 import { BroadcastTree, type GossipControl } from "./broadcast_tree.ts";
 import type { NeighbourInfo, PeerEvents, PeerNodeOptions, PeerTraffic } from "./peer_types.ts";
 import { CatchUp } from "./catch_up.ts";
+import { type PeerStats, PeerView } from "./peer_view.ts";
+import { logDelivery } from "./delivery_log.ts";
 
 export { JoinError };
 export type {
@@ -36,6 +38,7 @@ export type {
   NeighbourInfo,
   PeerEvents,
   PeerNodeOptions,
+  PeerStats,
   PeerTraffic,
   StoredMessage,
 };
@@ -52,6 +55,8 @@ export class PeerNode {
   readonly #detector: FailureDetector;
   readonly #tree: BroadcastTree;
   readonly #catchUp: CatchUp;
+  /** Neighbours, messages, traffic and counters, read from the parts. */
+  readonly view: PeerView;
   #created = 0;
   #stopping: Promise<void> | undefined;
 
@@ -72,6 +77,7 @@ export class PeerNode {
     this.#seeds = new SeedClient(core, this.#replies, {
       learn: (peers) => this.#overlay.learn(peers),
       fill: () => void this.#overlay.fill(),
+      links: () => this.view.links(),
     });
     this.#detector = new FailureDetector(core, {
       declareDead: (neighbour, why, refused) => {
@@ -94,6 +100,8 @@ export class PeerNode {
       holds: (neighbour, id) => this.#catchUp.holds(neighbour, id),
     });
     this.#catchUp = new CatchUp(core, this.#store);
+    const parts = { core, table: this.#table, store: this.#store, overlay: this.#overlay, tree: this.#tree };
+    this.view = new PeerView({ ...parts, seeds: () => this.#seeds, detector: this.#detector });
   }
 
   /** The address this peer listens on and announces; set by {@link start}. */
@@ -112,31 +120,22 @@ export class PeerNode {
 
   /** Current neighbours, oldest first. */
   neighbours(): NeighbourInfo[] {
-    return this.#table.list.map((n) => ({
-      addr: n.addr,
-      direction: n.direction,
-      since: n.since,
-      ...this.#detector.figures(n),
-      gossip: this.#tree.modeOf(n),
-    }));
+    return this.view.neighbours();
   }
 
   /** Stored messages in the order first seen. */
   messages(): StoredMessage[] {
-    return this.#store.values();
+    return this.view.messages();
   }
 
   /** What this peer has sent and received so far, how many gossip frames were repeats, and the tree's upkeep. */
   traffic(): PeerTraffic {
-    const wire = this.#core.started
-      ? this.#core.endpoint.traffic()
-      : { framesSent: 0, bytesSent: 0, framesReceived: 0 };
-    return { ...wire, ...this.#tree.stats() };
+    return this.view.traffic();
   }
 
   /** Seeds this peer is registered with, `host:port` each. */
   registeredSeeds(): string[] {
-    return this.#seeds.registered();
+    return this.view.registeredSeeds();
   }
 
   /**
@@ -262,19 +261,7 @@ export class PeerNode {
   }
 
   #deliver(message: StoredMessage): void {
-    const core = this.#core;
-    if (core.info) {
-      const { content } = message;
-      core.log.info("new message {id} from {from}: {content}", {
-        event: "message.delivered",
-        id: message.id,
-        origin: message.origin,
-        from: message.from ?? "self",
-        hops: message.hops,
-        via: message.via,
-        content: content.length > 80 ? content.slice(0, 80) + "…" : content,
-      });
-    }
+    logDelivery(this.#core, message);
     this.events.emit("message", message);
   }
 

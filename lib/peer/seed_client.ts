@@ -26,6 +26,8 @@ export interface Candidates {
   learn(peers: readonly string[]): void;
   /** Opens links to candidates, if this peer is short of neighbours. */
   fill(): void;
+  /** This peer's neighbours and the ones it pushes to, reported to the seeds with each registration. */
+  links(): { neighbours: string[]; push: string[] };
 }
 
 export class SeedClient {
@@ -39,6 +41,7 @@ export class SeedClient {
   /** Seeds being connected to in the background, so attempts do not pile up. */
   readonly #connecting = new Set<string>();
   #lastRefresh = -Infinity;
+  #deathsReported = 0;
 
   constructor(node: NodeContext, replies: FirstReplies, candidates: Candidates) {
     this.#node = node;
@@ -166,8 +169,14 @@ export class SeedClient {
     for (const seed of this.#node.settings.seeds) this.#ask(formatAddress(seed));
   }
 
+  /** Deaths this peer has reported to its seeds. */
+  get deathsReported(): number {
+    return this.#deathsReported;
+  }
+
   /** Tells every registered seed that `addr` is dead. */
   reportDead(addr: string): void {
+    this.#deathsReported++;
     const report: Message = { type: "death", addr, reason: "dead", reporter: this.#node.self };
     for (const seed of this.#registered) {
       const link = this.#links.get(seed);
@@ -215,12 +224,24 @@ export class SeedClient {
     }
   }
 
+  /** A Get Peer List: registers this peer and reports its links for the seed's view of the overlay. */
+  #registration(): Message {
+    const max = this.#node.settings.peerListLimit;
+    const { neighbours, push } = this.#candidates.links();
+    return {
+      type: "get_peer_list",
+      version: PROTOCOL_VERSION,
+      addr: this.#node.self,
+      neighbours: neighbours.slice(0, max),
+      push: push.slice(0, max),
+    };
+  }
+
   /** Sends a Get Peer List on the open link to `seed`, or registers again if there is none. */
   #ask(seed: string): void {
     const link = this.#links.get(seed);
-    if (link && !link.isClosed) {
-      this.#node.send(link, { type: "get_peer_list", version: PROTOCOL_VERSION, addr: this.#node.self });
-    } else this.#reconnect(seed);
+    if (link && !link.isClosed) this.#node.send(link, this.#registration());
+    else this.#reconnect(seed);
   }
 
   /** Connects to a seed, registers and takes its Peer List. Throws with a few words on failure. */
@@ -230,7 +251,7 @@ export class SeedClient {
     // Bound to a wildcard and told no address: announce the one this connection leaves from.
     if (this.#node.needsAddress) this.#node.adoptAddress(conn.localAddress.host, key);
     this.#seedOf.set(conn, key);
-    this.#node.send(conn, { type: "get_peer_list", version: PROTOCOL_VERSION, addr: this.#node.self });
+    this.#node.send(conn, this.#registration());
     await this.#replies.wait(conn, this.#node.settings.seedTimeout, (reply) => {
       if (reply?.type === "refused") throw new Error(`refused: ${reply.reason}`);
       if (reply?.type !== "peer_list") {

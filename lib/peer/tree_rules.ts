@@ -29,8 +29,7 @@ export interface TreeState {
  *   repairs it (the answer grafts a link);
  * - otherwise the tree is taken for late rather than broken: `TUNING.busyTreeFetchTimeouts`
  *   fetch timeouts, or how late it ran lately if longer. Under load one event loop serves
- *   some sockets seconds late while others flow (measured: 0.3-1.9 s without a push per
- *   peer in a 100-peer burst, over 3 s at 1000 peers), so quiet proves nothing; asking for
+ *   some sockets seconds late while others flow, so quiet proves nothing; asking for
  *   every late message would double the work of peers already behind, and each answer
  *   grafts a link, which closes a loop that a prune must open again. A peer keeps a push
  *   link until it receives a prune or loses the neighbour (it prunes one of its own only

@@ -36,6 +36,8 @@ export class DeathReports {
   readonly #liars: BanList;
   /** Accused peers being checked, and when the check began; concurrent reports share one check. */
   readonly #verifying = new Map<string, number>();
+  /** Reports received, peers confirmed dead after a report, and reports not acted on. */
+  readonly counts = { received: 0, confirmed: 0, rejected: 0 };
 
   constructor(node: NodeContext, registry: Registry) {
     this.#node = node;
@@ -51,6 +53,7 @@ export class DeathReports {
   /** A death report from `reporter`, registered on `conn`. */
   onReport(conn: Connection, reporter: string, death: Death): void {
     const node = this.#node;
+    this.counts.received++;
     node.log.info("received death of {peer} from {reporter}", {
       event: "seed.report_received",
       peer: death.addr,
@@ -134,6 +137,7 @@ export class DeathReports {
         reporter,
         probes: attempt,
       });
+      this.counts.confirmed++;
       this.#registry.remove(addr, "dead", reporter);
     });
   }
@@ -158,6 +162,7 @@ export class DeathReports {
    */
   #refuse(addr: string, reporter: string, why: string, { falseReport = true } = {}): void {
     const node = this.#node;
+    this.counts.rejected++;
     node.log.warn("rejected death report about {peer} from {reporter}: {why}", {
       event: "seed.report_rejected",
       peer: addr,

@@ -9,11 +9,12 @@ import type { Settings } from "../settings/config.ts";
 import type { Connection } from "../net/connection.ts";
 import type { NodeOptions } from "../net/endpoint.ts";
 import { Emitter } from "../util/events.ts";
-import { fitReason, type Message, versionRefusal } from "../wire/messages.ts";
+import { fitReason, type GetPeerList, type Message, versionRefusal } from "../wire/messages.ts";
 import { sample } from "../util/random.ts";
 import { NodeCore } from "../node/node_core.ts";
 import { DeathReports, type RemovalReason } from "./death_reports.ts";
 import { Contact } from "./contact.ts";
+import type { WireStatsSnapshot } from "../net/wire_stats.ts";
 
 export type { RemovalReason };
 
@@ -29,7 +30,37 @@ export interface SeedEvents extends Record<string, unknown> {
 interface Registration {
   readonly addr: string;
   readonly since: number;
+  /** Wall-clock milliseconds of the registration. */
+  readonly at: number;
   conn: Connection;
+  /** The links the peer reported with its last registration (see GetPeerList). */
+  links: { neighbours: string[]; push: string[] };
+}
+
+/** A registered peer as the control API shows it. */
+export interface Member {
+  addr: string;
+  /** Wall-clock milliseconds when the seed registered it. */
+  registeredAt: number;
+  /** Its neighbours as it reported them with its last registration, and those it pushes to. */
+  neighbours: string[];
+  push: string[];
+}
+
+/** Removals a seed remembers for its view of the network. */
+const RECENT_REMOVALS = 50;
+
+/** A seed's counters and sizes at one moment, for metrics and status. */
+export interface SeedStats {
+  uptimeMs: number;
+  startedAt: number;
+  peers: number;
+  /** Peers registered so far (a peer registered again after a removal counts again). */
+  registered: number;
+  removed: Record<RemovalReason, number>;
+  /** Death reports received, confirmed by the seed's own probes, and rejected. */
+  reports: { received: number; confirmed: number; rejected: number };
+  wire: WireStatsSnapshot;
 }
 
 export class SeedNode {
@@ -44,6 +75,9 @@ export class SeedNode {
   readonly #reports: DeathReports;
   readonly #contact: Contact;
   #stopping: Promise<void> | undefined;
+  #registered = 0;
+  readonly #removed: Record<RemovalReason, number> = { leaving: 0, dead: 0, banned: 0 };
+  readonly #recentRemovals: { addr: string; reason: RemovalReason }[] = [];
 
   constructor(options: SeedNodeOptions = {}) {
     this.#core = new NodeCore("seed", options, 0);
@@ -74,6 +108,29 @@ export class SeedNode {
   /** The active peers, by listening address. */
   peers(): string[] {
     return [...this.#peers.keys()];
+  }
+
+  /** The active peers with their registration times, oldest first. */
+  members(): Member[] {
+    return [...this.#peers.values()].map((r) => ({ addr: r.addr, registeredAt: r.at, ...r.links }));
+  }
+
+  /** The latest peers removed (at most a few dozen), oldest first, unless registered again since. */
+  recentRemovals(): { addr: string; reason: RemovalReason }[] {
+    return this.#recentRemovals.filter((r) => !this.#peers.has(r.addr));
+  }
+
+  stats(): SeedStats {
+    const core = this.#core;
+    return {
+      uptimeMs: core.uptimeMs(),
+      startedAt: core.startedAt,
+      peers: this.#peers.size,
+      registered: this.#registered,
+      removed: { ...this.#removed },
+      reports: { ...this.#reports.counts },
+      wire: core.endpoint.stats.snapshot(),
+    };
   }
 
   /** Starts listening. Throws if the address is in use or not available. */
@@ -108,7 +165,7 @@ export class SeedNode {
       case "get_peer_list": {
         const refusal = versionRefusal(message.version);
         if (refusal !== undefined) return this.#refuse(conn, refusal);
-        return this.#register(conn, message.addr, registered);
+        return this.#register(conn, message, registered);
       }
       case "liveliness":
         core.send(conn, { type: "liveliness_reply", ts: message.ts }, { urgent: true });
@@ -137,8 +194,10 @@ export class SeedNode {
     conn.flush().then(() => conn.close(`refused: ${reason}`));
   }
 
-  #register(conn: Connection, addr: string, registered: string | undefined): void {
+  #register(conn: Connection, message: GetPeerList, registered: string | undefined): void {
     const core = this.#core;
+    const addr = message.addr;
+    const links = { neighbours: message.neighbours ?? [], push: message.push ?? [] };
     if (registered !== undefined && registered !== addr) {
       return core.reject(conn, `connection registered ${registered} and now claims ${addr}`);
     }
@@ -150,7 +209,10 @@ export class SeedNode {
     }
     if (this.#reports.isBanned(addr)) return this.#refuse(conn, `${addr} is banned for false death reports`);
     const existing = this.#peers.get(addr);
-    if (existing?.conn === conn) return this.#sendPeerList(conn, addr, { refresh: true });
+    if (existing?.conn === conn) {
+      existing.links = links;
+      return this.#sendPeerList(conn, addr, { refresh: true });
+    }
     if (existing !== undefined && this.#holds(existing)) {
       return this.#refuse(conn, `${addr} is registered on another open connection; try again later`);
     }
@@ -171,14 +233,18 @@ export class SeedNode {
       }
       if (current !== undefined && current.conn !== conn) current.conn.close("registered again elsewhere");
       if (current === undefined) {
-        this.#peers.set(addr, { addr, since: core.clock.now(), conn });
+        this.#peers.set(addr, { addr, since: core.clock.now(), at: core.clock.wallNow(), conn, links });
+        this.#registered++;
         core.log.info("registered peer {peer}", {
           event: "seed.peer_registered",
           peer: addr,
           peers: this.#peers.size,
         });
         this.events.emit("registered", { addr });
-      } else current.conn = conn;
+      } else {
+        current.conn = conn;
+        current.links = links;
+      }
       this.#registeredBy.set(conn, addr);
       this.#contact.watch(conn);
       this.#sendPeerList(conn, addr);
@@ -210,6 +276,9 @@ export class SeedNode {
 
   #remove(addr: string, reason: RemovalReason, reporter: string): void {
     if (!this.#peers.delete(addr)) return;
+    this.#removed[reason]++;
+    this.#recentRemovals.push({ addr, reason });
+    if (this.#recentRemovals.length > RECENT_REMOVALS) this.#recentRemovals.shift();
     this.#core.log.info("removed peer {peer}: {reason}", {
       event: "seed.peer_removed",
       peer: addr,

@@ -35,6 +35,8 @@ function typeOf(r: Row): string {
       return "string";
     case "secret":
       return "string (secret)";
+    case "listen":
+      return '"host:port" or ""';
     case "choice":
       return listChoices(r.values);
     case "addresses":
@@ -58,6 +60,7 @@ function defaultText(field: SettingName): string {
   const r = ROWS[field];
   const shown = formatDefault(field);
   if ((r.kind === "secret" || r.kind === "hostPort") && shown === "") return '"" (none)';
+  if (r.kind === "listen" && shown === "") return '"" (off)';
   if (
     r.kind === "int" && (r.unit === "bytes" || r.unit === "bytes/s") && r.default >= 1024 &&
     r.default % 1024 === 0

@@ -40,14 +40,15 @@ export function flagOptions(command: Command): Record<string, { type: "string" }
 /**
  * Settings from parsed flag values of `command` (keys without dashes, as `parseArgs`
  * returns them); a flag not given is left out, and so is a key that is no setting flag
- * of `command` (the demo's own `--seeds N`, say). Throws {@link ConfigError} naming the flag.
+ * of `command` (the demo's own `--seeds N`, say). Without a command, every setting flag
+ * counts. Throws {@link ConfigError} naming the flag.
  */
 export function settingsFromFlags(
   values: Readonly<Record<string, unknown>>,
-  command: Command,
+  command?: Command,
 ): Partial<Settings> {
   const settings: Record<string, unknown> = {};
-  for (const flag of flagsOf(command)) {
+  for (const flag of command === undefined ? SETTING_FLAGS : flagsOf(command)) {
     const name = flag.name.slice(2);
     const text = values[name];
     if (text === undefined) continue;

@@ -77,6 +77,12 @@ export interface SecretRow extends RowBase {
   readonly default: string;
 }
 
+/** A `host:port` to listen on, or "" for off; port 0 picks a free one. */
+export interface ListenRow extends RowBase {
+  readonly kind: "listen";
+  readonly default: "";
+}
+
 /** One of a few words. */
 export interface ChoiceRow extends RowBase {
   readonly kind: "choice";
@@ -104,13 +110,14 @@ export type Row =
   | PortRow
   | TextRow
   | SecretRow
+  | ListenRow
   | ChoiceRow
   | AddressesRow
   | HostPortRow;
 
 /** The settled type of a row's value. */
 export type ValueOf<R> = R extends { kind: "int" | "duration" | "port" } ? number
-  : R extends { kind: "text" | "secret" | "hostPort" } ? string
+  : R extends { kind: "text" | "secret" | "listen" | "hostPort" } ? string
   : R extends { kind: "choice"; values: readonly (infer V)[] } ? V
   : R extends { kind: "addresses" } ? Address[]
   : never;
@@ -185,6 +192,8 @@ export function checkValue(row: Row, value: unknown, fromFlag = false): unknown 
       return value;
     case "port":
       return checkPort(value);
+    case "listen":
+      return checkListen(value);
     case "int":
       return checkInt(row, value, fromFlag);
     case "duration":
@@ -217,6 +226,16 @@ function checkPort(value: unknown): number {
   const text = typeof value === "number" || typeof value === "string" ? String(value) : show(value);
   try {
     return parsePort(text, { allowPortZero: true });
+  } catch (error) {
+    throw new ValueProblem((error as AddressError).message);
+  }
+}
+
+function checkListen(value: unknown): string {
+  if (value === "") return value;
+  if (typeof value !== "string") throw new ValueProblem(`must be "host:port" or "", got ${show(value)}`);
+  try {
+    return formatAddress(parseAddress(value, { allowPortZero: true }));
   } catch (error) {
     throw new ValueProblem((error as AddressError).message);
   }

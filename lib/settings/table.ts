@@ -100,6 +100,14 @@ export const SETTINGS_TABLE = {
     default: 5,
     doc: "Rotated log files kept per node",
   },
+  api: {
+    kind: "listen",
+    default: "",
+    doc: "Address of the node's control API (HTTP): status, metrics, events, the live page",
+    details: "`127.0.0.1:PORT` keeps it to this machine; port 0 picks a free one. On a network with a " +
+      "`networkKey` every request needs the bearer token derived from the key. See docs/operations.md#control-api.",
+    flag: { name: "--api", arg: "HOST:PORT", commands: ["seed", "peer"] },
+  },
 
   degree: {
     kind: "int",

@@ -22,6 +22,13 @@ export interface GetPeerList {
   version: number;
   /** The asking peer's listening address, `host:port`. */
   addr: string;
+  /**
+   * Optional: the sender's neighbours, for the seed's view of the overlay (its live page).
+   * Older seeds ignore it.
+   */
+  neighbours?: string[];
+  /** Optional: the neighbours among `neighbours` the sender pushes messages to (push-tree links). */
+  push?: string[];
 }
 /** Seed → peer: the other active peers (a random sample when there are many). */
 export interface PeerList {
@@ -147,6 +154,23 @@ export type Message =
 
 export type MessageType = Message["type"];
 
+/** Every message type, the most frequent first (wire_stats.ts matches frames against them in this order). */
+export const MESSAGE_TYPES = [
+  "message",
+  "ihave",
+  "liveliness",
+  "liveliness_reply",
+  "get_data",
+  "graft",
+  "prune",
+  "get_peer_list",
+  "peer_list",
+  "peer_request",
+  "peer_reply",
+  "death",
+  "refused",
+] as const satisfies readonly MessageType[];
+
 /** Bounds that a decoded message must respect; the node passes its settings (see `messageLimits`). */
 export interface MessageLimits {
   /** Most entries of `peers` in a Peer List. */
@@ -227,6 +251,23 @@ function reasonText(obj: Fields, type: string): string | undefined {
   return reason as string | undefined;
 }
 
+/** A list of at most `max` addresses in `obj[field]`; undefined when absent (unless `required`). */
+function addressList(
+  obj: Fields,
+  type: string,
+  field: string,
+  max: number,
+  required = false,
+): string[] | undefined {
+  const value = obj[field];
+  if (value === undefined && !required) return undefined;
+  if (!Array.isArray(value) || value.length > max) {
+    fail(type, field, `must be a list of at most ${max} addresses`, value);
+  }
+  value.forEach((entry, i) => addressValue(entry, type, `${field}[${i}]`));
+  return value as string[];
+}
+
 function idList(obj: Fields, type: string, field: string, max: number): string[] | undefined {
   const value = obj[field];
   if (value === undefined) return undefined;
@@ -253,17 +294,18 @@ export function parseMessage(value: unknown, limits: MessageLimits): Message {
   const obj = value as Fields;
   const type = obj.type;
   switch (type) {
-    case "get_peer_list":
+    case "get_peer_list": {
+      const request: GetPeerList = { type, version: version(obj, type), addr: address(obj, type, "addr") };
+      const neighbours = addressList(obj, type, "neighbours", limits.maxPeers);
+      const push = addressList(obj, type, "push", limits.maxPeers);
+      if (neighbours) request.neighbours = neighbours;
+      if (push) request.push = push;
+      return request;
+    }
     case "peer_request":
       return { type, version: version(obj, type), addr: address(obj, type, "addr") };
-    case "peer_list": {
-      const peers = obj.peers;
-      if (!Array.isArray(peers) || peers.length > limits.maxPeers) {
-        fail(type, "peers", `must be a list of at most ${limits.maxPeers} addresses`, peers);
-      }
-      peers.forEach((peer, i) => addressValue(peer, type, `peers[${i}]`));
-      return { type, peers: peers as string[] };
-    }
+    case "peer_list":
+      return { type, peers: addressList(obj, type, "peers", limits.maxPeers, true)! };
     case "peer_reply": {
       if (typeof obj.accepted !== "boolean") fail(type, "accepted", "must be true or false", obj.accepted);
       const reason = reasonText(obj, type);

@@ -4,9 +4,9 @@ import assert from "node:assert/strict";
 import { Connection } from "../../lib/net/connection.ts";
 import { TcpTransport } from "../../lib/net/tcp_transport.ts";
 import type { Stream } from "../../lib/net/transport.ts";
-import { FrameDecoder } from "../../lib/wire/codec.ts";
-import { decodeMessage, type Message } from "../../lib/wire/messages.ts";
-import { LIMITS, MAX_FRAME_BYTES } from "../_helpers.ts";
+import type { Message } from "../../lib/wire/messages.ts";
+import { waitFor } from "../_helpers.ts";
+import { WireClient } from "../_wire_client.ts";
 
 /** A Connection on one end of a loopback TCP pair, and the raw stream at the other end. */
 async function socketPair(options: ConstructorParameters<typeof Connection>[1] = {}) {
@@ -19,17 +19,11 @@ async function socketPair(options: ConstructorParameters<typeof Connection>[1] =
   return { connection: new Connection(stream, options), remote };
 }
 
-/** Reads whole frames from `remote` until `count` messages arrived or the stream ended. */
+/** Reads the frames arriving at `remote` until `count` messages arrived or the stream ended. */
 async function readMessages(remote: Stream, count: number): Promise<Message[]> {
-  const decoder = new FrameDecoder(MAX_FRAME_BYTES);
-  const messages: Message[] = [];
-  const buffer = new Uint8Array(64 * 1024);
-  while (messages.length < count) {
-    const n = await remote.read(buffer);
-    if (n === null) break;
-    for (const body of decoder.push(buffer.subarray(0, n))) messages.push(decodeMessage(body, LIMITS));
-  }
-  return messages;
+  const reader = WireClient.wrap(remote);
+  await waitFor(() => reader.received.length >= count || reader.isClosed, { what: `${count} messages` });
+  return reader.received;
 }
 
 Deno.test("frames queued faster than the remote reads all arrive once, in order, through partial writes", async () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { encodeFrame, framed, FrameDecoder, HEADER_BYTES } from "../../lib/wire/codec.ts";
+import { encodeFrame, framed, HEADER_BYTES } from "../../lib/wire/codec.ts";
 import { PeerNode } from "../../lib/peer/peer_node.ts";
 import type { Message } from "../../lib/wire/messages.ts";
 import {
@@ -20,82 +20,22 @@ import {
   waitFor,
   withLogs,
 } from "../_helpers.ts";
+import { WireClient } from "../_wire_client.ts";
 
-/**
- * A raw client that performs the key handshake as initiator over the real wire, then
- * lets the test send sealed frames (or tampered and replayed ones).
- */
-class KeyedClient {
-  readonly received: Uint8Array[] = [];
-  closed = false;
-  readonly #reader: Promise<void>;
-  #waiting: ((body: Uint8Array) => void) | undefined;
+/** A client of the real wire that keeps frames sealed, as a keyed node's connections carry them. */
+function keyedClient(port: number): Promise<WireClient> {
+  return WireClient.connect({ host: "127.0.0.1", port }, { raw: true });
+}
 
-  private constructor(readonly conn: Deno.Conn) {
-    this.#reader = this.#read();
-  }
-
-  static async connect(port: number): Promise<KeyedClient> {
-    return new KeyedClient(await Deno.connect({ hostname: "127.0.0.1", port }));
-  }
-
-  async #read(): Promise<void> {
-    const decoder = new FrameDecoder(1 << 20);
-    const buffer = new Uint8Array(65536);
-    try {
-      for (;;) {
-        const n = await this.conn.read(buffer);
-        if (n === null) break;
-        for (const body of decoder.push(buffer.subarray(0, n))) {
-          if (this.#waiting) this.#waiting(body);
-          else this.received.push(body);
-        }
-      }
-    } catch {
-      // Closed or reset: the test looks at `closed`.
-    } finally {
-      this.closed = true;
-    }
-  }
-
-  next(): Promise<Uint8Array> {
-    const queued = this.received.shift();
-    if (queued) return Promise.resolve(queued);
-    return new Promise((resolve) => {
-      this.#waiting = (body) => {
-        this.#waiting = undefined;
-        resolve(body);
-      };
-    });
-  }
-
-  async write(bytes: Uint8Array): Promise<void> {
-    try {
-      await this.conn.write(bytes);
-    } catch {
-      this.closed = true;
-    }
-  }
-
-  /** Runs the handshake with `secret`; returns the sealing cipher for this direction. */
-  async handshake(secret: string) {
-    const key = await importNetworkKey(secret);
-    const nonce = newNonce();
-    await this.write(framed(helloBody(nonce)));
-    const peerNonce = parseAuthBody(await this.next(), "hello");
-    await this.write(framed(proofBody(await makeProof(key, "initiator", nonce, peerNonce))));
-    parseAuthBody(await this.next(), "proof");
-    return await sessionCiphers(key, "initiator", nonce, peerNonce);
-  }
-
-  async close(): Promise<void> {
-    try {
-      this.conn.close();
-    } catch {
-      // Already closed.
-    }
-    await this.#reader;
-  }
+/** Runs the key handshake with `secret` as initiator; returns the ciphers for this connection. */
+async function handshake(client: WireClient, secret: string) {
+  const key = await importNetworkKey(secret);
+  const nonce = newNonce();
+  await client.writeRaw(framed(helloBody(nonce)));
+  const peerNonce = parseAuthBody(await client.nextBody(), "hello");
+  await client.writeRaw(framed(proofBody(await makeProof(key, "initiator", nonce, peerNonce))));
+  parseAuthBody(await client.nextBody(), "proof");
+  return await sessionCiphers(key, "initiator", nonce, peerNonce);
 }
 
 Deno.test("nodes sharing a network key form a network and deliver every message", async () => {
@@ -146,40 +86,40 @@ Deno.test("a node with another key, or none, is refused with a clear log line on
   });
 });
 
-Deno.test("a tampered or replayed frame closes the connection", async () => {
+Deno.test("in a private network a tampered or replayed sealed frame closes the connection, and an honest one is answered", async () => {
   const net = await TestNetwork.start(1, 0, { networkKey: "k" });
   const port = net.seeds[0]!.address.port;
-  const clients: KeyedClient[] = [];
+  const clients: WireClient[] = [];
   try {
     // Control: a correctly sealed liveliness frame is answered.
-    const good = await KeyedClient.connect(port);
+    const good = await keyedClient(port);
     clients.push(good);
-    const { seal, open } = await good.handshake("k");
+    const { seal, open } = await handshake(good, "k");
     const probe = (ts: number) =>
       encodeFrame({ type: "liveliness", ts } as Message, MAX_FRAME_BYTES).slice(HEADER_BYTES);
-    await good.write(framed(await seal.seal(probe(1))));
-    const reply = new TextDecoder().decode(await open.open((await good.next()).slice()));
+    await good.writeRaw(framed(await seal.seal(probe(1))));
+    const reply = new TextDecoder().decode(await open.open((await good.nextBody()).slice()));
     assert.deepEqual(JSON.parse(reply), { type: "liveliness_reply", ts: 1 });
 
     // Tampered: one ciphertext bit flipped.
-    const tamper = await KeyedClient.connect(port);
+    const tamper = await keyedClient(port);
     clients.push(tamper);
-    const t = await tamper.handshake("k");
+    const t = await handshake(tamper, "k");
     const sealed = await t.seal.seal(probe(2));
     sealed[3]! ^= 0x01;
-    await tamper.write(framed(sealed));
-    await waitFor(() => tamper.closed, { what: "the tampered connection to close", timeoutMs: 3000 });
+    await tamper.writeRaw(framed(sealed));
+    await waitFor(() => tamper.isClosed, { what: "the tampered connection to close", timeoutMs: 3000 });
 
     // Replayed: the same sealed frame twice; the second reuses a spent counter.
-    const replay = await KeyedClient.connect(port);
+    const replay = await keyedClient(port);
     clients.push(replay);
-    const r = await replay.handshake("k");
+    const r = await handshake(replay, "k");
     const once = framed(await r.seal.seal(probe(3)));
-    await replay.write(once);
-    await replay.next();
-    await replay.write(once);
-    await waitFor(() => replay.closed, { what: "the replaying connection to close", timeoutMs: 3000 });
-    assert.ok(!good.closed, "the honest connection stays open");
+    await replay.writeRaw(once);
+    await replay.nextBody();
+    await replay.writeRaw(once);
+    await waitFor(() => replay.isClosed, { what: "the replaying connection to close", timeoutMs: 3000 });
+    assert.ok(!good.isClosed, "the honest connection stays open");
   } finally {
     await Promise.all(clients.map((c) => c.close()));
     await net.stop();

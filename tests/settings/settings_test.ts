@@ -15,6 +15,7 @@ import {
   resolveSettings,
   type Settings,
 } from "../../lib/settings/config.ts";
+import { withTempDir } from "../_process.ts";
 
 // ---- helpers ----------------------------------------------------------------------
 
@@ -32,25 +33,12 @@ function configError(fn: () => unknown, note = ""): string {
   return thrown.message;
 }
 
+/** The message of the ConfigError that `fn`'s promise rejects with; fails on any other outcome. */
 async function configErrorAsync(fn: () => Promise<unknown>): Promise<string> {
-  let thrown: unknown;
-  try {
-    await fn();
-  } catch (error) {
-    thrown = error;
-  }
-  assert.ok(thrown instanceof ConfigError, `expected a ConfigError, got ${thrown ?? "no error"}`);
-  return thrown.message;
-}
-
-/** Runs `body` with a temp directory that is removed afterwards. */
-async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "p2pnet-config-test-" });
-  try {
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  const failure = await fn().then(() => undefined, (error) => ({ error }));
+  return configError(() => {
+    if (failure) throw failure.error;
+  });
 }
 
 /** Writes `text` to a config file in a temp directory and runs `body` with its path. */
@@ -126,7 +114,8 @@ Deno.test("every field a config file may hold is accepted by name", () => {
     const kind = typeof DEFAULT_SETTINGS[field as keyof Settings];
     values[field] = kind === "number"
       ? (field === "port" ? 0 : field === "maxFrameBytes" ? 4096 : 1000)
-      : ({ logFormat: "text", gossipMode: "tree" } as Record<string, string>)[field] ?? "x";
+      : ({ logFormat: "text", gossipMode: "tree", api: "127.0.0.1:0" } as Record<string, string>)[field] ??
+        "x";
   }
   const parsed = parseConfigObject(values, FILE);
   assert.deepEqual(Object.keys(parsed).sort(), [...CONFIG_FIELDS].sort());

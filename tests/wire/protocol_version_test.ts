@@ -9,7 +9,7 @@ import type { Settings } from "../../lib/settings/config.ts";
 import { JoinError, PeerNode } from "../../lib/peer/peer_node.ts";
 import { SeedNode } from "../../lib/seed/seed_node.ts";
 import { FAST, waitFor } from "../_helpers.ts";
-import { WireClient } from "../_wire_client.ts";
+import { answersProbe, HandNode, WireClient } from "../_wire_client.ts";
 
 /** One strike bans the host, so a refusal that struck would shut out the next client. */
 const STRICT: Partial<Settings> = { ...FAST, banThreshold: 1 };
@@ -21,18 +21,6 @@ async function answerTo(port: number, frame: Record<string, unknown>): Promise<u
     await client.send(frame);
     await waitFor(() => client.isClosed, { what: "the node to close the connection", timeoutMs: 3000 });
     return client.received;
-  } finally {
-    await client.close();
-  }
-}
-
-/** Whether the node at `port` still answers a probe (it has not banned this host). */
-async function answersProbe(port: number): Promise<void> {
-  const client = await WireClient.connect({ host: "127.0.0.1", port });
-  try {
-    await client.send({ type: "liveliness", ts: 5 });
-    await waitFor(() => client.received.length === 1, { what: "a liveliness reply", timeoutMs: 3000 });
-    assert.deepEqual(client.received, [{ type: "liveliness_reply", ts: 5 }]);
   } finally {
     await client.close();
   }
@@ -51,7 +39,7 @@ Deno.test("a seed refuses a get_peer_list of another protocol version with a rea
       { type: "refused", reason: "protocol version 0 not supported; this node speaks 1" },
     ]);
     assert.deepEqual(seed.peers(), []);
-    await answersProbe(seed.address.port);
+    await answersProbe(seed.address);
   } finally {
     await seed.stop();
   }
@@ -73,7 +61,7 @@ Deno.test("a peer declines a peer_request of another protocol version with a rea
       },
     ]);
     assert.deepEqual(peer.neighbours(), []);
-    await answersProbe(peer.address.port);
+    await answersProbe(peer.address);
   } finally {
     await peer.stop();
     await seed.stop();
@@ -82,25 +70,14 @@ Deno.test("a peer declines a peer_request of another protocol version with a rea
 
 Deno.test("a peer that a seed refuses fails to join, with the seed's reason in its error", async () => {
   // A seed of a later protocol version, played by hand.
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const clients: WireClient[] = [];
-  const accepting = (async () => {
-    for await (const conn of listener) {
-      clients.push(WireClient.wrap(conn, (message, client) => {
-        if (message.type === "get_peer_list") {
-          client.send({
-            type: "refused",
-            reason: `protocol version ${message.version} not supported; this node speaks 2`,
-          });
-        }
-      }));
-    }
-  })();
-  const peer = new PeerNode({
-    host: "127.0.0.1",
-    port: 0,
-    settings: { ...FAST, seeds: [{ host: "127.0.0.1", port: listener.addr.port }] },
+  const seed = new HandNode({
+    acceptsNeighbours: false,
+    answer: (message) =>
+      message.type === "get_peer_list"
+        ? { type: "refused", reason: `protocol version ${message.version} not supported; this node speaks 2` }
+        : undefined,
   });
+  const peer = new PeerNode({ host: "127.0.0.1", port: 0, settings: { ...FAST, seeds: [seed.address] } });
   try {
     await assert.rejects(peer.start(), (error: Error) => {
       assert.ok(error instanceof JoinError, String(error));
@@ -109,8 +86,6 @@ Deno.test("a peer that a seed refuses fails to join, with the seed's reason in i
     });
   } finally {
     await peer.stop();
-    listener.close();
-    await accepting.catch(() => {});
-    await Promise.all(clients.map((c) => c.close()));
+    await seed.close();
   }
 });
