@@ -9,10 +9,11 @@ import type { Settings } from "../settings/config.ts";
 import type { Connection } from "../net/connection.ts";
 import type { NodeOptions } from "../net/endpoint.ts";
 import { Emitter } from "../util/events.ts";
-import { type GetPeerList, type Message, versionRefusal } from "../wire/messages.ts";
+import { fitReason, type GetPeerList, type Message, versionRefusal } from "../wire/messages.ts";
 import { sample } from "../util/random.ts";
 import { NodeCore } from "../node/node_core.ts";
 import { DeathReports, type RemovalReason } from "./death_reports.ts";
+import { Contact } from "./contact.ts";
 import type { WireStatsSnapshot } from "../net/wire_stats.ts";
 
 export type { RemovalReason };
@@ -72,6 +73,7 @@ export class SeedNode {
   /** Connections whose announced address is being checked before registration. */
   readonly #checking = new Set<Connection>();
   readonly #reports: DeathReports;
+  readonly #contact: Contact;
   #stopping: Promise<void> | undefined;
   #registered = 0;
   readonly #removed: Record<RemovalReason, number> = { leaving: 0, dead: 0, banned: 0 };
@@ -80,11 +82,16 @@ export class SeedNode {
   constructor(options: SeedNodeOptions = {}) {
     this.#core = new NodeCore("seed", options, 0);
     this.settings = this.#core.settings;
+    const contact = this.#contact = new Contact(this.#core);
     this.#reports = new DeathReports(this.#core, {
       has: (addr) => this.#peers.has(addr),
       connectionOf: (addr) => this.#peers.get(addr)?.conn,
       remove: (addr, reason, reporter) => this.#remove(addr, reason, reporter),
       refused: (addr, reporter, why) => this.events.emit("reportRejected", { addr, reporter, why }),
+      contactOf: (addr) => contact.record(this.#peers.get(addr)?.conn),
+      get silenceMs() {
+        return contact.silenceMs;
+      },
     });
   }
 
@@ -128,11 +135,14 @@ export class SeedNode {
 
   /** Starts listening. Throws if the address is in use or not available. */
   async start(): Promise<Address> {
-    if (this.#core.started) throw new Error("SeedNode.start: already started");
-    return await this.#core.open({
+    const core = this.#core;
+    if (core.started) throw new Error("SeedNode.start: already started");
+    const address = await core.open({
       onMessage: (conn, message) => this.#onMessage(conn, message),
       onClose: (conn) => this.#onClose(conn),
     });
+    core.everyJittered(this.settings.livelinessInterval, () => this.#contact.round());
+    return address;
   }
 
   /** Closes every connection and stops. Safe to call twice. */
@@ -150,6 +160,7 @@ export class SeedNode {
     core.received(conn, message);
     if (core.prober.accept(conn, message)) return;
     const registered = this.#registeredBy.get(conn);
+    if (registered !== undefined) this.#contact.heard(conn, core.clock.now());
     switch (message.type) {
       case "get_peer_list": {
         const refusal = versionRefusal(message.version);
@@ -159,6 +170,10 @@ export class SeedNode {
       case "liveliness":
         core.send(conn, { type: "liveliness_reply", ts: message.ts }, { urgent: true });
         return;
+      case "liveliness_reply":
+        // An answer to this seed's keep-alive: noted above as contact.
+        if (registered === undefined) core.reject(conn, "liveliness_reply before get_peer_list");
+        return;
       case "death":
         if (registered === undefined) return core.reject(conn, "death before get_peer_list");
         return this.#reports.onReport(conn, registered, message);
@@ -167,9 +182,13 @@ export class SeedNode {
     }
   }
 
-  /** Tells a peer why this seed will not serve it (not a strike), then closes. */
-  #refuse(conn: Connection, reason: string): void {
+  /**
+   * Tells a peer why this seed will not serve it, then closes; not a strike: the peer
+   * can act on the reason (another version, another address to announce, later).
+   */
+  #refuse(conn: Connection, why: string): void {
     const core = this.#core;
+    const reason = fitReason(why);
     core.log.warn("refused {remote}: {reason}", { event: "seed.refused_peer", remote: conn.remote, reason });
     core.send(conn, { type: "refused", reason });
     conn.flush().then(() => conn.close(`refused: ${reason}`));
@@ -183,16 +202,19 @@ export class SeedNode {
       return core.reject(conn, `connection registered ${registered} and now claims ${addr}`);
     }
     if (!hostMatches(conn.remoteAddress, addr)) {
-      return core.reject(conn, `claims address ${addr} on another host`);
+      return this.#refuse(
+        conn,
+        `announced address ${addr} is not on the host this connection comes from, ${conn.remoteAddress.host}: announce one of that host (--advertise)`,
+      );
     }
-    if (this.#reports.isBanned(addr)) return core.reject(conn, `${addr} is banned for false reports`);
+    if (this.#reports.isBanned(addr)) return this.#refuse(conn, `${addr} is banned for false death reports`);
     const existing = this.#peers.get(addr);
     if (existing?.conn === conn) {
       existing.links = links;
       return this.#sendPeerList(conn, addr, { refresh: true });
     }
-    if (existing !== undefined && !existing.conn.isClosed) {
-      return core.reject(conn, `${addr} is registered on another open connection`);
+    if (existing !== undefined && this.#holds(existing)) {
+      return this.#refuse(conn, `${addr} is registered on another open connection; try again later`);
     }
     // A new registration: check that the announced address answers before listing it.
     if (this.#checking.has(conn)) return;
@@ -203,14 +225,13 @@ export class SeedNode {
       if (!result.alive) {
         // Not a strike: an honest peer that is slow or restarting fails this too, and on one
         // machine every node shares the host that a ban would shut out.
-        return core.reject(conn, `cannot reach announced address ${addr}: ${result.reason}`, {
-          strike: false,
-        });
+        return this.#refuse(conn, `cannot reach announced address ${addr}: ${result.reason}`);
       }
       const current = this.#peers.get(addr);
-      if (current !== undefined && current.conn !== conn && !current.conn.isClosed) {
-        return core.reject(conn, `${addr} is registered on another open connection`);
+      if (current !== undefined && current.conn !== conn && this.#holds(current)) {
+        return this.#refuse(conn, `${addr} is registered on another open connection; try again later`);
       }
+      if (current !== undefined && current.conn !== conn) current.conn.close("registered again elsewhere");
       if (current === undefined) {
         this.#peers.set(addr, { addr, since: core.clock.now(), at: core.clock.wallNow(), conn, links });
         this.#registered++;
@@ -225,8 +246,18 @@ export class SeedNode {
         current.links = links;
       }
       this.#registeredBy.set(conn, addr);
+      this.#contact.watch(conn);
       this.#sendPeerList(conn, addr);
     });
+  }
+
+  /**
+   * Whether a registration stays on its connection when the same address registers on
+   * another: while that connection is open and this seed is in contact over it. One
+   * that went silent (the peer was cut off, and its connection may never close) gives way.
+   */
+  #holds(registration: Registration): boolean {
+    return !registration.conn.isClosed && !this.#contact.isSilent(registration.conn, this.#core.clock.now());
   }
 
   /** Answers a Get Peer List; logged at info for a new registration, at debug for a refresh. */
@@ -261,6 +292,7 @@ export class SeedNode {
   #onClose(conn: Connection): void {
     const core = this.#core;
     const addr = this.#registeredBy.get(conn);
+    this.#contact.closed(conn);
     // A registered peer's connection matters; probes (this seed's or others') are routine.
     core.log[addr === undefined ? "debug" : "info"]("connection closed {remote}: {reason}", {
       event: "connection.closed",

@@ -238,6 +238,11 @@ export function versionRefusal(version: number): string | undefined {
   return `protocol version ${version} not supported; this node speaks ${PROTOCOL_VERSION}`;
 }
 
+/** `text` cut to the longest reason a Peer Reply or a Refused may carry. */
+export function fitReason(text: string): string {
+  return text.length <= MAX_REASON ? text : text.slice(0, MAX_REASON - 1) + "…";
+}
+
 function reasonText(obj: Fields, type: string): string | undefined {
   const reason = obj.reason;
   if (reason !== undefined && (typeof reason !== "string" || reason.length > MAX_REASON)) {
