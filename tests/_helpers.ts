@@ -26,6 +26,8 @@ export const FAST: Partial<Settings> = {
   fetchTimeout: 50,
   overlayInterval: 200,
   seedTimeout: 1000,
+  // Fail fast: a test that wants the join retried says so.
+  retryJoin: 0,
   connectTimeout: 1000,
   handshakeTimeout: 2000,
   frameTimeout: 2000,

@@ -80,12 +80,19 @@ export class Proc {
   readonly #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
   readonly #pumps: Promise<void>[];
 
+  /**
+   * @param via a command that runs deno for us, such as `["ip", "netns", "exec", "ns1"]`
+   *   (it must exec deno in its place, so that signals reach deno). @default none
+   */
   constructor(
     args: string[],
-    { stdin = false, env = {} }: { stdin?: boolean; env?: Record<string, string> } = {},
+    { stdin = false, env = {}, via = [] }: { stdin?: boolean; env?: Record<string, string>; via?: string[] } =
+      {},
   ) {
-    this.#child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", join(ROOT, "main.ts"), ...args],
+    const deno = [Deno.execPath(), "run", "-A", join(ROOT, "main.ts"), ...args];
+    const [command, ...rest] = [...via, ...deno];
+    this.#child = new Deno.Command(command!, {
+      args: rest,
       cwd: ROOT,
       stdin: stdin ? "piped" : "null",
       stdout: "piped",

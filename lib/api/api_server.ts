@@ -6,7 +6,7 @@
  */
 
 import type { Logger } from "@logtape/logtape";
-import { type Address, formatAddress, parseAddress } from "../wire/address.ts";
+import { type Address, formatAddress, makeAddress, parseAddress } from "../wire/address.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { apiToken, authorized } from "./auth.ts";
 import { EventStreams } from "./event_stream.ts";
@@ -79,7 +79,7 @@ export class ApiServer {
     }, (request) => this.#handle(request));
     this.#unsubscribe = this.#options.source.subscribe((event) => this.#events.broadcast(event));
     const { hostname, port } = this.#server.addr;
-    this.#address = { host: hostname, port };
+    this.#address = makeAddress(hostname, port);
     return this.#address;
   }
 

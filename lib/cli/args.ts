@@ -6,6 +6,7 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { ConfigError, loadConfigFile, resolveSettings, type Settings } from "../settings/config.ts";
 import { settingsFromFlags } from "../settings/flags.ts";
+import type { Command } from "../settings/kinds.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
 export const VERSION: string = denoJson.version;
@@ -58,13 +59,13 @@ export function parseWithPositionals(
   }
 }
 
-/** Settings from defaults, the config file, then flags. */
-export async function loadSettings(values: Values): Promise<Settings> {
+/** Settings from defaults, the config file, then flags (those `command` takes; any setting flag without one). */
+export async function loadSettings(values: Values, command?: Command): Promise<Settings> {
   const path = typeof values.config === "string" ? values.config : "config.json";
   const fromFile = await loadConfigFile(path, { required: values.config !== undefined });
   let fromFlags: Partial<Settings>;
   try {
-    fromFlags = settingsFromFlags(values);
+    fromFlags = settingsFromFlags(values, command);
   } catch (error) {
     // A bad flag value is a usage error: its line points at --help.
     if (error instanceof ConfigError) throw new UsageError(error.message);

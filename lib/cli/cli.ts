@@ -3,7 +3,7 @@
  * and the `seed`, `peer` and `clean` commands over the library.
  */
 
-import { formatAddress, isLocalHost, parseAddress } from "../wire/address.ts";
+import { type Address, formatAddress, isLocalHost, parseAddress, parseHostPort } from "../wire/address.ts";
 import { type ApiServer, serveApi } from "../api/api_server.ts";
 import { type ApiSource, peerSource, seedSource } from "../api/source.ts";
 import { cleanLogs } from "./clean.ts";
@@ -45,18 +45,24 @@ const OPTIONS: Record<Command, Options> = {
 async function runSeed(args: string[]): Promise<number> {
   const values = parseCommand("seed", args, OPTIONS.seed);
   if (values.help) return printHelp("seed");
-  const settings = await loadSettings(values);
-  let addresses = settings.seeds;
+  const settings = await loadSettings(values, "seed");
+  const advertised = settings.advertise === "" ? undefined : parseHostPort(settings.advertise);
+  let nodes: { address: Address; advertise: string }[];
   if (values.port !== undefined) {
-    addresses = [{ host: settings.host, port: settings.port }];
+    nodes = [{ address: { host: settings.host, port: settings.port }, advertise: settings.advertise }];
   } else {
-    addresses = addresses.filter((a) =>
-      values.host === undefined ? isLocalHost(a.host) : a.host === settings.host
-    );
-    if (addresses.length === 0) {
+    // The seeds of the list named by the host they are announced at (or bound to, with --host alone).
+    const named = advertised?.host ?? (values.host === undefined ? undefined : settings.host);
+    nodes = settings.seeds
+      .filter((a) => named === undefined ? isLocalHost(a.host) : a.host === named)
+      .map((a) => ({
+        address: { host: values.host === undefined ? a.host : settings.host, port: a.port },
+        advertise: advertised ? formatAddress({ host: advertised.host, port: a.port }) : "",
+      }));
+    if (nodes.length === 0) {
       throw new ConfigError(
         `no seed in the config is on this machine${
-          values.host ? ` at host ${values.host}` : ""
+          named ? ` at host ${named}` : ""
         }; pass --port to start one`,
       );
     }
@@ -66,8 +72,8 @@ async function runSeed(args: string[]): Promise<number> {
   const apis: ApiServer[] = [];
   const stop = onStopSignal();
   try {
-    for (const address of addresses) {
-      const seed = new SeedNode({ host: address.host, port: address.port, settings });
+    for (const { address, advertise } of nodes) {
+      const seed = new SeedNode({ host: address.host, port: address.port, advertise, settings });
       try {
         await seed.start();
       } catch (error) {
@@ -99,18 +105,31 @@ async function runSeed(args: string[]): Promise<number> {
 async function runPeer(args: string[]): Promise<number> {
   const values = parseCommand("peer", args, OPTIONS.peer);
   if (values.help) return printHelp("peer");
-  const settings = await loadSettings(values);
+  const settings = await loadSettings(values, "peer");
   await setupLogging(loggingOptions(settings));
   const peer = new PeerNode({ settings });
   const stop = onStopSignal();
+  // A signal while the peer is still joining (seeds not up yet) stops it as cleanly as later.
+  let joined = false;
+  let stoppedEarly: string | undefined;
+  stop.signalled.then((signal) => {
+    if (joined) return;
+    stoppedEarly = signal;
+    peer.stop();
+  });
   let api: ApiServer | undefined;
   try {
     try {
       await peer.start();
     } catch (error) {
+      if (stoppedEarly !== undefined) {
+        console.log(`p2pnet: ${stoppedEarly}: stopped before joining the network`);
+        return 0;
+      }
       if (error instanceof JoinError) throw error;
       throw listenFailure(`${settings.host}:${settings.port}`, error);
     }
+    joined = true;
     if (settings.api !== "") {
       api = await startApi(peerSource(peer), settings, 0, nodeLogger("peer", peer.label));
     }
@@ -173,7 +192,7 @@ async function runClean(args: string[]): Promise<number> {
   if (values.help) return printHelp("clean");
   const logDir = typeof values["log-dir"] === "string"
     ? values["log-dir"]
-    : (await loadSettings(values)).logDir;
+    : (await loadSettings(values, "clean")).logDir;
   const removed = await cleanLogs(logDir);
   if (removed.length === 0) {
     console.log(`nothing to remove in ${logDir}`);

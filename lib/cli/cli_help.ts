@@ -71,9 +71,9 @@ Every setting of config.json: docs/configuration.md.`,
 
   seed: `${usageLine("Usage: p2pnet seed", ["[--config FILE]", ...flagUsage("seed")])}
 
-Runs seed nodes. Without --port, starts every seed listed in the config whose host is this
-machine (or is --host), each with its own log file; with --port, starts one seed at --host:--port.
-Stops cleanly on Ctrl+C or SIGTERM.
+Runs seed nodes. Without --port, starts every seed listed in the config (or --seeds) whose host
+is this machine (or is --advertise's host, else --host), each with its own log file; with --port,
+starts one seed at --host:--port. Stops cleanly on Ctrl+C or SIGTERM.
 
 Options:
 ${CONFIG}
@@ -86,9 +86,10 @@ ${HELP_LINE}`,
 
   peer: `${usageLine("Usage: p2pnet peer", ["[--config FILE]", ...flagUsage("peer"), "[--no-console]"])}
 
-Runs a peer: registers with a majority of the config's seeds, connects to neighbours, probes
-them, gossips messages. Console: type 1 for connections, 2 for messages, anything else to leave.
-Leaves cleanly (telling the seeds) on console input, Ctrl+C or SIGTERM.
+Runs a peer: registers with a majority of the config's seeds (or --seeds), trying again while too
+few answer (--retry-join), connects to neighbours, probes them, gossips messages. Console: type 1
+for connections, 2 for messages, anything else to leave. Leaves cleanly (telling the seeds) on
+console input, Ctrl+C or SIGTERM, also while still joining.
 
 Options:
 ${CONFIG}

@@ -52,7 +52,7 @@ export async function runDemoCommand(args: string[], printHelp: () => number): P
   );
   const values = parseCommand("demo", args, DEMO_OPTIONS);
   if (values.help) return printHelp();
-  const settings = await loadSettings(values);
+  const settings = await loadSettings(values, "demo");
   const seeds = intFlag(values, "seeds", 3, 1, 50);
   const peers = intFlag(values, "peers", 20, 1, 5000);
   const rate = intFlag(values, "rate", 10, 1, 10_000);

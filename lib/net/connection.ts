@@ -153,6 +153,11 @@ export class Connection {
     return this.#stream.remoteAddr;
   }
 
+  /** This end's socket address: the address of this machine that the remote sees (without NAT). */
+  get localAddress(): Address {
+    return this.#stream.localAddr;
+  }
+
   /** Bytes of a frame that has started to arrive but is not complete. */
   get pendingBytes(): number {
     return this.#decoder.pendingBytes;

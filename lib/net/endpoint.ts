@@ -24,8 +24,10 @@ export type MessageHandler = (conn: Connection, message: Message) => void;
 
 /** Options shared by `SeedNode` and `PeerNode`. */
 export interface NodeOptions {
-  /** Host to listen on and announce. @default settings.host */
+  /** Host to listen on. @default settings.host */
   host?: string;
+  /** `host` or `host:port` to announce instead of the bound address. @default settings.advertise */
+  advertise?: string;
   /** Port to listen on; 0 picks a free one. @default settings.port (a peer) or 0 (a seed) */
   port?: number;
   /** Settings over the defaults, checked like a config file (resolved settings pass through unchanged). */
@@ -73,6 +75,8 @@ export interface EndpointOptions {
   skipFrame?: (body: Uint8Array, conn: Connection) => boolean;
   /** Called once when a connection has closed, with its reason. */
   onClose?: (conn: Connection) => void;
+  /** Called when a connection earns its host a strike (it broke the protocol), before it closes. */
+  onStrike?: (conn: Connection, why: string) => void;
   /** Where time and timers come from: activity times, bans, the connect timeout. @default systemClock */
   clock?: Clock;
   /** What connections run over. @default TCP */
@@ -132,10 +136,13 @@ export class Endpoint {
 
   /**
    * Connects to `address` within `timeoutMs`, or throws an Error whose message is a few
-   * words (`refused`, `timed out`, `cancelled`: a {@link TransportError} with that code).
+   * words (`refused`, `timed out`, `cancelled`: a {@link TransportError} with that code;
+   * `banned`). A banned host is not dialled, except by a `probe`: a probe's verdict
+   * must hold whatever the host did.
    */
-  async connect(address: Address, timeoutMs: number): Promise<Connection> {
+  async connect(address: Address, timeoutMs: number, { probe = false } = {}): Promise<Connection> {
     if (this.#closed) throw new Error("node stopped");
+    if (!probe && this.isBanned(address.host)) throw new Error("banned");
     if (this.#connections.size >= this.#options.settings.maxConnections) {
       throw new Error(`connection limit ${this.#options.settings.maxConnections} reached`);
     }
@@ -182,6 +189,7 @@ export class Endpoint {
    * violation, a false report); enough strikes ban the host for `banTime`.
    */
   strike(conn: Connection, why: string): void {
+    this.#options.onStrike?.(conn, why);
     const host = conn.remoteAddress.host;
     if (this.#bans.strike(host, this.#now())) {
       const { banTime, banThreshold } = this.#options.settings;
@@ -193,6 +201,11 @@ export class Endpoint {
         why,
       });
     }
+  }
+
+  /** True while `host` is banned: its connections are refused and it is not dialled. */
+  isBanned(host: string): boolean {
+    return this.#bans.isBanned(host, this.#now());
   }
 
   #now(): number {

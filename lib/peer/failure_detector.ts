@@ -50,12 +50,15 @@ export interface DetectorStats {
 
 /** What the detector's verdicts lead to. */
 export interface Verdicts {
-  /** A neighbour on a live link is dead: close the link and tell the seeds. */
-  declareDead(neighbour: Neighbour, why: string): void;
+  /**
+   * A neighbour on a live link is dead: close the link and tell the seeds. `refused`:
+   * nothing listens at its address (rather than silence, which a partition also causes).
+   */
+  declareDead(neighbour: Neighbour, why: string, refused: boolean): void;
   /** A neighbour answers probes on fresh connections but not on its link: close the link, tell no one. */
   dropUnresponsive(neighbour: Neighbour, why: string): void;
   /** A neighbour whose link already closed is dead: tell the seeds. */
-  reportDead(addr: string, why: string): void;
+  reportDead(addr: string, why: string, refused: boolean): void;
   /** A lost neighbour was judged either way: open links to replace it. */
   fill(): void;
 }
@@ -181,7 +184,10 @@ export class FailureDetector {
           peer: addr,
           why: result.reason,
         });
-      } else this.#verdicts.reportDead(addr, `connection lost and probe failed: ${result.reason}`);
+      } else {
+        const refused = result.reason === "connect refused";
+        this.#verdicts.reportDead(addr, `connection lost and probe failed: ${result.reason}`, refused);
+      }
       this.#verdicts.fill();
     });
   }
@@ -281,6 +287,7 @@ export class FailureDetector {
         return this.#verdicts.declareDead(
           neighbour,
           `missed ${limit} liveliness probes; direct probe: ${result.alive ? "" : result.reason}`,
+          !result.alive && result.reason === "connect refused",
         );
       }
       if (verdict === "unresponsive") {

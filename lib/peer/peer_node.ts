@@ -77,15 +77,16 @@ export class PeerNode {
       links: () => this.view.links(),
     });
     this.#detector = new FailureDetector(core, {
-      declareDead: (neighbour, why) => {
+      declareDead: (neighbour, why, refused) => {
         this.#table.drop(neighbour, `dead: ${why}`);
-        this.#reportDead(neighbour.addr, why);
+        this.#reportDead(neighbour.addr, why, refused);
       },
       dropUnresponsive: (neighbour, why) => {
         this.#table.drop(neighbour, `unresponsive: ${why}`);
-        this.#overlay.shun(neighbour.addr);
+        // Alive, so no seed is told; not behind a partition (it answers fresh probes), so no retries.
+        this.#overlay.dead(neighbour.addr, true);
       },
-      reportDead: (addr, why) => this.#reportDead(addr, why),
+      reportDead: (addr, why, refused) => this.#reportDead(addr, why, refused),
       fill: () => void this.#overlay.fill(),
     });
     this.#tree = new BroadcastTree(core, this.#store, {
@@ -146,16 +147,23 @@ export class PeerNode {
   async start(): Promise<Address> {
     const core = this.#core;
     if (core.started) throw new Error("PeerNode.start: already started");
-    const address = await core.open({
+    await core.open({
       onMessage: (conn, message) => this.#onMessage(conn, message),
       onClose: (conn) => this.#onClose(conn),
       skipFrame: (body, conn) => this.#tree.isRepeat(body, this.#table.byConn(conn)),
       sweep: (now) => this.#store.prune(now),
+      onStrike: (conn, why) => {
+        // Not a loss to probe: the link closes for what the neighbour sent.
+        const neighbour = this.#table.byConn(conn);
+        if (neighbour !== undefined) neighbour.removedFor ??= why;
+        if (neighbour !== undefined) this.#overlay.offended(neighbour.addr);
+      },
     });
     try {
       await this.#seeds.join();
     } catch (error) {
-      this.#stopping ??= this.#shutdown(false, { quiet: true });
+      // Leave the seeds that did register it, so none of them has to find it dead.
+      this.#stopping ??= this.#shutdown(true, { quiet: true });
       await this.#stopping;
       throw error;
     }
@@ -166,7 +174,7 @@ export class PeerNode {
     this.#startRounds();
     this.#seeds.registerWithRest();
     await Promise.all(this.#overlay.fill());
-    return address;
+    return core.address("PeerNode.start");
   }
 
   /**
@@ -232,8 +240,8 @@ export class PeerNode {
   }
 
   /** Tells every registered seed that `addr` is dead, and does not dial it again for a while. */
-  #reportDead(addr: string, why: string): void {
-    this.#overlay.shun(addr);
+  #reportDead(addr: string, why: string, refused: boolean): void {
+    this.#overlay.dead(addr, refused);
     this.#core.log.warn("neighbour {peer} is dead: {why}; reporting to seeds", {
       event: "neighbour.dead",
       peer: addr,
@@ -301,22 +309,10 @@ export class PeerNode {
           this.#table.drop(neighbour, "left");
           return;
         }
-        return this.#reject(neighbour, "death reports go to seeds");
+        return this.#core.reject(neighbour.conn, "death reports go to seeds");
       default:
-        this.#reject(neighbour, `unexpected ${message.type} from a neighbour`);
+        this.#core.reject(neighbour.conn, `unexpected ${message.type} from a neighbour`);
     }
-  }
-
-  /** Closes a neighbour's link for breaking the protocol, with a strike against its host. */
-  #reject(neighbour: Neighbour, why: string): void {
-    const core = this.#core;
-    core.log.warn("closing {remote}: {why}", {
-      event: "connection.rejected",
-      remote: neighbour.conn.remote,
-      why,
-    });
-    core.endpoint.strike(neighbour.conn, why);
-    this.#table.drop(neighbour, why);
   }
 
   #onClose(conn: Connection): void {

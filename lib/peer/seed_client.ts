@@ -14,6 +14,9 @@ import type { NodeContext } from "../node/node_core.ts";
 import type { FirstReplies } from "../node/first_reply.ts";
 import { shuffled } from "../util/random.ts";
 import { nextSeedRetry } from "./overlay_rules.ts";
+import { sleep } from "../util/clock.ts";
+import { formatDuration } from "../util/duration.ts";
+import { joinRetryDelay } from "./join_rules.ts";
 
 /** Joining failed: too few seeds answered. The message lists each failure. */
 export class JoinError extends Error {
@@ -68,39 +71,39 @@ export class SeedClient {
 
   /**
    * Registers with a majority of the seeds, trying them in random order, a majority
-   * at a time. Throws {@link JoinError} when too few answer.
+   * at a time. While too few answer it tries again in rounds (see {@link joinRetryDelay})
+   * until `retryJoin` has passed, then throws {@link JoinError} with the last round's
+   * reasons; with `retryJoin` 0 after the first round. Returns early once the peer stops.
    */
   async join(): Promise<void> {
-    const { settings, log } = this.#node;
-    const seeds = settings.seeds;
-    const need = seedMajority(seeds.length);
-    const order = shuffled(seeds, this.#node.random);
-    const failures: string[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (this.#registered.size < need && next < order.length && !this.#node.stopping) {
-        const seed = order[next++]!;
-        try {
-          await this.#registerWith(seed);
-          return;
-        } catch (error) {
-          const why = (error as Error).message;
-          failures.push(`${formatAddress(seed)} ${why}`);
-          log.warn("seed {seed} unavailable: {why}", {
-            event: "seed.unavailable",
-            seed: formatAddress(seed),
-            why,
-          });
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(need, order.length) }, worker));
-    if (this.#registered.size < need) {
-      throw new JoinError(
-        `registered with ${this.#registered.size} of ${seeds.length} seeds, need ${need}: ${
+    const node = this.#node;
+    const { settings, log, clock } = node;
+    const need = seedMajority(settings.seeds.length);
+    const deadline = clock.now() + settings.retryJoin;
+    for (let round = 1;; round++) {
+      const failures = await this.#joinRound(need);
+      if (node.stopping) return;
+      if (this.#registered.size >= need) break;
+      const why =
+        `registered with ${this.#registered.size} of ${settings.seeds.length} seeds, need ${need}: ${
           failures.join(", ")
-        }`,
-      );
+        }`;
+      const left = deadline - clock.now();
+      if (left <= 0) {
+        const after = round > 1
+          ? `; gave up after ${round} rounds in ${formatDuration(settings.retryJoin)}`
+          : "";
+        throw new JoinError(why + after);
+      }
+      const ms = Math.min(left, joinRetryDelay(round, node.random()));
+      log.warn("{why}; trying again in {ms} ms (round {round})", {
+        event: "peer.join_retry",
+        why,
+        ms,
+        round,
+      });
+      await sleep(clock, ms, node.endpoint.signal);
+      if (node.stopping) return;
     }
     log.info("joined through {count} seeds", {
       event: "peer.joined",
@@ -108,7 +111,38 @@ export class SeedClient {
       seeds: [...this.#registered],
     });
     // The lists just received are fresh: no need to ask again before the next overlay check.
-    this.#lastRefresh = this.#node.clock.now();
+    this.#lastRefresh = clock.now();
+  }
+
+  /** One round of joining: the seeds not registered with, in random order, `need` at a time. Returns the failures. */
+  async #joinRound(need: number): Promise<string[]> {
+    const node = this.#node;
+    const order = shuffled(
+      node.settings.seeds.filter((seed) => !this.#registered.has(formatAddress(seed))),
+      node.random,
+    );
+    const failures: string[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (this.#registered.size < need && next < order.length && !node.stopping) {
+        const seed = order[next++]!;
+        try {
+          await this.#registerWith(seed);
+          return;
+        } catch (error) {
+          const why = (error as Error).message;
+          failures.push(`${formatAddress(seed)} ${why}`);
+          node.log.warn("seed {seed} unavailable: {why}", {
+            event: "seed.unavailable",
+            seed: formatAddress(seed),
+            why,
+          });
+        }
+      }
+    };
+    const workers = Math.min(need - this.#registered.size, order.length);
+    await Promise.all(Array.from({ length: Math.max(0, workers) }, worker));
+    return failures;
   }
 
   /** Starts registering in the background with the configured seeds this peer is not registered with. */
@@ -236,6 +270,8 @@ export class SeedClient {
   async #registerWith(seed: Address): Promise<void> {
     const key = formatAddress(seed);
     const conn = await this.#node.endpoint.connect(seed, this.#node.settings.seedTimeout);
+    // Bound to a wildcard and told no address: announce the one this connection leaves from.
+    if (this.#node.needsAddress) this.#node.adoptAddress(conn.localAddress.host, key);
     this.#seedOf.set(conn, key);
     this.#node.send(conn, this.#registration());
     await this.#replies.wait(conn, this.#node.settings.seedTimeout, (reply) => {

@@ -9,7 +9,7 @@ import type { Connection } from "../net/connection.ts";
 import { BanList } from "../net/ban_list.ts";
 import type { Death } from "../wire/messages.ts";
 import type { NodeContext } from "../node/node_core.ts";
-import { admitReport, judgeProbe } from "./verdicts.ts";
+import { admitReport, type ContactRecord, excuseReport, judgeProbe } from "./verdicts.ts";
 
 /** Why a peer left a seed's list. */
 export type RemovalReason = "leaving" | "dead" | "banned";
@@ -23,6 +23,10 @@ export interface Registry {
   remove(addr: string, reason: RemovalReason, reporter: string): void;
   /** A report was refused (for the seed's event). */
   refused(addr: string, reporter: string, why: string): void;
+  /** The seed's contact with `addr` over its registration connection, if it has one. */
+  contactOf(addr: string): ContactRecord | undefined;
+  /** Silence on a registration connection that means the seed lost contact. */
+  readonly silenceMs: number;
 }
 
 export class DeathReports {
@@ -119,7 +123,11 @@ export class DeathReports {
       }
       this.#verifying.delete(addr);
       if (verdict.action === "keep") {
-        return this.#refuse(addr, reporter, verdict.why, { falseReport: verdict.falseReport });
+        const excuse = verdict.falseReport ? this.#excuse(addr, reporter, since) : undefined;
+        const why = excuse === undefined ? verdict.why : `${verdict.why}; in good faith: ${excuse}`;
+        return this.#refuse(addr, reporter, why, {
+          falseReport: verdict.falseReport && excuse === undefined,
+        });
       }
       if (!this.#registry.has(addr)) return;
       node.log.info("confirmed {peer} dead: {why}", {
@@ -131,6 +139,19 @@ export class DeathReports {
       });
       this.counts.confirmed++;
       this.#registry.remove(addr, "dead", reporter);
+    });
+  }
+
+  /** Why a report of `addr` by `reporter` made at `reportAt`, which `addr`'s answer contradicts, was honest. */
+  #excuse(addr: string, reporter: string, reportAt: number): string | undefined {
+    const { livelinessInterval, livelinessMisses } = this.#node.settings;
+    return excuseReport({
+      now: this.#node.clock.now(),
+      reportAt,
+      windowMs: TUNING.reportWindowRounds * livelinessMisses * livelinessInterval,
+      silenceMs: this.#registry.silenceMs,
+      reporter: this.#registry.contactOf(reporter),
+      accused: this.#registry.contactOf(addr),
     });
   }
 

@@ -9,10 +9,11 @@ import type { Settings } from "../settings/config.ts";
 import type { Connection } from "../net/connection.ts";
 import type { NodeOptions } from "../net/endpoint.ts";
 import { Emitter } from "../util/events.ts";
-import { type GetPeerList, type Message, versionRefusal } from "../wire/messages.ts";
+import { fitReason, type GetPeerList, type Message, versionRefusal } from "../wire/messages.ts";
 import { sample } from "../util/random.ts";
 import { NodeCore } from "../node/node_core.ts";
 import { DeathReports, type RemovalReason } from "./death_reports.ts";
+import { Contact } from "./contact.ts";
 import type { WireStatsSnapshot } from "../net/wire_stats.ts";
 
 export type { RemovalReason };
@@ -72,6 +73,7 @@ export class SeedNode {
   /** Connections whose announced address is being checked before registration. */
   readonly #checking = new Set<Connection>();
   readonly #reports: DeathReports;
+  readonly #contact: Contact;
   #stopping: Promise<void> | undefined;
   #registered = 0;
   readonly #removed: Record<RemovalReason, number> = { leaving: 0, dead: 0, banned: 0 };
@@ -80,11 +82,16 @@ export class SeedNode {
   constructor(options: SeedNodeOptions = {}) {
     this.#core = new NodeCore("seed", options, 0);
     this.settings = this.#core.settings;
+    const contact = this.#contact = new Contact(this.#core);
     this.#reports = new DeathReports(this.#core, {
       has: (addr) => this.#peers.has(addr),
       connectionOf: (addr) => this.#peers.get(addr)?.conn,
       remove: (addr, reason, reporter) => this.#remove(addr, reason, reporter),
       refused: (addr, reporter, why) => this.events.emit("reportRejected", { addr, reporter, why }),
+      contactOf: (addr) => contact.record(this.#peers.get(addr)?.conn),
+      get silenceMs() {
+        return contact.silenceMs;
+      },
     });
   }
 
@@ -128,11 +135,14 @@ export class SeedNode {
 
   /** Starts listening. Throws if the address is in use or not available. */
   async start(): Promise<Address> {
-    if (this.#core.started) throw new Error("SeedNode.start: already started");
-    return await this.#core.open({
+    const core = this.#core;
+    if (core.started) throw new Error("SeedNode.start: already started");
+    const address = await core.open({
       onMessage: (conn, message) => this.#onMessage(conn, message),
       onClose: (conn) => this.#onClose(conn),
     });
+    core.everyJittered(this.settings.livelinessInterval, () => this.#contact.round());
+    return address;
   }
 
   /** Closes every connection and stops. Safe to call twice. */
@@ -150,6 +160,7 @@ export class SeedNode {
     core.received(conn, message);
     if (core.prober.accept(conn, message)) return;
     const registered = this.#registeredBy.get(conn);
+    if (registered !== undefined) this.#contact.heard(conn, core.clock.now());
     switch (message.type) {
       case "get_peer_list": {
         const refusal = versionRefusal(message.version);
@@ -160,8 +171,8 @@ export class SeedNode {
         core.send(conn, { type: "liveliness_reply", ts: message.ts }, { urgent: true });
         return;
       case "liveliness_reply":
-        // The answer to the check of a registration's connection (see #checkOld): its arrival is the point.
-        if (registered === undefined) return core.reject(conn, "liveliness_reply before get_peer_list");
+        // An answer to this seed's keep-alive: noted above as contact.
+        if (registered === undefined) core.reject(conn, "liveliness_reply before get_peer_list");
         return;
       case "death":
         if (registered === undefined) return core.reject(conn, "death before get_peer_list");
@@ -171,9 +182,13 @@ export class SeedNode {
     }
   }
 
-  /** Tells a peer why this seed will not serve it (not a strike), then closes. */
-  #refuse(conn: Connection, reason: string): void {
+  /**
+   * Tells a peer why this seed will not serve it, then closes; not a strike: the peer
+   * can act on the reason (another version, another address to announce, later).
+   */
+  #refuse(conn: Connection, why: string): void {
     const core = this.#core;
+    const reason = fitReason(why);
     core.log.warn("refused {remote}: {reason}", { event: "seed.refused_peer", remote: conn.remote, reason });
     core.send(conn, { type: "refused", reason });
     conn.flush().then(() => conn.close(`refused: ${reason}`));
@@ -187,9 +202,12 @@ export class SeedNode {
       return core.reject(conn, `connection registered ${registered} and now claims ${addr}`);
     }
     if (!hostMatches(conn.remoteAddress, addr)) {
-      return core.reject(conn, `claims address ${addr} on another host`);
+      return this.#refuse(
+        conn,
+        `announced address ${addr} is not on the host this connection comes from, ${conn.remoteAddress.host}: announce one of that host (--advertise)`,
+      );
     }
-    if (this.#reports.isBanned(addr)) return core.reject(conn, `${addr} is banned for false reports`);
+    if (this.#reports.isBanned(addr)) return this.#refuse(conn, `${addr} is banned for false death reports`);
     const existing = this.#peers.get(addr);
     if (existing?.conn === conn) {
       existing.links = links;
@@ -205,14 +223,13 @@ export class SeedNode {
       if (!result.alive) {
         // Not a strike: an honest peer that is slow or restarting fails this too, and on one
         // machine every node shares the host that a ban would shut out.
-        return core.reject(conn, `cannot reach announced address ${addr}: ${result.reason}`, {
-          strike: false,
-        });
+        return this.#refuse(conn, `cannot reach announced address ${addr}: ${result.reason}`);
       }
       const current = this.#peers.get(addr);
-      if (current !== undefined && current.conn !== conn && !current.conn.isClosed) {
-        return core.reject(conn, `${addr} is registered on another open connection`);
+      if (current !== undefined && current.conn !== conn && this.#holds(current)) {
+        return this.#refuse(conn, `${addr} is registered on another open connection; try again later`);
       }
+      if (current !== undefined && current.conn !== conn) current.conn.close("registered again elsewhere");
       if (current === undefined) {
         this.#peers.set(addr, { addr, since: core.clock.now(), at: core.clock.wallNow(), conn, links });
         this.#registered++;
@@ -228,6 +245,7 @@ export class SeedNode {
       }
       this.#registeredBy.set(conn, addr);
       conn.kept = true;
+      this.#contact.watch(conn);
       this.#sendPeerList(conn, addr);
     });
   }
@@ -235,14 +253,15 @@ export class SeedNode {
   /**
    * A registration for an address registered on another connection that still looks
    * open: a peer whose link died silently (it saw no answer and connected again) and
-   * whose old connection this seed has not seen close, or a second claimant. The old
-   * connection is asked with a probe: if anything arrives on it within probeTimeout, the
-   * new one is refused as before; if not, the old one is closed and the new one registers.
+   * whose old connection this seed has not seen close, or a second claimant. An old
+   * connection this seed is out of contact with gives way at once; otherwise it is asked
+   * with a probe: if anything arrives on it within probeTimeout the new one is refused
+   * (try again later), if not the old one is closed and the new one registers.
    */
   #checkOld(existing: Registration, conn: Connection, message: GetPeerList): void {
     const core = this.#core;
-    const { addr } = existing;
     const old = existing.conn;
+    if (!this.#holds(existing)) return this.#moveRegistration(existing, conn, message);
     if (this.#checking.has(conn)) return;
     this.#checking.add(conn);
     const framesBefore = old.framesReceived;
@@ -251,16 +270,33 @@ export class SeedNode {
       this.#checking.delete(conn);
       if (conn.isClosed || core.stopping) return;
       if (!old.isClosed && old.framesReceived > framesBefore) {
-        return core.reject(conn, `${addr} is registered on another open connection`);
+        return this.#refuse(
+          conn,
+          `${existing.addr} is registered on another open connection; try again later`,
+        );
       }
-      core.log.info("closing the silent connection of {peer}: it registers again on a new one", {
-        event: "seed.registration_moved",
-        peer: addr,
-        remote: old.remote,
-      });
-      old.close("silent; registered again on a new connection");
-      this.#register(conn, message, this.#registeredBy.get(conn));
+      this.#moveRegistration(existing, conn, message);
     });
+  }
+
+  /** Closes a registration's silent connection and registers its address on `conn` instead. */
+  #moveRegistration(existing: Registration, conn: Connection, message: GetPeerList): void {
+    this.#core.log.info("closing the silent connection of {peer}: it registers again on a new one", {
+      event: "seed.registration_moved",
+      peer: existing.addr,
+      remote: existing.conn.remote,
+    });
+    existing.conn.close("silent; registered again on a new connection");
+    this.#register(conn, message, this.#registeredBy.get(conn));
+  }
+
+  /**
+   * Whether a registration stays on its connection when the same address registers on
+   * another: while that connection is open and this seed is in contact over it. One
+   * that went silent (the peer was cut off, and its connection may never close) gives way.
+   */
+  #holds(registration: Registration): boolean {
+    return !registration.conn.isClosed && !this.#contact.isSilent(registration.conn, this.#core.clock.now());
   }
 
   /** Answers a Get Peer List; logged at info for a new registration, at debug for a refresh. */
@@ -295,6 +331,7 @@ export class SeedNode {
   #onClose(conn: Connection): void {
     const core = this.#core;
     const addr = this.#registeredBy.get(conn);
+    this.#contact.closed(conn);
     // A registered peer's connection matters; probes (this seed's or others') are routine.
     core.log[addr === undefined ? "debug" : "info"]("connection closed {remote}: {reason}", {
       event: "connection.closed",

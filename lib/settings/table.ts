@@ -30,13 +30,25 @@ export const SETTINGS_TABLE = {
     default: ["127.0.0.1:6001", "127.0.0.1:6002", "127.0.0.1:6003"],
     doc: "Seeds of the network, `host:port` each",
     details: "IPv6 hosts go in brackets: `[::1]:6001`. A peer registers with a majority of them; " +
-      "`p2pnet seed` starts those whose host is this machine.",
+      "`p2pnet seed` starts those whose host is this machine. The flag takes them separated by commas.",
+    flag: { name: "--seeds", arg: "H:P,...", commands: ["seed", "peer"] },
   },
   host: {
     kind: "text",
     default: "127.0.0.1",
-    doc: "Host to listen on and announce",
+    doc: "Host to listen on, and to announce unless advertise is set",
+    details: "`0.0.0.0` or `::` listens on every interface; a node bound so without `advertise` announces " +
+      "the address its first connection to a seed leaves from.",
     flag: { name: "--host", arg: "H", commands: ["seed", "peer"] },
+  },
+  advertise: {
+    kind: "hostPort",
+    default: "",
+    doc: "Address to announce and be probed at, when it is not the bound one",
+    details: "`host` (the bound port is kept) or `host:port`, such as the address a NAT or a container's " +
+      "published port gives. Seeds accept an announced host only if connections from this node come " +
+      "from it.",
+    flag: { name: "--advertise", arg: "HOST[:PORT]", commands: ["seed", "peer"] },
   },
   port: {
     kind: "port",
@@ -201,6 +213,17 @@ export const SETTINGS_TABLE = {
     unit: "ms",
     default: 3_000,
     doc: "Time to connect to a seed and get its Peer List before trying another seed",
+  },
+  retryJoin: {
+    kind: "duration",
+    unit: "ms",
+    min: 0,
+    default: 24 * 3_600_000,
+    doc: "How long a peer keeps trying to join while too few seeds answer; 0 fails at once",
+    details: "Rounds are `TUNING.joinRetryFirstMs` apart at first, then twice as far apart each time up to " +
+      "`TUNING.joinRetryMaxMs`, each wait shortened by up to `TUNING.joinRetryJitter` of itself at " +
+      "random. Once the time is up the peer fails with the last round's reasons.",
+    flag: { name: "--retry-join", arg: "DUR", commands: ["peer"] },
   },
   connectTimeout: {
     kind: "duration",

@@ -117,6 +117,52 @@ export const TUNING_TABLE = {
     unit: "count",
     doc: "A seed's inconclusive checks of one report before it drops the report",
   },
+  joinRetryFirstMs: {
+    value: 1000,
+    unit: "ms",
+    doc: "Wait before a peer's second round of joining (see retryJoin)",
+  },
+  joinRetryMaxMs: {
+    value: 30_000,
+    unit: "ms",
+    doc: "Longest wait between rounds of joining",
+  },
+  joinRetryJitter: {
+    value: 0.5,
+    unit: "share of the wait",
+    doc: "Each wait between rounds of joining is shortened by up to this share of itself, at random",
+  },
+  healRetryMaxRounds: {
+    value: 4,
+    unit: "× overlayInterval",
+    doc: "Longest wait between tries of a neighbour lost to silence (a partition, a host down)",
+  },
+  lostRetainMs: {
+    value: 600_000,
+    unit: "ms",
+    doc: "How long a neighbour lost to silence is tried again",
+  },
+  lostCandidates: {
+    value: 8,
+    unit: "count",
+    doc: "Most neighbours lost to silence a peer keeps trying again; the oldest go first",
+  },
+  contactSilenceIntervals: {
+    value: 2,
+    unit: "× livelinessInterval (+ probeTimeout)",
+    doc: "A seed that heard nothing on a registration connection for this long has lost contact",
+  },
+  reportWindowRounds: {
+    value: 3,
+    unit: "× livelinessMisses × livelinessInterval",
+    doc:
+      "A contradicted death report is in good faith if the seed lost contact with either side this long before it",
+  },
+  logRepeatWindowMs: {
+    value: 5000,
+    unit: "ms",
+    doc: "Log lines identical to one written less than this ago are counted, then summarised in one line",
+  },
   sweepMinMs: {
     value: 50,
     unit: "ms",

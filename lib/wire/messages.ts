@@ -218,6 +218,11 @@ export function versionRefusal(version: number): string | undefined {
   return `protocol version ${version} not supported; this node speaks ${PROTOCOL_VERSION}`;
 }
 
+/** `text` cut to the longest reason a Peer Reply or a Refused may carry. */
+export function fitReason(text: string): string {
+  return text.length <= MAX_REASON ? text : text.slice(0, MAX_REASON - 1) + "…";
+}
+
 /**
  * Checks a decoded JSON value against the schema of its `type` and returns a
  * fresh message holding only the known fields. Throws {@link WireError}.

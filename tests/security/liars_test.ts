@@ -78,7 +78,7 @@ Deno.test("a leaving Death is accepted only from the peer itself, on the connect
   }
 });
 
-Deno.test("a peer cannot register an address it does not listen on, nor one on another host", async () => {
+Deno.test("a peer cannot register an address it does not listen on, nor one on another host, and is told why", async () => {
   await withLogs(async (records) => {
     const net = await network();
     const seed = net.seeds[0]!;
@@ -91,12 +91,19 @@ Deno.test("a peer cannot register an address it does not listen on, nor one on a
         await client.send({ type: "get_peer_list", version: 1, addr });
         await waitFor(() => client.isClosed, { what: `registration of ${addr} to be refused` });
         assert.ok(!client.received.some((m) => m.type === "peer_list"));
+        assert.equal(client.received.at(-1)?.type, "refused", "the seed says why");
         assert.ok(!seed.peers().includes(addr));
       }
       assert.ok(
         records.some((r) => recordText(r).includes(`cannot reach announced address 127.0.0.1:${port}`)),
       );
-      assert.ok(records.some((r) => recordText(r).includes("claims address 10.1.2.3:4000 on another host")));
+      assert.ok(
+        records.some((r) =>
+          recordText(r).includes(
+            "announced address 10.1.2.3:4000 is not on the host this connection comes from",
+          )
+        ),
+      );
     } finally {
       await Promise.all(clients.map((c) => c.close()));
       await net.stop();
