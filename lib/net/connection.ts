@@ -141,11 +141,8 @@ export class Connection {
       );
     }
     this.remote = formatAddress(stream.remoteAddr);
-    this.openedAt =
-      this.lastByteAt =
-      this.lastFrameAt =
-      this.frameStartedAt =
-        now;
+    this.openedAt = this.lastByteAt = now;
+    this.lastFrameAt = this.frameStartedAt = now;
   }
 
   /** The remote socket address as host and port. */
@@ -346,12 +343,10 @@ export class Connection {
         if (this.#byteBudget && !this.#byteBudget.take(n, now)) {
           throw new WireError("rate_limited", `more than ${this.#byteBudget.rate} bytes per second`);
         }
-        const pendingBefore = this.#decoder.pendingBytes;
+        const before = this.#decoder.pendingBytes;
         const bodies = this.#decoder.push(buffer.subarray(0, n));
         // A frame's deadline runs from its first byte, however slowly the rest trickles in.
-        if (this.#decoder.pendingBytes > 0 && (pendingBefore === 0 || bodies.length > 0)) {
-          this.frameStartedAt = now;
-        }
+        if (this.#decoder.pendingBytes > 0 && (before === 0 || bodies.length > 0)) this.frameStartedAt = now;
         for (let body of bodies) {
           if (this.#frameBudget && !this.#frameBudget.take(1, now)) {
             throw new WireError("rate_limited", `more than ${this.#frameBudget.rate} frames per second`);

@@ -9,14 +9,7 @@ import type { MessageLimits } from "../wire/messages.ts";
 import { largestBodies } from "../wire/largest_bodies.ts";
 import { HEADER_BYTES } from "../wire/codec.ts";
 import { checkValue, show, ValueProblem } from "./kinds.ts";
-import {
-  RENAMED_SETTINGS,
-  ROWS,
-  type SettingName,
-  type Settings,
-  type SettingsLayer,
-  TUNING,
-} from "./table.ts";
+import { ROWS, type SettingName, type Settings, type SettingsLayer, TUNING } from "./table.ts";
 
 export {
   GOSSIP_MODES,
@@ -45,6 +38,14 @@ export class ConfigError extends Error {
     this.field = options.field;
   }
 }
+
+/**
+ * Fields that config files may still hold under an old name, with what to write instead:
+ * they are refused with that advice rather than as unknown.
+ */
+const RENAMED_SETTINGS: Readonly<Record<string, string>> = {
+  maxMessageBytes: "renamed to maxContentBytes, which counts bytes of UTF-8 rather than UTF-16 code units",
+};
 
 /** Names of every field a config file may hold, in table order. */
 export const CONFIG_FIELDS: readonly SettingName[] = Object.keys(ROWS) as SettingName[];

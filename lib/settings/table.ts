@@ -241,18 +241,13 @@ export const SETTINGS_TABLE = {
     kind: "duration",
     unit: "ms",
     default: 10_000,
-    doc: "Time a frame may take to arrive whole, from its first byte, before the connection is closed",
-    details: "However it trickles in: a frame of maxFrameBytes (1 MiB) needs about 100 KiB/s at the " +
-      "defaults. Not a strike.",
+    doc: "Time a frame may take to arrive whole, from its first byte, however it trickles in",
   },
   idleTimeout: {
     kind: "duration",
     unit: "ms",
     default: 30_000,
     doc: "Time a connection that is neither a neighbour link nor a seed registration may go without a frame",
-    details: "Such a connection (a probe, a request being answered, or one that sent a frame and then " +
-      "nothing) is closed past it. Links and registrations are watched by probes and renewals instead. " +
-      "Not a strike.",
   },
 
   maxFrameBytes: {
@@ -261,11 +256,7 @@ export const SETTINGS_TABLE = {
     min: 8 * KiB,
     default: 1 * MiB,
     doc: "Largest frame accepted or sent, in bytes of JSON after the 4-byte length",
-    details: "It must hold the largest valid message the other limits allow, JSON escaping at its " +
-      "worst (a control character takes 6 bytes): content of maxContentBytes, getData and ihave " +
-      "frames of storeLimit ids, Peer Lists and Get Peer Lists of peerListLimit addresses (each of 300 " +
-      "characters at worst). A combination that does " +
-      "not fit is refused when the settings are read, naming what to change.",
+    details: "Settings under which a valid message, escaped at its worst, would not fit are refused.",
   },
   maxContentBytes: {
     kind: "int",
@@ -273,9 +264,7 @@ export const SETTINGS_TABLE = {
     min: 1,
     default: 64 * KiB,
     doc: "Largest message content, in bytes of UTF-8",
-    details: "Checked when a message is published (`PeerNode.publish` throws `ContentTooLargeError`) " +
-      "and when one arrives (a larger one is a bad frame). A lone surrogate counts 3 bytes, as " +
-      "U+FFFD. Replaces `maxMessageBytes`, which counted UTF-16 code units.",
+    details: "Checked at publish (`ContentTooLargeError`) and on arrival. Replaces `maxMessageBytes`.",
   },
   peerListLimit: {
     kind: "int",
@@ -312,16 +301,15 @@ export const SETTINGS_TABLE = {
     min: 1,
     default: 64 * MiB,
     doc: "Most bytes of messages a peer stores; oldest go first",
-    details: "A message counts its content and origin in UTF-8 plus `TUNING.storedMessageBytes`. " +
-      "Whichever of storeLimit and storeBytes is reached first drops the oldest messages (their ids " +
-      "stay known for seenTtl); the newest message is kept even if it alone passes the budget.",
+    details:
+      "A message counts content and origin in UTF-8 plus `TUNING.storedMessageBytes`; the newest stays.",
   },
   catchUpLimit: {
     kind: "int",
     unit: "count",
     min: 1,
     default: 1_000,
-    doc: "Most messages one getData answer carries",
+    doc: "Most messages of one catch-up page or getData answer",
   },
   maxConnections: {
     kind: "int",
@@ -336,8 +324,7 @@ export const SETTINGS_TABLE = {
     min: 1,
     default: 256,
     doc: "Most inbound connections from one remote host; more are refused",
-    details: "So that one host cannot take every slot of maxConnections. Loopback hosts (127.0.0.0/8, " +
-      "::1) have no cap of their own: every node of a network on one machine connects from them.",
+    details: "Loopback hosts (127.0.0.0/8, ::1) have none: on one machine every node connects from them.",
   },
   maxQueuedBytes: {
     kind: "int",
@@ -393,14 +380,6 @@ export const SETTINGS_TABLE = {
       "reads it from the P2PNET_KEY environment variable. Never logged.",
   },
 } as const satisfies Record<string, Row>;
-
-/**
- * Fields that config files may still hold under an old name, with what to write instead:
- * they are refused with that advice rather than as unknown.
- */
-export const RENAMED_SETTINGS: Readonly<Record<string, string>> = {
-  maxMessageBytes: "renamed to maxContentBytes, which counts bytes of UTF-8 rather than UTF-16 code units",
-};
 
 type Table = typeof SETTINGS_TABLE;
 
