@@ -36,13 +36,6 @@ export interface StoredMessage {
 /** The settings that bound a store; see their rows in lib/settings/table.ts. */
 export type MessageStoreLimits = Pick<Settings, "storeLimit" | "storeBytes" | "seenLimit" | "seenTtl">;
 
-/** A stored message, its place in the order of arrival and what it counts against storeBytes. */
-interface Entry {
-  readonly message: StoredMessage;
-  readonly seq: number;
-  readonly bytes: number;
-}
-
 /** Bytes a message counts against storeBytes: its content and origin in UTF-8, and a fixed overhead. */
 export function storedBytes({ content, origin }: Pick<StoredMessage, "content" | "origin">): number {
   return utf8Length(content) + origin.length + TUNING.storedMessageBytes;
@@ -50,11 +43,15 @@ export function storedBytes({ content, origin }: Pick<StoredMessage, "content" |
 
 export class MessageStore {
   readonly #seen: SeenSet;
-  readonly #byId = new Map<string, Entry>();
-  /** Entries in the order first seen, from {@link #head}: sequence numbers run on without gaps. */
-  #order: Entry[] = [];
+  readonly #byId = new Map<string, StoredMessage>();
+  /**
+   * Messages in the order first seen, from {@link #head}. Only the oldest is ever
+   * evicted, so each one's sequence number is its place: {@link #headSeq} plus its offset.
+   */
+  #order: StoredMessage[] = [];
   #head = 0;
-  #nextSeq = 0;
+  /** The sequence number of the oldest stored message. */
+  #headSeq = 0;
   #bytes = 0;
   readonly #limit: number;
   readonly #budget: number;
@@ -80,7 +77,7 @@ export class MessageStore {
   }
 
   get(id: string): StoredMessage | undefined {
-    return this.#byId.get(id)?.message;
+    return this.#byId.get(id);
   }
 
   /**
@@ -88,10 +85,9 @@ export class MessageStore {
    * storeBytes bytes) the oldest go, their ids kept as seen; the newest always stays.
    */
   add(message: StoredMessage): void {
-    const entry = { message, seq: this.#nextSeq++, bytes: storedBytes(message) };
-    this.#byId.set(message.id, entry);
-    this.#order.push(entry);
-    this.#bytes += entry.bytes;
+    this.#byId.set(message.id, message);
+    this.#order.push(message);
+    this.#bytes += storedBytes(message);
     while (this.#byId.size > 1 && (this.#byId.size > this.#limit || this.#bytes > this.#budget)) {
       this.#evictOldest();
     }
@@ -99,12 +95,12 @@ export class MessageStore {
 
   /** Stored messages in the order first seen. */
   values(): StoredMessage[] {
-    return this.#order.slice(this.#head).map((e) => e.message);
+    return this.#order.slice(this.#head);
   }
 
   /** The ids of the `max` most recent messages. */
   recentIds(max: number): string[] {
-    return this.#order.slice(Math.max(this.#head, this.#order.length - max)).map((e) => e.message.id);
+    return this.#order.slice(Math.max(this.#head, this.#order.length - max)).map((m) => m.id);
   }
 
   /**
@@ -115,17 +111,14 @@ export class MessageStore {
     const known = new Set(have);
     const seqs: number[] = [];
     for (let i = this.#head; i < this.#order.length; i++) {
-      const entry = this.#order[i]!;
-      if (!known.has(entry.message.id)) seqs.push(entry.seq);
+      if (!known.has(this.#order[i]!.id)) seqs.push(this.#headSeq + i - this.#head);
     }
     return seqs;
   }
 
   /** The message stored under sequence number `seq`; undefined once it is evicted. */
   atSeq(seq: number): StoredMessage | undefined {
-    const first = this.#order[this.#head];
-    if (first === undefined) return undefined;
-    return this.#order[this.#head + seq - first.seq]?.message;
+    return seq < this.#headSeq ? undefined : this.#order[this.#head + seq - this.#headSeq];
   }
 
   /** Forgets the ids of dropped messages past their age. */
@@ -136,9 +129,10 @@ export class MessageStore {
   #evictOldest(): void {
     const oldest = this.#order[this.#head]!;
     this.#order[this.#head++] = undefined!;
-    this.#byId.delete(oldest.message.id);
-    this.#bytes -= oldest.bytes;
-    this.#seen.add(oldest.message.id, oldest.message.firstSeen);
+    this.#headSeq++;
+    this.#byId.delete(oldest.id);
+    this.#bytes -= storedBytes(oldest);
+    this.#seen.add(oldest.id, oldest.firstSeen);
     // Drop the evicted front now and then, so the array does not grow for ever.
     if (this.#head >= 1024 && this.#head * 2 >= this.#order.length) {
       this.#order = this.#order.slice(this.#head);
