@@ -55,7 +55,7 @@ export async function runDeno(
 }
 
 /** Runs `body` with a fresh temporary directory, removed afterwards. */
-export async function withTempDir<T>(body: (dir: string) => Promise<T>): Promise<T> {
+export async function withTempDir<T>(body: (dir: string) => T | Promise<T>): Promise<T> {
   const dir = await Deno.makeTempDir({ prefix: "p2pnet-test-" });
   try {
     return await body(dir);

@@ -17,6 +17,7 @@ import type { Random } from "../util/random.ts";
 import { Scheduler } from "../util/scheduler.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { importNetworkKey } from "../wire/secure_channel.ts";
+import { NodeDatabase } from "../store/node_database.ts";
 
 /** Handlers a node gives its endpoint when it starts listening. */
 export interface NodeHandlers {
@@ -68,6 +69,8 @@ export class NodeCore implements NodeContext {
   readonly random: Random;
   readonly scheduler: Scheduler;
   readonly limits: MessageLimits;
+  /** The node's database in `settings.dataDir`; undefined without one (everything stays in memory). */
+  readonly database: NodeDatabase | undefined;
   readonly #role: NodeRole;
   readonly #host: string;
   readonly #port: number;
@@ -86,6 +89,7 @@ export class NodeCore implements NodeContext {
   #openedAt = 0;
   #openedWall = 0;
 
+  /** Throws a DataDirError (lib/store/database.ts) when `settings.dataDir` holds no usable database. */
   constructor(role: NodeRole, options: NodeOptions, defaultPort: number) {
     this.#role = role;
     this.settings = resolveSettings(options.settings ?? {});
@@ -102,6 +106,8 @@ export class NodeCore implements NodeContext {
         this.#log.error("scheduled task failed: {error}", { event: "node.task_failed", error }),
     });
     this.limits = messageLimits(this.settings);
+    // Opened last: nothing above can fail and leave it open.
+    this.database = this.settings.dataDir === "" ? undefined : NodeDatabase.open(this.settings.dataDir, role);
   }
 
   get role(): NodeRole {

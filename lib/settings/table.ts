@@ -1,8 +1,7 @@
 /**
- * Every setting of p2pnet in one table, and (from tuning.ts) the fixed ratios and
- * pauses of the algorithms beside it. The `Settings` type, the defaults, validation, the CLI flags,
- * `--help` and docs/configuration.md are all derived from these rows: adding a setting
- * is adding a row (then `deno task docs`). Row fields are described in kinds.ts.
+ * Every setting of p2pnet in one table (row fields: kinds.ts), and from tuning.ts the fixed ratios
+ * beside it. The `Settings` type, defaults, validation, flags, `--help` and docs/configuration.md
+ * derive from these rows: a new setting is a new row (then `deno task docs`).
  */
 
 import type { InputOf, Row, ValueOf } from "./kinds.ts";
@@ -18,10 +17,8 @@ export type LogFormat = (typeof LOG_FORMATS)[number];
 /** How a peer spreads messages; see the `gossipMode` row. */
 export const GOSSIP_MODES = ["tree", "flood"] as const;
 export type GossipMode = (typeof GOSSIP_MODES)[number];
-
 const KiB = 1024;
 const MiB = 1024 * KiB;
-
 /** The settings, in the order config errors list them and the docs show them. */
 export const SETTINGS_TABLE = {
   seeds: {
@@ -56,6 +53,14 @@ export const SETTINGS_TABLE = {
     doc: "Port to listen on; 0 picks a free one",
     details: "Seeds take theirs from `seeds`; `p2pnet seed --port P` starts one seed at `host:P`.",
     flag: { name: "--port", arg: "P", commands: ["seed", "peer"] },
+  },
+  dataDir: {
+    kind: "text",
+    optional: true,
+    default: "",
+    doc:
+      "Directory for the node's durable state (its key, and its database); none keeps everything in memory",
+    flag: { name: "--data-dir", arg: "DIR", commands: ["seed", "peer"] },
   },
   logDir: {
     kind: "text",
@@ -108,7 +113,6 @@ export const SETTINGS_TABLE = {
       "`networkKey` every request needs the bearer token derived from the key. See docs/operations.md#control-api.",
     flag: { name: "--api", arg: "HOST:PORT", commands: ["seed", "peer"] },
   },
-
   degree: {
     kind: "int",
     unit: "count",
@@ -207,7 +211,6 @@ export const SETTINGS_TABLE = {
       "repairs a broken push tree sooner; longer fetches fewer copies that were only queued behind " +
       "a burst.",
   },
-
   seedTimeout: {
     kind: "duration",
     unit: "ms",
@@ -249,7 +252,6 @@ export const SETTINGS_TABLE = {
     default: 30_000,
     doc: "Time a connection that is neither a neighbour link nor a seed registration may go without a frame",
   },
-
   maxFrameBytes: {
     kind: "int",
     unit: "bytes",
@@ -382,7 +384,6 @@ export const SETTINGS_TABLE = {
 } as const satisfies Record<string, Row>;
 
 type Table = typeof SETTINGS_TABLE;
-
 /** A settings field name. */
 export type SettingName = keyof Table;
 
@@ -390,9 +391,8 @@ export type SettingName = keyof Table;
 export type Settings = { -readonly [K in SettingName]: ValueOf<Table[K]> };
 
 /**
- * Settings as a library caller may give them, any subset: durations as milliseconds or
- * text (`"13s"`), seeds as `host:port` text or `Address` objects. An undefined
- * field is left to the layers below.
+ * Settings as a library caller may give them, any subset: durations as milliseconds or text (`"13s"`),
+ * seeds as `host:port` text or `Address` objects. An undefined field is left to the layers below.
  */
 export type SettingsLayer = { [K in SettingName]?: InputOf<Table[K]> | undefined };
 

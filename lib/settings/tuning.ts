@@ -188,6 +188,26 @@ export const TUNING_TABLE = {
     unit: "× maxQueuedBytes",
     doc: "Catch-up sends a stored message only while the write queue stays within this share",
   },
+  storeBatchMessages: {
+    value: 512,
+    unit: "count",
+    doc: "With a data directory, messages stored past this many in one batch commit it at once",
+  },
+  storeRetryMs: {
+    value: 1000,
+    unit: "ms",
+    doc: "Pause before a batch of messages that failed to commit to the data directory is tried again",
+  },
+  savedPeers: {
+    value: 1000,
+    unit: "count",
+    doc: "Most known peers (the latest learnt) a peer keeps in its data directory",
+  },
+  reverifyProbes: {
+    value: 16,
+    unit: "count",
+    doc: "Probes a restarted seed runs at once to re-verify the registrations it kept",
+  },
   framePoolSlabBytes: {
     value: 16 * KiB,
     unit: "bytes",
