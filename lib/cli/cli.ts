@@ -6,7 +6,7 @@
 import { type Address, formatAddress, isLocalHost, parseAddress, parseHostPort } from "../wire/address.ts";
 import { type ApiServer, serveApi } from "../api/api_server.ts";
 import { type ApiSource, peerSource, seedSource } from "../api/source.ts";
-import { cleanLogs } from "./clean.ts";
+import { cleanData, cleanLogs, type RemovedFolder } from "./clean.ts";
 import { ConfigError, type Settings } from "../settings/config.ts";
 import { flagOptions } from "../settings/flags.ts";
 import { DEMO_OPTIONS, runDemoCommand } from "./demo_command.ts";
@@ -19,16 +19,19 @@ import {
   parseCommand,
   parseWithPositionals,
   UsageError,
+  type Values,
   VERSION,
 } from "./args.ts";
 import { CLIENT_COMMANDS, runClient } from "./client.ts";
 import { printTrace, traceFromLogs } from "./trace_command.ts";
 import type { Command } from "../settings/kinds.ts";
-import { closeLogging, loggingOptions, nodeLogger, setupLogging } from "../log/logging.ts";
+import { closeLogging, loggingOptions, nodeFileName, nodeLogger, setupLogging } from "../log/logging.ts";
 import type { Logger } from "@logtape/logtape";
 import { formatConnections, formatMessages, readLines } from "./peer_console.ts";
 import { JoinError, PeerNode } from "../peer/peer_node.ts";
 import { SeedNode } from "../seed/seed_node.ts";
+import { DataDirError } from "../store/node_database.ts";
+import { join } from "node:path";
 import { HELP, USAGE_HINT } from "./cli_help.ts";
 
 export { VERSION };
@@ -39,7 +42,7 @@ const OPTIONS: Record<Command, Options> = {
   peer: { ...COMMON_OPTIONS, ...flagOptions("peer"), "no-console": { type: "boolean" } },
   demo: DEMO_OPTIONS,
 
-  clean: { ...COMMON_OPTIONS, ...flagOptions("clean") },
+  clean: { ...COMMON_OPTIONS, ...flagOptions("clean"), data: { type: "boolean" } },
 };
 
 async function runSeed(args: string[]): Promise<number> {
@@ -73,7 +76,10 @@ async function runSeed(args: string[]): Promise<number> {
   const stop = onStopSignal();
   try {
     for (const { address, advertise } of nodes) {
-      const seed = new SeedNode({ host: address.host, port: address.port, advertise, settings });
+      // Each seed keeps its own database, in a folder named like its log file.
+      const dataDir = settings.dataDir &&
+        join(settings.dataDir, nodeFileName("seed", formatAddress(address)));
+      const seed = new SeedNode({ ...address, advertise, settings: { ...settings, dataDir } });
       try {
         await seed.start();
       } catch (error) {
@@ -126,7 +132,7 @@ async function runPeer(args: string[]): Promise<number> {
         console.log(`p2pnet: ${stoppedEarly}: stopped before joining the network`);
         return 0;
       }
-      if (error instanceof JoinError) throw error;
+      if (error instanceof JoinError || error instanceof DataDirError) throw error;
       throw listenFailure(`${settings.host}:${settings.port}`, error);
     }
     joined = true;
@@ -188,14 +194,41 @@ async function consoleLoop(peer: PeerNode): Promise<string> {
 }
 
 async function runClean(args: string[]): Promise<number> {
-  const values = parseCommand("clean", args, OPTIONS.clean);
+  const { values, positionals } = parseWithPositionals("clean", args, OPTIONS.clean);
   if (values.help) return printHelp("clean");
+  if (values.data) return await runCleanData(values, positionals);
+  if (positionals.length > 0) throw new UsageError(`clean: unexpected argument '${positionals[0]}'`);
   const logDir = typeof values["log-dir"] === "string"
     ? values["log-dir"]
     : (await loadSettings(values, "clean")).logDir;
-  const removed = await cleanLogs(logDir);
+  return printRemoved(logDir, await cleanLogs(logDir));
+}
+
+/** `p2pnet clean --data [DIR...]`: the data directories named, or the config's dataDir. */
+async function runCleanData(values: Values, dirs: string[]): Promise<number> {
+  if (dirs.length === 0) {
+    const { dataDir } = await loadSettings(values, "clean");
+    if (dataDir === "") {
+      throw new UsageError(
+        "clean: --data needs a directory: 'p2pnet clean --data DIR', or dataDir in the config",
+      );
+    }
+    dirs = [dataDir];
+  }
+  // Every directory is checked before anything is removed.
+  const { removed, nothing } = await cleanData(dirs);
+  for (const dir of nothing) console.log(`nothing to remove in ${dir}`);
+  if (removed.length > 0) printRemoved(dirs.join(", "), removed);
+  for (const kept of removed.filter((r) => !r.removedDir)) {
+    console.log(`kept ${kept.path}: it holds files p2pnet did not write`);
+  }
+  return 0;
+}
+
+/** Prints what was removed from `dir`, or that there was nothing to remove. */
+function printRemoved(dir: string, removed: RemovedFolder[]): number {
   if (removed.length === 0) {
-    console.log(`nothing to remove in ${logDir}`);
+    console.log(`nothing to remove in ${dir}`);
     return 0;
   }
   let files = 0;

@@ -59,7 +59,7 @@ Usage:
   p2pnet seed  [options]   run the seeds of config.json that are on this machine (or one, with --port)
   p2pnet peer  [options]   join the network through a majority of the seeds and gossip
   p2pnet demo  [options]   run seeds and peers in one process and show the network working
-  p2pnet clean [options]   remove the seeds/ and peers/ log folders
+  p2pnet clean [options]   remove the seeds/ and peers/ log folders (--data: data directories)
   p2pnet trace ID          print the tree a message took, from the peers' JSON logs
   p2pnet status|members|neighbours|messages --api HOST:PORT [--json]
                            ask a running node's control API
@@ -73,7 +73,9 @@ Every setting of config.json: docs/configuration.md.`,
 
 Runs seed nodes. Without --port, starts every seed listed in the config (or --seeds) whose host
 is this machine (or is --advertise's host, else --host), each with its own log file; with --port,
-starts one seed at --host:--port. Stops cleanly on Ctrl+C or SIGTERM.
+starts one seed at --host:--port. With --data-dir DIR each seed keeps its registrations in
+DIR/seed-HOST-PORT/ and re-verifies them with probes when it starts again. Stops cleanly on
+Ctrl+C or SIGTERM.
 
 Options:
 ${CONFIG}
@@ -139,13 +141,22 @@ ${
 ${HELP_LINE}`,
 
   clean: `${usageLine("Usage: p2pnet clean", [...flagUsage("clean"), "[--config FILE]"])}
+       p2pnet clean --data [DIR...] [--config FILE]
 
 Removes the seeds/ and peers/ folders of the log directory and prints what it removed.
-Nothing outside those folders is touched.
+Nothing outside those folders is touched. With --data, removes data directories instead
+(a node's key, messages and registrations): each must hold a p2pnet database, recognised
+by its application id, or one per seed inside it; anything else is refused untouched.
 
 Options:
 ${flagHelp("clean")}
-${optionLine("--config FILE", "settings file to read logDir from (default: ./config.json if present)")}
+${optionLine("--data [DIR...]", "remove these data directories (default: dataDir of the config)")}
+${
+    optionLine(
+      "--config FILE",
+      "settings file to read logDir and dataDir from (default: ./config.json if present)",
+    )
+  }
 ${HELP_LINE}`,
 
   trace: `${usageLine("Usage: p2pnet trace ID", ["[--log-dir DIR]", "[--json]", "[--config FILE]"])}

@@ -41,8 +41,17 @@ export function storedBytes({ content, origin }: Pick<StoredMessage, "content" |
   return utf8Length(content) + origin.length + TUNING.storedMessageBytes;
 }
 
+/** Told of every change to a store, to keep a copy of it elsewhere (see persistence.ts). */
+export interface StoreJournal {
+  /** A message was stored. */
+  added(message: StoredMessage): void;
+  /** A message was dropped to stay within the bounds; its id stays seen. */
+  dropped(message: StoredMessage): void;
+}
+
 export class MessageStore {
   readonly #seen: SeenSet;
+  #journal: StoreJournal | undefined;
   readonly #byId = new Map<string, StoredMessage>();
   /**
    * Messages in the order first seen, from {@link #head}. Only the oldest is ever
@@ -85,9 +94,34 @@ export class MessageStore {
    * storeBytes bytes) the oldest go, their ids kept as seen; the newest always stays.
    */
   add(message: StoredMessage): void {
+    this.#put(message);
+    this.#journal?.added(message);
+    this.#fit();
+  }
+
+  /** From now on, tells `journal` of every message stored and dropped. */
+  attach(journal: StoreJournal): void {
+    this.#journal = journal;
+  }
+
+  /**
+   * Puts back what an earlier run kept: `messages` oldest first (not told to the journal
+   * again), then the ids of dropped ones with when they were first seen (monotonic
+   * milliseconds). Past the bounds (lowered since) the oldest are dropped as usual.
+   */
+  restore(messages: readonly StoredMessage[], seen: readonly { id: string; firstSeen: number }[]): void {
+    for (const { id, firstSeen } of seen) this.#seen.add(id, firstSeen);
+    for (const message of messages) this.#put(message);
+    this.#fit();
+  }
+
+  #put(message: StoredMessage): void {
     this.#byId.set(message.id, message);
     this.#order.push(message);
     this.#bytes += storedBytes(message);
+  }
+
+  #fit(): void {
     while (this.#byId.size > 1 && (this.#byId.size > this.#limit || this.#bytes > this.#budget)) {
       this.#evictOldest();
     }
@@ -133,6 +167,7 @@ export class MessageStore {
     this.#byId.delete(oldest.id);
     this.#bytes -= storedBytes(oldest);
     this.#seen.add(oldest.id, oldest.firstSeen);
+    this.#journal?.dropped(oldest);
     // Drop the evicted front now and then, so the array does not grow for ever.
     if (this.#head >= 1024 && this.#head * 2 >= this.#order.length) {
       this.#order = this.#order.slice(this.#head);

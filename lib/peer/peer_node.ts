@@ -27,6 +27,7 @@ import { CatchUp } from "./catch_up.ts";
 import { ContentTooLargeError, newMessage } from "./publish.ts";
 import { type PeerStats, PeerView } from "./peer_view.ts";
 import { logDelivery } from "./delivery_log.ts";
+import { PeerPersistence } from "./persistence.ts";
 
 export { ContentTooLargeError, JoinError };
 export type {
@@ -52,6 +53,8 @@ export class PeerNode {
   readonly #detector: FailureDetector;
   readonly #tree: BroadcastTree;
   readonly #catchUp: CatchUp;
+  /** Messages and known peers in the data directory; undefined without one. */
+  readonly #saved: PeerPersistence | undefined;
   /** Neighbours, messages, traffic and counters, read from the parts. */
   readonly view: PeerView;
   #created = 0;
@@ -62,6 +65,10 @@ export class PeerNode {
     this.settings = core.settings;
     this.#replies = new FirstReplies(core.clock);
     this.#store = new MessageStore(this.settings);
+    this.#saved = core.database && new PeerPersistence(core, core.database, this.#store, {
+      deliver: (message) => this.#deliver(message),
+      candidates: () => this.#overlay.candidates(),
+    });
     this.#overlay = new Overlay(
       core,
       this.#replies,
@@ -90,7 +97,8 @@ export class PeerNode {
       fill: () => void this.#overlay.fill(),
     });
     this.#tree = new BroadcastTree(core, this.#store, {
-      deliver: (message) => this.#deliver(message),
+      // With a data directory, once the message is committed.
+      deliver: (message) => this.#saved ? this.#saved.deliver(message) : this.#deliver(message),
       forged: (neighbour) => {
         core.log.warn("closing {remote}: message id does not match its content", {
           event: "message.forged",
@@ -160,6 +168,7 @@ export class PeerNode {
       },
     });
     try {
+      this.#saved?.restore();
       await this.#seeds.join();
     } catch (error) {
       // Leave the seeds that did register it, so none of them has to find it dead.
@@ -171,6 +180,7 @@ export class PeerNode {
     if (this.#overlay.known === 0) {
       core.log.info("first peer of the network: waiting for others to connect", { event: "peer.first" });
     }
+    this.#overlay.learn(this.#saved?.knownPeers() ?? []);
     this.#startRounds();
     this.#seeds.registerWithRest();
     await Promise.all(this.#overlay.fill());
@@ -345,9 +355,10 @@ export class PeerNode {
   async #shutdown(graceful: boolean, { quiet = false } = {}): Promise<void> {
     const core = this.#core;
     core.beginStop();
-    if (!core.started) return;
+    if (!core.started) return this.#saved?.close();
     if (graceful) await sayGoodbye(core, this.#seeds.links(), this.#table.list.map((n) => n.conn));
     await core.close();
+    this.#saved?.close();
     if (!quiet) {
       core.log.info(graceful ? "peer stopped" : "peer stopped without goodbye", {
         event: "node.stopped",

@@ -15,6 +15,7 @@ import { NodeCore } from "../node/node_core.ts";
 import { DeathReports, type RemovalReason } from "./death_reports.ts";
 import { Contact } from "./contact.ts";
 import type { WireStatsSnapshot } from "../net/wire_stats.ts";
+import { SavedRegistry } from "./saved_registry.ts";
 
 export type { RemovalReason };
 
@@ -32,7 +33,8 @@ interface Registration {
   readonly since: number;
   /** Wall-clock milliseconds of the registration. */
   readonly at: number;
-  conn: Connection;
+  /** Undefined for a registration kept from an earlier run, until its peer registers again. */
+  conn: Connection | undefined;
   /** The links the peer reported with its last registration (see GetPeerList). */
   links: { neighbours: string[]; push: string[] };
 }
@@ -74,6 +76,8 @@ export class SeedNode {
   readonly #checking = new Set<Connection>();
   readonly #reports: DeathReports;
   readonly #contact: Contact;
+  /** Registrations in the data directory; undefined without one. */
+  readonly #saved: SavedRegistry | undefined;
   #stopping: Promise<void> | undefined;
   #registered = 0;
   readonly #removed: Record<RemovalReason, number> = { leaving: 0, dead: 0, banned: 0 };
@@ -91,6 +95,14 @@ export class SeedNode {
       contactOf: (addr) => contact.record(this.#peers.get(addr)?.conn),
       get silenceMs() {
         return contact.silenceMs;
+      },
+    });
+    this.#saved = this.#core.database && new SavedRegistry(this.#core, this.#core.database, {
+      has: (addr) => this.#peers.has(addr),
+      list: (addr, at) => {
+        const links = { neighbours: [], push: [] };
+        this.#peers.set(addr, { addr, since: this.#core.clock.now(), at, conn: undefined, links });
+        this.events.emit("registered", { addr });
       },
     });
   }
@@ -142,6 +154,9 @@ export class SeedNode {
       onClose: (conn) => this.#onClose(conn),
     });
     core.everyJittered(this.settings.livelinessInterval, () => this.#contact.round());
+    void this.#saved?.reverify().catch((error) => {
+      core.log.error("cannot re-verify kept registrations: {error}", { event: "store.read_failed", error });
+    });
     return address;
   }
 
@@ -150,6 +165,7 @@ export class SeedNode {
     this.#stopping ??= (async () => {
       this.#core.beginStop();
       await this.#core.close();
+      this.#saved?.close();
       this.#core.log.info("seed stopped", { event: "node.stopped", peers: this.#peers.size });
     })();
     return this.#stopping;
@@ -213,7 +229,7 @@ export class SeedNode {
       existing.links = links;
       return this.#sendPeerList(conn, addr, { refresh: true });
     }
-    if (existing !== undefined && !existing.conn.isClosed) return this.#checkOld(existing, conn, message);
+    if (existing?.conn?.isClosed === false) return this.#checkOld(existing, conn, message);
     // A new registration: check that the announced address answers before listing it.
     if (this.#checking.has(conn)) return;
     this.#checking.add(conn);
@@ -229,15 +245,17 @@ export class SeedNode {
       if (current !== undefined && current.conn !== conn && this.#holds(current)) {
         return this.#refuse(conn, `${addr} is registered on another open connection; try again later`);
       }
-      if (current !== undefined && current.conn !== conn) current.conn.close("registered again elsewhere");
+      if (current !== undefined && current.conn !== conn) current.conn?.close("registered again elsewhere");
       if (current === undefined) {
-        this.#peers.set(addr, { addr, since: core.clock.now(), at: core.clock.wallNow(), conn, links });
+        const at = core.clock.wallNow();
+        this.#peers.set(addr, { addr, since: core.clock.now(), at, conn, links });
         this.#registered++;
         core.log.info("registered peer {peer}", {
           event: "seed.peer_registered",
           peer: addr,
           peers: this.#peers.size,
         });
+        this.#saved?.registered(addr, at);
         this.events.emit("registered", { addr });
       } else {
         current.conn = conn;
@@ -260,7 +278,7 @@ export class SeedNode {
    */
   #checkOld(existing: Registration, conn: Connection, message: GetPeerList): void {
     const core = this.#core;
-    const old = existing.conn;
+    const old = existing.conn!;
     if (!this.#holds(existing)) return this.#moveRegistration(existing, conn, message);
     if (this.#checking.has(conn)) return;
     this.#checking.add(conn);
@@ -284,9 +302,9 @@ export class SeedNode {
     this.#core.log.info("closing the silent connection of {peer}: it registers again on a new one", {
       event: "seed.registration_moved",
       peer: existing.addr,
-      remote: existing.conn.remote,
+      remote: existing.conn?.remote,
     });
-    existing.conn.close("silent; registered again on a new connection");
+    existing.conn?.close("silent; registered again on a new connection");
     this.#register(conn, message, this.#registeredBy.get(conn));
   }
 
@@ -296,7 +314,8 @@ export class SeedNode {
    * that went silent (the peer was cut off, and its connection may never close) gives way.
    */
   #holds(registration: Registration): boolean {
-    return !registration.conn.isClosed && !this.#contact.isSilent(registration.conn, this.#core.clock.now());
+    const conn = registration.conn;
+    return conn?.isClosed === false && !this.#contact.isSilent(conn, this.#core.clock.now());
   }
 
   /** Answers a Get Peer List; logged at info for a new registration, at debug for a refresh. */
@@ -315,6 +334,7 @@ export class SeedNode {
 
   #remove(addr: string, reason: RemovalReason, reporter: string): void {
     if (!this.#peers.delete(addr)) return;
+    this.#saved?.removed(addr);
     this.#removed[reason]++;
     this.#recentRemovals.push({ addr, reason });
     if (this.#recentRemovals.length > RECENT_REMOVALS) this.#recentRemovals.shift();

@@ -38,6 +38,8 @@ export interface SavedRegistration {
   addr: string;
   /** Wall-clock milliseconds of the registration. */
   registeredAt: number;
+  /** The node id the peer registered with, where the network has node ids. */
+  nodeId?: string | undefined;
 }
 
 /** A seed's registered peers. */
@@ -49,13 +51,18 @@ export class RegistryTable {
   }
 
   load(): SavedRegistration[] {
-    return this.#db.prepare("SELECT addr, registered_at FROM registrations ORDER BY registered_at").all()
-      .map((r) => ({ addr: String(r.addr), registeredAt: Number(r.registered_at) }));
+    return this.#db.prepare("SELECT addr, registered_at, node_id FROM registrations ORDER BY registered_at")
+      .all()
+      .map((r) => ({
+        addr: String(r.addr),
+        registeredAt: Number(r.registered_at),
+        nodeId: r.node_id === null ? undefined : String(r.node_id),
+      }));
   }
 
   put(registration: SavedRegistration): void {
-    this.#db.prepare("INSERT OR REPLACE INTO registrations (addr, registered_at) VALUES (?, ?)")
-      .run(registration.addr, registration.registeredAt);
+    this.#db.prepare("INSERT OR REPLACE INTO registrations (addr, registered_at, node_id) VALUES (?, ?, ?)")
+      .run(registration.addr, registration.registeredAt, registration.nodeId ?? null);
   }
 
   delete(addr: string): void {

@@ -33,7 +33,7 @@ const SCHEMA = `
   CREATE TABLE messages (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, body TEXT NOT NULL);
   CREATE TABLE seen (seq INTEGER PRIMARY KEY, id TEXT NOT NULL, seen_at REAL NOT NULL);
   CREATE TABLE peers (addr TEXT PRIMARY KEY);
-  CREATE TABLE registrations (addr TEXT PRIMARY KEY, registered_at REAL NOT NULL);
+  CREATE TABLE registrations (addr TEXT PRIMARY KEY, registered_at REAL NOT NULL, node_id TEXT);
 `;
 
 /** A data directory that cannot be used; the message is one line saying what to do. */
