@@ -36,6 +36,8 @@ export interface BenchOptions {
    * size with its young generation sized by {@link semiSpaceMiB}. @default false
    */
   inProcess: boolean;
+  /** Give each peer a data directory of its own (in a temporary folder, removed afterwards). @default false */
+  dataDir: boolean;
   /** Node timers. */
   settings: Partial<Settings>;
 }
@@ -43,11 +45,12 @@ export interface BenchOptions {
 const HELP =
   `Usage: deno task bench [--peers 10,100,500,1000] [--degree 4] [--messages 1000] [--latency-messages 200]
                        [--size 100] [--kill 5] [--liveliness-interval 13s] [--liveliness-misses 3]
-                       [--probe-timeout 2s] [--gossip-mode tree|flood] [--key SECRET] [--in-process]
+                       [--probe-timeout 2s] [--gossip-mode tree|flood] [--key SECRET] [--data-dir] [--in-process]
 
 Prints one JSON object per scenario and network size on stdout; progress goes to stderr.
 --gossip-mode flood pushes every message to every neighbour, to compare with tree gossip (the default).
 --key runs a private network (every frame encrypted), to measure what the key costs.
+--data-dir gives each peer a data directory of its own, to measure what the durable store costs.
 Each size runs in a child process whose V8 young generation fits it (semi-spaces of N/32 MiB, at least 4);
 --in-process runs them all in this process, with the V8 flags it was started with (memory figures then
 carry over from one size to the next).`;
@@ -80,6 +83,7 @@ function emit(result: Record<string, unknown>, options: BenchOptions): void {
     ...result,
     gossipMode: options.settings.gossipMode ?? DEFAULT_SETTINGS.gossipMode,
     key: options.settings.networkKey ? true : false,
+    dataDir: options.dataDir,
   }));
 }
 
@@ -147,7 +151,10 @@ export async function benchOne(n: number, options: BenchOptions): Promise<void> 
   // This process before any node: the baseline that per-peer memory is measured from.
   const rssBefore = Deno.memoryUsage().rss;
   const cpuBefore = process.cpuUsage();
-  const cluster = new Cluster({ seeds: 3, settings });
+  const dataRoot = options.dataDir ? await Deno.makeTempDir({ prefix: "p2pnet-bench-" }) : undefined;
+  let dirs = 0;
+  const peerSettings = () => dataRoot === undefined ? {} : { dataDir: `${dataRoot}/${dirs++}` };
+  const cluster = new Cluster({ seeds: 3, settings, peerSettings });
   let sequence = 0;
   try {
     // setup
@@ -280,6 +287,7 @@ export async function benchOne(n: number, options: BenchOptions): Promise<void> 
     }, options);
   } finally {
     await cluster.stop();
+    if (dataRoot !== undefined) await Deno.remove(dataRoot, { recursive: true });
   }
 }
 
@@ -316,6 +324,7 @@ export function parseBenchArgs(args: string[]): BenchOptions | "help" {
       key: { type: "string" },
       "gossip-mode": { type: "string" },
       "in-process": { type: "boolean" },
+      "data-dir": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -342,6 +351,7 @@ export function parseBenchArgs(args: string[]): BenchOptions | "help" {
     size: parsePositive("size", values.size, 100),
     kill: parsePositive("kill", values.kill, 5),
     inProcess: values["in-process"] ?? false,
+    dataDir: values["data-dir"] ?? false,
     settings,
   };
 }

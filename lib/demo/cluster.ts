@@ -26,6 +26,8 @@ export interface ClusterOptions {
   host?: string;
   /** Settings of every node (seed addresses are filled in). */
   settings?: Partial<Settings>;
+  /** Settings of each new peer over `settings`, such as a data directory of its own. */
+  peerSettings?: () => Partial<Settings>;
   random?: Random;
 }
 
@@ -172,11 +174,9 @@ export class Cluster {
   }
 
   async addPeer(): Promise<PeerNode> {
-    const peer = new PeerNode({
-      host: this.#options.host ?? "127.0.0.1",
-      port: 0,
-      settings: { ...this.#options.settings, seeds: this.seeds.map((s) => s.address) },
-    });
+    const { host = "127.0.0.1", settings, peerSettings } = this.#options;
+    const seeds = this.seeds.map((s) => s.address);
+    const peer = new PeerNode({ host, port: 0, settings: { ...settings, ...peerSettings?.(), seeds } });
     const index = this.peers.push(peer) - 1;
     this.#running[index] = false;
     peer.events.on("message", (m) => this.#onDelivered(index, m.id));
