@@ -140,8 +140,12 @@ function prepare(db: DatabaseSync, dataDir: string, role: NodeRole): void {
       }); p2pnet leaves it alone: choose another --data-dir`,
     );
   }
-  // Created before WAL mode, so the application id is in the file's own header at once.
-  if (appId === 0) create(db, role);
+  // Created before WAL mode, so the application id is in the file's own header at once; without
+  // waiting for the disk: a creation cut short by a power cut leaves a file refused as damaged, or empty.
+  if (appId === 0) {
+    db.exec("PRAGMA synchronous = OFF");
+    create(db, role);
+  }
   db.exec("PRAGMA journal_mode = WAL");
   // A commit survives the process being killed; the last ones may roll back on a power cut.
   db.exec("PRAGMA synchronous = NORMAL");
