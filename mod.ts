@@ -37,4 +37,5 @@ export {
 } from "./lib/peer/peer_node.ts";
 export { decodeMessage, type Message, type MessageType } from "./lib/wire/messages.ts";
 export { SeedNode, type SeedNodeOptions } from "./lib/seed/seed_node.ts";
+export { DataDirError } from "./lib/store/database.ts";
 export { WireError, type WireErrorCode } from "./lib/wire/wire_error.ts";
