@@ -5,8 +5,60 @@
 
 import { type Address, formatAddress } from "../lib/wire/address.ts";
 import { encodeFrame, FrameDecoder } from "../lib/wire/codec.ts";
-import { decodeMessage, type Message } from "../lib/wire/messages.ts";
-import { LIMITS } from "./_helpers.ts";
+import {
+  type Death,
+  decodeMessage,
+  type GetPeerList,
+  type GossipMessage,
+  type Message,
+  type PeerRequest,
+  PROTOCOL_VERSION,
+} from "../lib/wire/messages.ts";
+import { gossipMessage } from "../lib/wire/gossip_frame.ts";
+import { messageId } from "../lib/wire/message_id.ts";
+import { messageBytes, newNonce, proofBytes, type ProofPurpose } from "../lib/wire/signatures.ts";
+import { NodeIdentity } from "../lib/node/identity.ts";
+import { LIMITS, waitFor } from "./_helpers.ts";
+import { hash } from "node:crypto";
+import { Buffer } from "node:buffer";
+
+export { NodeIdentity };
+
+/** DER prefix of an Ed25519 PKCS#8 private key; the 32-byte seed follows. */
+const ED25519_PKCS8 = "302e020100300506032b657004220420";
+
+/** The same identity for the same name in every run: its key's seed is the name's SHA-256. */
+export function identityFor(name: string): NodeIdentity {
+  const pkcs8 = new Uint8Array(Buffer.from(ED25519_PKCS8 + hash("sha256", name, "hex"), "hex"));
+  return NodeIdentity.load({ load: () => pkcs8, save: () => {} });
+}
+
+/** A gossip message `content` from `origin`, signed by `identityFor(origin)`. */
+export function gossipFrom(origin: string, content: string, hops = 1, offTree = false): GossipMessage {
+  return signedMessage(identityFor(origin), origin, content, { hops, offTree });
+}
+
+/** A signature by `identity` for `purpose` over `nonce`, as `addr`, on a connection without a network key. */
+export function proof(identity: NodeIdentity, purpose: ProofPurpose, nonce: string, addr: string): string {
+  return identity.sign(proofBytes(purpose, nonce, addr, ""));
+}
+
+/** A gossip message from `origin` (node `identity`), signed by `signer` (the origin's own key by default). */
+export function signedMessage(
+  identity: NodeIdentity,
+  origin: string,
+  content: string,
+  { created = 1, hops = 1, offTree = false, signer = identity }: {
+    created?: number;
+    hops?: number;
+    offTree?: boolean;
+    signer?: NodeIdentity;
+  } = {},
+): GossipMessage {
+  const fields = { originId: identity.id, origin, created, content };
+  const bytes = messageBytes(fields);
+  return gossipMessage({ ...fields, id: messageId(bytes), sig: signer.sign(bytes) }, hops, offTree);
+}
 
 type OnMessage = (message: Message, client: WireClient) => void;
 
@@ -32,6 +84,57 @@ export class WireClient {
   /** True once the remote closed the connection (or it was closed here). */
   get isClosed(): boolean {
     return this.#closed;
+  }
+
+  /** The nonce of the challenge that the accepting node sent first. */
+  async challenge(): Promise<string> {
+    await waitFor(() => this.received.some((m) => m.type === "challenge") || this.isClosed, {
+      what: "the challenge",
+    });
+    const challenge = this.received.find((m) => m.type === "challenge");
+    if (challenge?.type !== "challenge") throw new Error("closed before a challenge");
+    return challenge.nonce;
+  }
+
+  /** A `get_peer_list` registering `addr` as `identity`, signed over this connection's challenge. */
+  async registration(identity: NodeIdentity, addr: string): Promise<GetPeerList> {
+    const sig = proof(identity, "get_peer_list", await this.challenge(), addr);
+    return {
+      type: "get_peer_list",
+      version: PROTOCOL_VERSION,
+      addr,
+      node: identity.id,
+      nonce: newNonce(),
+      sig,
+    };
+  }
+
+  /** A `peer_request` from `addr` as `identity`, signed over this connection's challenge. */
+  async peerRequest(identity: NodeIdentity, addr: string): Promise<PeerRequest> {
+    const sig = proof(identity, "peer_request", await this.challenge(), addr);
+    return {
+      type: "peer_request",
+      version: PROTOCOL_VERSION,
+      addr,
+      node: identity.id,
+      nonce: newNonce(),
+      sig,
+    };
+  }
+
+  /** `addr`'s goodbye as `identity`, signed over this connection's challenge. */
+  async goodbye(identity: NodeIdentity, addr: string): Promise<Death> {
+    const sig = proof(identity, "leaving", await this.challenge(), addr);
+    return { type: "death", addr, reason: "leaving", reporter: addr, sig };
+  }
+
+  /** Answers a probe as `identity` at `addr`, signed when the prober asks for proof. */
+  answerProbe(message: Message, identity: NodeIdentity, addr: string): void {
+    if (message.type !== "liveliness") return;
+    const signed = message.nonce === undefined
+      ? {}
+      : { node: identity.id, sig: proof(identity, "liveliness_reply", message.nonce, addr) };
+    this.send({ type: "liveliness_reply", ts: message.ts, ...signed });
   }
 
   /** Sends a message as one frame. */
@@ -92,6 +195,7 @@ export class SilentPeer {
   readonly #listener: Deno.Listener;
   readonly #accepting: Promise<void>;
   readonly address: Address;
+  readonly identity = NodeIdentity.generate();
   #frozen = false;
   #closed = false;
 
@@ -116,21 +220,28 @@ export class SilentPeer {
     for (const seed of seeds) {
       const client = await WireClient.connect(seed);
       this.clients.push(client);
-      await client.send({ type: "get_peer_list", version: 1, addr: this.label });
+      await client.send(await client.registration(this.identity, this.label));
     }
   }
 
   async #accept(): Promise<void> {
     try {
       for await (const conn of this.#listener) {
-        this.clients.push(WireClient.wrap(conn, (message, client) => {
+        const accepted = WireClient.wrap(conn, (message, client) => {
           if (this.#frozen) return;
-          if (message.type === "peer_request") {
-            client.send({ type: "peer_reply", accepted: true, addr: this.label });
-          } else if (message.type === "liveliness") {
-            client.send({ type: "liveliness_reply", ts: message.ts });
-          }
-        }));
+          if (message.type === "peer_request" && message.nonce !== undefined) {
+            const sig = proof(this.identity, "peer_reply", message.nonce, this.label);
+            client.send({
+              type: "peer_reply",
+              accepted: true,
+              addr: this.label,
+              node: this.identity.id,
+              sig,
+            });
+          } else client.answerProbe(message, this.identity, this.label);
+        });
+        this.clients.push(accepted);
+        accepted.send({ type: "challenge", version: PROTOCOL_VERSION, nonce: newNonce() });
       }
     } catch {
       // Listener closed.

@@ -8,7 +8,7 @@ import { type Address, formatAddress } from "../wire/address.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { type Stream, transportError } from "./transport.ts";
 import { encodeFrame, FrameDecoder, FramePool } from "../wire/codec.ts";
-import type { NetworkKey } from "../wire/secure_channel.ts";
+import { type NetworkKey, RECORD_BYTES, TAG_BYTES } from "../wire/secure_channel.ts";
 import { KeyHandshake } from "./key_handshake.ts";
 import { decodeMessage, type Message } from "../wire/messages.ts";
 import { DEFAULT_SETTINGS, messageLimits, TUNING } from "../settings/config.ts";
@@ -62,6 +62,16 @@ export interface SendOptions {
 /** Why a connection ended, for logs and for deciding whether a neighbour is lost. */
 export type CloseReason = string;
 
+/** What the two ends of a connection proved to each other of their node ids (lib/node/proofs.ts). */
+export interface ConnectionAuth {
+  /** The nonce this end gave the remote to sign (its challenge, or its request's nonce). */
+  local?: string;
+  /** The nonce the remote gave this end to sign. */
+  remote?: string;
+  /** The remote's node id, once it proved it. */
+  remoteId?: string;
+}
+
 const EMPTY = new Uint8Array(0);
 
 export class Connection {
@@ -74,9 +84,13 @@ export class Connection {
   framesReceived = 0;
   framesSent = 0;
   bytesSent = 0;
+  /** Node ids and nonces of this connection's identity handshake. */
+  readonly auth: ConnectionAuth = {};
 
   readonly #stream: Stream;
   readonly #decoder: FrameDecoder;
+  /** With a network key: the frames inside the records that {@link #decoder} splits. */
+  readonly #frames: FrameDecoder | undefined;
   readonly #decode: (body: Uint8Array) => Message;
   readonly #maxFrameBytes: number;
   readonly #maxQueuedBytes: number;
@@ -113,12 +127,13 @@ export class Connection {
     const now = this.#clock.now();
     if (frames !== undefined) this.#frameBudget = new TokenBucket(frames, 2 * frames, now);
     if (bytes !== undefined) this.#byteBudget = new TokenBucket(bytes, 2 * bytes, now);
-    // Views are safe: each body is decoded before the next read reuses the buffer.
-    // Sealed frames carry a 16-byte authentication tag on top of the body.
-    this.#decoder = new FrameDecoder(this.#maxFrameBytes + (options.networkKey ? TAG_BYTES : 0), {
+    // Views are safe: each body is decoded before the next read reuses the buffer. With a
+    // key the stream carries records, each holding a piece of the frame stream.
+    this.#decoder = new FrameDecoder(options.networkKey ? RECORD_BYTES + TAG_BYTES : this.#maxFrameBytes, {
       views: true,
     });
     if (options.networkKey) {
+      this.#frames = new FrameDecoder(this.#maxFrameBytes, { views: true });
       this.#secure = new KeyHandshake(
         options.networkKey,
         options.initiator ? "initiator" : "responder",
@@ -137,7 +152,15 @@ export class Connection {
 
   /** Bytes of a frame that has started to arrive but is not complete. */
   get pendingBytes(): number {
-    return this.#decoder.pendingBytes;
+    return this.#decoder.pendingBytes + (this.#frames?.pendingBytes ?? 0);
+  }
+
+  /**
+   * Names this connection's session keys (empty without a network key): handshake
+   * signatures cover it, so that they prove nothing on another connection.
+   */
+  get binding(): string {
+    return this.#secure?.session?.binding ?? "";
   }
 
   /** Bytes waiting to be written. */
@@ -196,19 +219,24 @@ export class Connection {
 
   /** Starts writing what was queued this tick; one function per connection, not a closure per tick. */
   readonly #startWriting = () => {
-    if (this.#secure) void this.#writeSealed();
-    else this.#writeNext();
+    const secure = this.#secure;
+    if (secure !== undefined && secure.session === undefined) {
+      // Frames wait for the handshake: they go out sealed, after its frames.
+      secure.ready.then(() => this.#writeNext());
+    } else this.#writeNext();
   };
 
   /**
-   * Plain connections write through callbacks rather than an async function: a write per
-   * delivered message is the hot path, and each async call and await allocates.
+   * Writes through callbacks rather than an async function: a write per delivered
+   * message is the hot path, and each async call and await allocates. With a network
+   * key, what one write carries is sealed as records, one per {@link RECORD_BYTES}.
    */
   #writeNext(): void {
     if (this.#queue.length === 0 || this.#closeReason !== undefined) return this.#writeDone();
     const frames = this.#queue;
     this.#queue = [];
-    this.#write.bytes = this.#coalesce(frames);
+    const plain = this.#coalesce(frames);
+    this.#write.bytes = this.#secure ? this.#secure.session!.seal.seal(plain) : plain;
     this.#write.written = 0;
     this.#write.plainBytes = totalLength(frames);
     this.#writeRest();
@@ -245,24 +273,6 @@ export class Connection {
     this.#writing = false;
     this.#drained?.resolve();
     this.#drained = undefined;
-  }
-
-  /** Writes queued frames on a connection with a network key: each is sealed first, which is asynchronous. */
-  async #writeSealed(): Promise<void> {
-    const secure = this.#secure!;
-    try {
-      if (!secure.seal) await secure.ready;
-      while (this.#queue.length > 0 && this.#closeReason === undefined) {
-        const frames = this.#queue;
-        this.#queue = [];
-        await this.#writeAll(this.#coalesce(await secure.sealAll(frames)));
-        this.#queuedBytes -= totalLength(frames);
-      }
-    } catch (error) {
-      this.close(writeFailure(error));
-    } finally {
-      this.#writeDone();
-    }
   }
 
   /** Writes all of `bytes`, in as many writes as the stream takes. */
@@ -305,6 +315,7 @@ export class Connection {
         if (n === null) {
           try {
             this.#decoder.end();
+            this.#frames?.end();
           } finally {
             this.close("closed by remote");
           }
@@ -314,21 +325,21 @@ export class Connection {
         if (this.#byteBudget && !this.#byteBudget.take(n, now)) {
           throw new WireError("rate_limited", `more than ${this.#byteBudget.rate} bytes per second`);
         }
-        for (let body of this.#decoder.push(buffer.subarray(0, n))) {
-          if (this.#frameBudget && !this.#frameBudget.take(1, now)) {
-            throw new WireError("rate_limited", `more than ${this.#frameBudget.rate} frames per second`);
+        const secure = this.#secure;
+        for (const body of this.#decoder.push(buffer.subarray(0, n))) {
+          if (secure === undefined) {
+            if (!this.#frame(body, now, onMessage)) return;
+            continue;
           }
-          if (this.#secure) {
-            if (!this.#secure.open) {
-              await this.#secure.step(body);
-              continue;
-            }
-            body = await this.#secure.open.open(body.slice());
+          const session = secure.session;
+          if (session === undefined) {
+            this.#spend(now);
+            secure.step(body);
+            continue;
           }
-          this.framesReceived++;
-          if (this.#skipFrame?.(body, this)) continue;
-          onMessage(this.#decode(body));
-          if (this.#closeReason !== undefined) return;
+          for (const frame of this.#frames!.push(session.open.open(body))) {
+            if (!this.#frame(frame, now, onMessage)) return;
+          }
         }
       }
     } catch (error) {
@@ -340,6 +351,22 @@ export class Connection {
     } finally {
       this.close("reader done");
     }
+  }
+
+  /** Takes one frame from the rate budget; throws when it is spent. */
+  #spend(now: number): void {
+    if (this.#frameBudget && !this.#frameBudget.take(1, now)) {
+      throw new WireError("rate_limited", `more than ${this.#frameBudget.rate} frames per second`);
+    }
+  }
+
+  /** Hands one received frame on; false once the connection closed. */
+  #frame(body: Uint8Array, now: number, onMessage: (message: Message) => void): boolean {
+    this.#spend(now);
+    this.framesReceived++;
+    if (this.#skipFrame?.(body, this)) return true;
+    onMessage(this.#decode(body));
+    return this.#closeReason === undefined;
   }
 
   /** Closes the connection once; later calls do nothing. */
@@ -371,6 +398,3 @@ function writeFailure(error: unknown): string {
   const failure = transportError(error);
   return failure.code === "reset" ? "write failed: reset by remote" : `write failed: ${failure.message}`;
 }
-
-/** Bytes of the AES-GCM authentication tag on every sealed frame. */
-const TAG_BYTES = 16;

@@ -68,6 +68,8 @@ export interface EndpointOptions {
   networkKey?: NetworkKey;
   /** Drops raw frames before decoding; see `ConnectionOptions.skipFrame`. */
   skipFrame?: (body: Uint8Array, conn: Connection) => boolean;
+  /** Called with each connection this endpoint accepted, before any of its frames is read. */
+  onAccept?: (conn: Connection) => void;
   /** Called once when a connection has closed, with its reason. */
   onClose?: (conn: Connection) => void;
   /** Where time and timers come from: activity times, bans, the connect timeout. @default systemClock */
@@ -175,6 +177,7 @@ export class Endpoint {
    */
   strike(conn: Connection, why: string): void {
     const host = conn.remoteAddress.host;
+    this.#options.log().debug("strike against {host}: {why}", { event: "connection.strike", host, why });
     if (this.#bans.strike(host, this.#now())) {
       const { banTime, banThreshold } = this.#options.settings;
       this.#options.log().warn("banned {host} for {ms} ms after {strikes} strikes; last: {why}", {
@@ -274,7 +277,7 @@ export class Endpoint {
       });
       stream.close();
     } else {
-      this.#adopt(stream, false);
+      this.#options.onAccept?.(this.#adopt(stream, false));
     }
   }
 

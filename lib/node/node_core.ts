@@ -12,11 +12,23 @@ import { Endpoint, type NodeOptions, sweepInterval } from "../net/endpoint.ts";
 import { nodeLogger, type NodeRole } from "../log/logging.ts";
 import { Prober } from "../net/prober.ts";
 import type { Transport } from "../net/transport.ts";
-import type { Message, MessageLimits } from "../wire/messages.ts";
+import type { Liveliness, Message, MessageLimits } from "../wire/messages.ts";
 import type { Random } from "../util/random.ts";
 import { Scheduler } from "../util/scheduler.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { importNetworkKey } from "../wire/secure_channel.ts";
+import { PublicKeys } from "../wire/signatures.ts";
+import { FileIdentityStore, type IdentityStore, NodeIdentity } from "./identity.ts";
+import { Proofs } from "./proofs.ts";
+
+/** Options of a seed or a peer: where it listens, its settings, and where it keeps its key. */
+export interface CoreOptions extends NodeOptions {
+  /**
+   * Where the node's key is kept between runs. @default a file in `settings.dataDir`,
+   * or nowhere (a fresh node id each run) when that is empty
+   */
+  identityStore?: IdentityStore;
+}
 
 /** Handlers a node gives its endpoint when it starts listening. */
 export interface NodeHandlers {
@@ -35,6 +47,10 @@ export interface NodeContext {
   readonly random: Random;
   readonly scheduler: Scheduler;
   readonly limits: MessageLimits;
+  /** This node's id and its signatures over connections' nonces. */
+  readonly proofs: Proofs;
+  /** Public keys of the nodes met, for checking their signatures. */
+  readonly keys: PublicKeys;
   /** The node's logger (named once it listens). */
   readonly log: Logger;
   /** Whether debug (and info) records are wanted: per-message logging costs a flag check when off. */
@@ -54,6 +70,8 @@ export interface NodeContext {
   send(conn: Connection, message: Message, options?: { urgent?: boolean }): void;
   /** Closes `conn` for breaking the protocol, with a log line and (unless `strike` is false) a strike against its host. */
   reject(conn: Connection, why: string, options?: { strike?: boolean }): void;
+  /** Answers a probe (signed if it asked for proof). */
+  answerProbe(conn: Connection, probe: Liveliness): void;
 }
 
 export class NodeCore implements NodeContext {
@@ -62,6 +80,8 @@ export class NodeCore implements NodeContext {
   readonly random: Random;
   readonly scheduler: Scheduler;
   readonly limits: MessageLimits;
+  readonly proofs: Proofs;
+  readonly keys = new PublicKeys();
   readonly #role: NodeRole;
   readonly #host: string;
   readonly #port: number;
@@ -75,7 +95,8 @@ export class NodeCore implements NodeContext {
   #prober: Prober | undefined;
   #stopping = false;
 
-  constructor(role: NodeRole, options: NodeOptions, defaultPort: number) {
+  /** Throws {@link IdentityError} when the node's key cannot be loaded. */
+  constructor(role: NodeRole, options: CoreOptions, defaultPort: number) {
     this.#role = role;
     this.settings = resolveSettings(options.settings ?? {});
     this.clock = options.clock ?? systemClock;
@@ -90,6 +111,10 @@ export class NodeCore implements NodeContext {
         this.#log.error("scheduled task failed: {error}", { event: "node.task_failed", error }),
     });
     this.limits = messageLimits(this.settings);
+    const store = options.identityStore ??
+      (this.settings.dataDir ? new FileIdentityStore(this.settings.dataDir) : undefined);
+    const identity = store ? NodeIdentity.load(store) : NodeIdentity.generate();
+    this.proofs = new Proofs(identity, this.keys, () => this.#self);
   }
 
   get log(): Logger {
@@ -149,6 +174,8 @@ export class NodeCore implements NodeContext {
       ...(this.#transport ? { transport: this.#transport } : {}),
       onMessage: (conn, message) => handlers.onMessage(conn, message),
       onClose: (conn) => handlers.onClose(conn),
+      // Whoever connects proves its node id over this nonce.
+      onAccept: (conn) => this.send(conn, this.proofs.challenge(conn)),
       ...(handlers.skipFrame ? { skipFrame: (body, conn) => handlers.skipFrame!(body, conn) } : {}),
       ...(networkKey ? { networkKey } : {}),
     });
@@ -157,7 +184,7 @@ export class NodeCore implements NodeContext {
     this.#self = formatAddress(this.#address);
     this.#log = nodeLogger(this.#role, this.#self);
     this.#refreshLevels();
-    this.#prober = new Prober(endpoint, this.clock);
+    this.#prober = new Prober(endpoint, this.clock, this.keys);
     this.scheduler.every(sweepInterval(this.settings), () => {
       const now = this.clock.now();
       endpoint.sweep(now);
@@ -167,6 +194,7 @@ export class NodeCore implements NodeContext {
     this.#log.info(`${this.#role} listening on {addr}`, {
       event: "node.listening",
       addr: this.#self,
+      id: this.proofs.id,
       private: networkKey !== undefined,
     });
     return this.#address;
@@ -200,6 +228,10 @@ export class NodeCore implements NodeContext {
         frame: message,
       });
     }
+  }
+
+  answerProbe(conn: Connection, probe: Liveliness): void {
+    this.send(conn, this.proofs.probeReply(conn, probe.ts, probe.nonce), { urgent: true });
   }
 
   reject(conn: Connection, why: string, { strike = true }: { strike?: boolean } = {}): void {

@@ -11,12 +11,9 @@
 import { TUNING } from "../settings/config.ts";
 import type { Settings } from "../settings/config.ts";
 import type { Address } from "../wire/address.ts";
-import { encodeFrame } from "../wire/codec.ts";
 import type { Connection } from "../net/connection.ts";
 import { Emitter } from "../util/events.ts";
-import { messageId } from "../wire/message_id.ts";
 import type { Message } from "../wire/messages.ts";
-import { gossipMessage } from "../wire/gossip_frame.ts";
 import { NodeCore } from "../node/node_core.ts";
 import { FirstReplies } from "../node/first_reply.ts";
 import { sleep } from "../util/clock.ts";
@@ -83,14 +80,12 @@ export class PeerNode {
     });
     this.#tree = new BroadcastTree(core, this.#store, {
       deliver: (message) => this.#deliver(message),
-      forged: (neighbour) => {
-        core.log.warn("closing {remote}: message id does not match its content", {
-          event: "message.forged",
-          remote: neighbour.addr,
-        });
-        core.endpoint.strike(neighbour.conn, "forged message id");
-        this.#table.drop(neighbour, "forged message id");
+      forged: (neighbour, why) => {
+        core.log.warn("closing {remote}: {why}", { event: "message.forged", remote: neighbour.addr, why });
+        core.endpoint.strike(neighbour.conn, why);
+        this.#table.drop(neighbour, why);
       },
+      idAt: (addr) => this.#table.get(addr)?.conn.auth.remoteId,
       holds: (neighbour, id) => this.#catchUp.holds(neighbour, id),
     });
     this.#catchUp = new CatchUp(core, this.#store);
@@ -99,6 +94,11 @@ export class PeerNode {
   /** The address this peer listens on and announces; set by {@link start}. */
   get address(): Address {
     return this.#core.address("PeerNode.address");
+  }
+
+  /** The peer's node id: its public key, 43 characters of base64url. */
+  get id(): string {
+    return this.#core.proofs.id;
   }
 
   /** `host:port` of the peer. */
@@ -114,6 +114,7 @@ export class PeerNode {
   neighbours(): NeighbourInfo[] {
     return this.#table.list.map((n) => ({
       addr: n.addr,
+      id: n.conn.auth.remoteId ?? "",
       direction: n.direction,
       since: n.since,
       ...this.#detector.figures(n),
@@ -187,12 +188,7 @@ export class PeerNode {
         `PeerNode.publish: content of ${content.length} characters exceeds maxMessageBytes ${this.settings.maxMessageBytes}`,
       );
     }
-    const message = gossipMessage(
-      { id: messageId(core.self, content), origin: core.self, content, created: core.clock.wallNow() },
-      1,
-    );
-    this.#tree.accept(message, undefined);
-    return this.#store.get(message.id)!;
+    return this.#tree.publish(content);
   }
 
   /** Asks neighbour `addr` for the messages with these ids. Returns false if it is not a neighbour. */
@@ -284,10 +280,10 @@ export class PeerNode {
     if (this.#seeds.owns(conn)) return this.#seeds.onMessage(conn, message);
     switch (message.type) {
       case "peer_request":
-        return this.#overlay.onPeerRequest(conn, message.addr, message.version);
+        return this.#overlay.onPeerRequest(conn, message);
       case "liveliness":
         // A probe from a seed or a peer checking on us: answer, then end the one-shot connection.
-        core.send(conn, { type: "liveliness_reply", ts: message.ts }, { urgent: true });
+        core.answerProbe(conn, message);
         conn.flush().then(() => conn.close("probe answered"));
         return;
       default:
@@ -300,8 +296,7 @@ export class PeerNode {
       case "message":
         return this.#tree.accept(message, neighbour);
       case "liveliness":
-        this.#core.send(neighbour.conn, { type: "liveliness_reply", ts: message.ts }, { urgent: true });
-        return;
+        return this.#core.answerProbe(neighbour.conn, message);
       case "liveliness_reply":
         return this.#detector.onReply(neighbour, message.ts);
       case "get_data":
@@ -313,31 +308,10 @@ export class PeerNode {
       case "prune":
         return this.#tree.onPrune(neighbour);
       case "death":
-        if (message.reason === "leaving" && message.addr === neighbour.addr) {
-          this.#core.log.info("neighbour {peer} is leaving", {
-            event: "neighbour.leaving",
-            peer: neighbour.addr,
-          });
-          this.#overlay.forget(neighbour.addr);
-          this.#table.drop(neighbour, "left");
-          return;
-        }
-        return this.#reject(neighbour, "death reports go to seeds");
+        return this.#overlay.onLeaving(neighbour, message);
       default:
-        this.#reject(neighbour, `unexpected ${message.type} from a neighbour`);
+        this.#overlay.reject(neighbour, `unexpected ${message.type} from a neighbour`);
     }
-  }
-
-  /** Closes a neighbour's link for breaking the protocol, with a strike against its host. */
-  #reject(neighbour: Neighbour, why: string): void {
-    const core = this.#core;
-    core.log.warn("closing {remote}: {why}", {
-      event: "connection.rejected",
-      remote: neighbour.conn.remote,
-      why,
-    });
-    core.endpoint.strike(neighbour.conn, why);
-    this.#table.drop(neighbour, why);
   }
 
   #onClose(conn: Connection): void {
@@ -372,14 +346,10 @@ export class PeerNode {
     core.beginStop();
     if (!core.started) return;
     if (graceful) {
-      const self = core.self;
-      const goodbye = encodeFrame(
-        { type: "death", addr: self, reason: "leaving", reporter: self },
-        this.settings.maxFrameBytes,
-      );
       const seedLinks = this.#seeds.links();
       const conns = [...seedLinks, ...this.#table.list.map((n) => n.conn)];
-      for (const conn of conns) conn.sendFrame(goodbye);
+      // Signed for each connection: a goodbye counts only where it was said.
+      for (const conn of conns) conn.send(core.proofs.goodbye(conn));
       await Promise.race([
         Promise.all(conns.map((conn) => conn.flush())),
         sleep(core.clock, TUNING.leaveFlushMs),

@@ -7,7 +7,8 @@
 import { type Address, formatAddress, parseAddress } from "../wire/address.ts";
 import { seedMajority } from "../settings/config.ts";
 import type { Connection } from "../net/connection.ts";
-import { type Message, PROTOCOL_VERSION } from "../wire/messages.ts";
+import { type GetPeerList, type Message, PROTOCOL_VERSION } from "../wire/messages.ts";
+import { newNonce } from "../wire/signatures.ts";
 import type { NodeContext } from "../node/node_core.ts";
 import type { FirstReplies } from "../node/first_reply.ts";
 import { shuffled } from "../util/random.ts";
@@ -36,6 +37,8 @@ export class SeedClient {
   /** Seeds being connected to in the background, so attempts do not pile up. */
   readonly #connecting = new Set<string>();
   #lastRefresh = -Infinity;
+  /** The request each seed connection repeats: its proof is made once per connection. */
+  readonly #requests = new WeakMap<Connection, GetPeerList>();
 
   constructor(node: NodeContext, replies: FirstReplies, candidates: Candidates) {
     this.#node = node;
@@ -150,8 +153,7 @@ export class SeedClient {
         this.#candidates.fill();
         return;
       case "liveliness":
-        this.#node.send(conn, { type: "liveliness_reply", ts: message.ts }, { urgent: true });
-        return;
+        return this.#node.answerProbe(conn, message);
       case "refused":
         // Not a strike: a seed that will not serve this peer (another protocol version) says why.
         this.#node.log.warn("seed {seed} refused this peer: {reason}", {
@@ -184,27 +186,52 @@ export class SeedClient {
   /** Sends a Get Peer List on the open link to `seed`, or registers again if there is none. */
   #ask(seed: string): void {
     const link = this.#links.get(seed);
-    if (link && !link.isClosed) {
-      this.#node.send(link, { type: "get_peer_list", version: PROTOCOL_VERSION, addr: this.#node.self });
-    } else this.#reconnect(seed);
+    if (link && !link.isClosed) this.#node.send(link, this.#request(link));
+    else this.#reconnect(seed);
   }
 
   /** Connects to a seed, registers and takes its Peer List. Throws with a few words on failure. */
   async #registerWith(seed: Address): Promise<void> {
     const key = formatAddress(seed);
-    const conn = await this.#node.endpoint.connect(seed, this.#node.settings.seedTimeout);
+    const node = this.#node;
+    const started = node.clock.now();
+    const conn = await node.endpoint.connect(seed, node.settings.seedTimeout);
     this.#seedOf.set(conn, key);
-    this.#node.send(conn, { type: "get_peer_list", version: PROTOCOL_VERSION, addr: this.#node.self });
-    await this.#replies.wait(conn, this.#node.settings.seedTimeout, (reply) => {
+    const left = () => Math.max(1, node.settings.seedTimeout - (node.clock.now() - started));
+    try {
+      await node.proofs.challenged(this.#replies, conn, left());
+    } catch (error) {
+      conn.close((error as Error).message);
+      throw error;
+    }
+    node.send(conn, this.#request(conn));
+    await this.#replies.wait(conn, left(), (reply) => {
       if (reply?.type === "refused") throw new Error(`refused: ${reply.reason}`);
       if (reply?.type !== "peer_list") {
         conn.close(reply ? `expected peer_list, got ${reply.type}` : conn.closeReason);
         throw new Error(reply ? `answered ${reply.type}` : conn.closeReason ?? "closed");
       }
+      if (!node.proofs.check(conn, "peer_list", reply.node, "", reply.sig)) {
+        node.reject(conn, `bad signature from seed ${key}`);
+        throw new Error("answered with a bad signature");
+      }
       this.#registered.add(key);
       this.#links.set(key, conn);
       this.#candidates.learn(reply.peers);
     });
+  }
+
+  /** The Get Peer List for `conn`, proving this peer's node id over the seed's challenge. */
+  #request(conn: Connection): GetPeerList {
+    let request = this.#requests.get(conn);
+    if (request === undefined) {
+      const { proofs, self } = this.#node;
+      const nonce = conn.auth.local = newNonce();
+      const sig = proofs.sign(conn, "get_peer_list");
+      request = { type: "get_peer_list", version: PROTOCOL_VERSION, addr: self, node: proofs.id, nonce, sig };
+      this.#requests.set(conn, request);
+    }
+    return request;
   }
 
   /** Registers again with a seed whose connection closed; failures are logged. */

@@ -7,17 +7,16 @@
 import { type Address, formatAddress, hostMatches } from "../wire/address.ts";
 import type { Settings } from "../settings/config.ts";
 import type { Connection } from "../net/connection.ts";
-import type { NodeOptions } from "../net/endpoint.ts";
 import { Emitter } from "../util/events.ts";
-import { type Message, versionRefusal } from "../wire/messages.ts";
+import { type GetPeerList, type Message, versionRefusal } from "../wire/messages.ts";
 import { sample } from "../util/random.ts";
-import { NodeCore } from "../node/node_core.ts";
+import { type CoreOptions, NodeCore } from "../node/node_core.ts";
 import { DeathReports, type RemovalReason } from "./death_reports.ts";
 
 export type { RemovalReason };
 
 /** Options of a seed; its port defaults to 0 (a free one). */
-export type SeedNodeOptions = NodeOptions;
+export type SeedNodeOptions = CoreOptions;
 
 export interface SeedEvents extends Record<string, unknown> {
   registered: { addr: string };
@@ -27,6 +26,8 @@ export interface SeedEvents extends Record<string, unknown> {
 
 interface Registration {
   readonly addr: string;
+  /** The node id that registered the address, proved on `conn` and by the address itself. */
+  id: string;
   readonly since: number;
   conn: Connection;
 }
@@ -38,6 +39,10 @@ export class SeedNode {
   readonly #peers = new Map<string, Registration>();
   /** The peer address each connection registered, once it has. */
   readonly #registeredBy = new WeakMap<Connection, string>();
+  /** The signature each connection's peer proved its node id with, so a renewal repeating it is not checked again. */
+  readonly #proofs = new WeakMap<Connection, string>();
+  /** This seed's signature for each connection, made once. */
+  readonly #signed = new WeakMap<Connection, string>();
   /** Connections whose announced address is being checked before registration. */
   readonly #checking = new Set<Connection>();
   readonly #reports: DeathReports;
@@ -49,6 +54,7 @@ export class SeedNode {
     this.#reports = new DeathReports(this.#core, {
       has: (addr) => this.#peers.has(addr),
       connectionOf: (addr) => this.#peers.get(addr)?.conn,
+      idOf: (addr) => this.#peers.get(addr)?.id,
       remove: (addr, reason, reporter) => this.#remove(addr, reason, reporter),
       refused: (addr, reporter, why) => this.events.emit("reportRejected", { addr, reporter, why }),
     });
@@ -57,6 +63,16 @@ export class SeedNode {
   /** The address the seed listens on; set by {@link start}. */
   get address(): Address {
     return this.#core.address("SeedNode.address");
+  }
+
+  /** The seed's node id. */
+  get id(): string {
+    return this.#core.proofs.id;
+  }
+
+  /** The node id each active peer registered with, by listening address. */
+  peerIds(): Map<string, string> {
+    return new Map([...this.#peers.values()].map((r) => [r.addr, r.id]));
   }
 
   /** `host:port` of the seed. */
@@ -97,45 +113,67 @@ export class SeedNode {
       case "get_peer_list": {
         const refusal = versionRefusal(message.version);
         if (refusal !== undefined) return this.#refuse(conn, refusal);
-        return this.#register(conn, message.addr, registered);
+        return this.#register(conn, message, registered);
       }
       case "liveliness":
-        core.send(conn, { type: "liveliness_reply", ts: message.ts }, { urgent: true });
+        return core.answerProbe(conn, message);
+      case "challenge":
+        // The opening of a probe this seed made, arrived before the probe waits on it.
         return;
       case "death":
         if (registered === undefined) return core.reject(conn, "death before get_peer_list");
-        return this.#reports.onReport(conn, registered, message);
+        return this.#reports.onReport(conn, registered, conn.auth.remoteId!, message);
       default:
         core.reject(conn, `unexpected ${message.type}`);
     }
   }
 
-  /** Tells a peer why this seed will not serve it (not a strike), then closes. */
-  #refuse(conn: Connection, reason: string): void {
+  /** Tells a peer why this seed will not serve it (a strike only if `strike`), then closes. */
+  #refuse(conn: Connection, reason: string, { strike = false } = {}): void {
     const core = this.#core;
     core.log.warn("refused {remote}: {reason}", { event: "seed.refused_peer", remote: conn.remote, reason });
+    if (strike) core.endpoint.strike(conn, reason);
     core.send(conn, { type: "refused", reason });
     conn.flush().then(() => conn.close(`refused: ${reason}`));
   }
 
-  #register(conn: Connection, addr: string, registered: string | undefined): void {
+  #register(conn: Connection, request: GetPeerList, registered: string | undefined): void {
     const core = this.#core;
+    const { addr, node, nonce, sig } = request as Required<GetPeerList>;
     if (registered !== undefined && registered !== addr) {
       return core.reject(conn, `connection registered ${registered} and now claims ${addr}`);
+    }
+    // The same proof again (a renewal) need not be checked again.
+    const proved = conn.auth.remoteId === node && conn.auth.remote === nonce &&
+      this.#proofs.get(conn) === sig;
+    if (!proved) {
+      if (conn.auth.remoteId !== undefined && conn.auth.remoteId !== node) {
+        return core.reject(conn, `connection proved node id ${conn.auth.remoteId} and now claims ${node}`);
+      }
+      if (!core.proofs.check(conn, "get_peer_list", node, addr, sig)) {
+        return core.reject(conn, `bad signature for ${addr} from node id ${node}`);
+      }
+      conn.auth.remote ??= nonce;
+      this.#proofs.set(conn, sig);
     }
     if (!hostMatches(conn.remoteAddress, addr)) {
       return core.reject(conn, `claims address ${addr} on another host`);
     }
-    if (this.#reports.isBanned(addr)) return core.reject(conn, `${addr} is banned for false reports`);
+    if (this.#reports.isBanned(node)) return core.reject(conn, `node id ${node} is banned for false reports`);
     const existing = this.#peers.get(addr);
     if (existing?.conn === conn) return this.#sendPeerList(conn, addr, { refresh: true });
     if (existing !== undefined && !existing.conn.isClosed) {
+      if (existing.id !== node) {
+        return this.#refuse(conn, `${addr} is registered to another node id whose connection is open`, {
+          strike: true,
+        });
+      }
       return core.reject(conn, `${addr} is registered on another open connection`);
     }
-    // A new registration: check that the announced address answers before listing it.
+    // A new registration: check that the announced address answers, as this node id, before listing it.
     if (this.#checking.has(conn)) return;
     this.#checking.add(conn);
-    core.prober.probe(addr, this.settings.probeTimeout).then((result) => {
+    core.prober.probe(addr, this.settings.probeTimeout, 1, { identify: true }).then((result) => {
       this.#checking.delete(conn);
       if (conn.isClosed || core.stopping) return;
       if (!result.alive) {
@@ -145,19 +183,27 @@ export class SeedNode {
           strike: false,
         });
       }
+      if (result.id !== node) {
+        const answer = result.id === undefined ? "does not prove a node id" : "answers as another node id";
+        return this.#refuse(conn, `${addr} ${answer}`, { strike: true });
+      }
       const current = this.#peers.get(addr);
       if (current !== undefined && current.conn !== conn && !current.conn.isClosed) {
         return core.reject(conn, `${addr} is registered on another open connection`);
       }
       if (current === undefined) {
-        this.#peers.set(addr, { addr, since: core.clock.now(), conn });
+        this.#peers.set(addr, { addr, id: node, since: core.clock.now(), conn });
         core.log.info("registered peer {peer}", {
           event: "seed.peer_registered",
           peer: addr,
           peers: this.#peers.size,
         });
         this.events.emit("registered", { addr });
-      } else current.conn = conn;
+      } else {
+        // The old holder is gone: the address answered as this node id.
+        current.conn = conn;
+        current.id = node;
+      }
       this.#registeredBy.set(conn, addr);
       this.#sendPeerList(conn, addr);
     });
@@ -168,7 +214,9 @@ export class SeedNode {
     const core = this.#core;
     const others = [...this.#peers.keys()].filter((peer) => peer !== addr);
     const peers = sample(others, this.settings.peerListLimit, core.random);
-    core.send(conn, { type: "peer_list", peers });
+    let sig = this.#signed.get(conn);
+    if (sig === undefined) this.#signed.set(conn, sig = core.proofs.sign(conn, "peer_list"));
+    core.send(conn, { type: "peer_list", peers, node: core.proofs.id, sig });
     core.log[refresh ? "debug" : "info"]("sent peer_list to {peer}", {
       event: "seed.peer_list_sent",
       peer: addr,

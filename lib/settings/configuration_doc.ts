@@ -44,7 +44,7 @@ function typeOf(r: Row): string {
 
 function boundsText(r: Row): string {
   if (r.kind === "addresses") return "at least 1, no duplicates";
-  if (r.kind === "text") return "not empty";
+  if (r.kind === "text") return r.optional ? "" : "not empty";
   const bounds = boundsOf(r);
   if (bounds === undefined) return "";
   const [min, max] = bounds;
@@ -54,7 +54,7 @@ function boundsText(r: Row): string {
 function defaultText(field: SettingName): string {
   const r = ROWS[field];
   const shown = formatDefault(field);
-  if (r.kind === "secret" && shown === "") return '"" (none)';
+  if ((r.kind === "secret" || r.kind === "text") && shown === "") return '"" (none)';
   if (
     r.kind === "int" && (r.unit === "bytes" || r.unit === "bytes/s") && r.default >= 1024 &&
     r.default % 1024 === 0

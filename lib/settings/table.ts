@@ -45,6 +45,14 @@ export const SETTINGS_TABLE = {
     details: "Seeds take theirs from `seeds`; `p2pnet seed --port P` starts one seed at `host:P`.",
     flag: { name: "--port", arg: "P", commands: ["seed", "peer"] },
   },
+  dataDir: {
+    kind: "text",
+    optional: true,
+    default: "",
+    doc:
+      "Directory for the node's durable state (its key, and its database); none keeps everything in memory",
+    flag: { name: "--data-dir", arg: "DIR", commands: ["seed", "peer"] },
+  },
   logDir: {
     kind: "text",
     default: "logs",
@@ -307,7 +315,7 @@ export const SETTINGS_TABLE = {
     default: 10,
     doc: "Strikes that earn a ban; 0 never bans",
     details: "Invalid frames and protocol violations count against the remote host (refused at " +
-      "connect); false death reports count against the reporting peer's address (removed from the " +
+      "connect); false death reports count against the reporting peer's node id (removed from the " +
       "seed and refused).",
   },
   banTime: {
@@ -315,6 +323,16 @@ export const SETTINGS_TABLE = {
     unit: "ms",
     default: 60_000,
     doc: "How long a ban lasts, and the window in which strikes add up",
+  },
+  signMessages: {
+    kind: "choice",
+    values: ["on", "off"],
+    default: "on",
+    doc: "Whether gossip messages are signed and checked",
+    details: "`on`: a peer signs what it publishes with its node key and checks the signature of every " +
+      "message it receives, once, before storing or passing it on. `off` is for measuring what " +
+      "signatures cost: messages go unsigned and unchecked, so any peer can speak for any other, and " +
+      "peers with `on` refuse them. It must match across a network.",
   },
   networkKey: {
     kind: "secret",

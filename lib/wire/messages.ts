@@ -7,13 +7,26 @@
 import { isAddress } from "./address.ts";
 import { decodeJson } from "./codec.ts";
 import { type GossipFields, gossipMessage, MAX_HOPS } from "./gossip_frame.ts";
+import { NODE_ID, NONCE, SIGNATURE } from "./signatures.ts";
 import { WireError } from "./wire_error.ts";
 
 /**
  * The version of the protocol this code speaks, carried by the frames that open a
  * connection ({@link GetPeerList}, {@link PeerRequest}); a node refuses any other.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
+
+/**
+ * Accepting end → connecting end, first frame on every connection: the nonce the other
+ * end signs to prove its node id ({@link GetPeerList}, {@link PeerRequest}), and the
+ * version this end speaks.
+ */
+export interface Challenge {
+  type: "challenge";
+  version: number;
+  /** 16 random bytes, base64url. */
+  nonce: string;
+}
 
 /** Peer → seed, first frame on a seed connection and later refreshes: register `addr` and ask for peers. */
 export interface GetPeerList {
@@ -22,11 +35,29 @@ export interface GetPeerList {
   version: number;
   /** The asking peer's listening address, `host:port`. */
   addr: string;
+  /** The peer's node id; with `nonce` and `sig`, present in every frame of this version (see {@link Signed}). */
+  node?: string;
+  /** A fresh nonce for the seed to sign in its {@link PeerList}. */
+  nonce?: string;
+  /** The peer's signature over the seed's {@link Challenge} nonce. */
+  sig?: string;
+}
+/**
+ * A frame that proves its sender's node id: `node` and a signature `sig` (see
+ * lib/wire/signatures.ts for what it covers).
+ */
+export interface Signed {
+  node: string;
+  sig: string;
 }
 /** Seed → peer: the other active peers (a random sample when there are many). */
 export interface PeerList {
   type: "peer_list";
   peers: string[];
+  /** The seed's node id. */
+  node: string;
+  /** The seed's signature over the nonce of the first {@link GetPeerList} on this connection. */
+  sig: string;
 }
 /** Peer → peer, first frame on an overlay connection: the sender, listening at `addr`, asks to be a neighbour. */
 export interface PeerRequest {
@@ -34,6 +65,10 @@ export interface PeerRequest {
   /** The protocol version the sender speaks, {@link PROTOCOL_VERSION}; 0 when the frame carries none. */
   version: number;
   addr: string;
+  /** As in {@link GetPeerList}: present in every frame of this version. */
+  node?: string;
+  nonce?: string;
+  sig?: string;
 }
 /** Peer → peer: answer to {@link PeerRequest}; a declined request carries a reason and the connection closes. */
 export interface PeerReply {
@@ -42,16 +77,24 @@ export interface PeerReply {
   /** The answering peer's listening address. */
   addr: string;
   reason?: string;
+  /** The answering peer's node id and its signature over the request's nonce; required when accepted. */
+  node?: string;
+  sig?: string;
 }
 /** A probe; any node answers it with {@link LivelinessReply} echoing `ts`. */
 export interface Liveliness {
   type: "liveliness";
   /** Sender's clock in milliseconds since the epoch when it sent the probe. */
   ts: number;
+  /** Asks the target to prove its node id by signing this nonce in its reply. */
+  nonce?: string;
 }
 export interface LivelinessReply {
   type: "liveliness_reply";
   ts: number;
+  /** With a probe's `nonce`: the target's node id and signature over it. */
+  node?: string;
+  sig?: string;
 }
 /**
  * Ask a neighbour for messages. With `ids`, those messages; without, every stored
@@ -62,7 +105,7 @@ export interface GetData {
   ids?: string[];
   have?: string[];
 }
-/** A gossiped message. `id` is {@link messageId} of `origin` and `content`. */
+/** A gossiped message. `id` is {@link messageId} of the fields its origin signs. */
 export interface GossipMessage {
   type: "message";
   id: string;
@@ -74,9 +117,13 @@ export interface GossipMessage {
   hops: number;
   /** Listening address of the peer that created it. */
   origin: string;
+  /** Node id of the peer that created it. */
+  originId: string;
   content: string;
-  /** Origin's clock in milliseconds since the epoch when it created the message. */
+  /** Origin's clock in whole milliseconds since the epoch when it created the message. */
   created: number;
+  /** The origin's signature over origin id and address, created and content; absent only where signing is off. */
+  sig?: string;
   /**
    * Set on a copy that came by no path of the push tree, and on every copy passed on from
    * one: history served in answer to a catch-up (a {@link GetData} without `ids`) on a new
@@ -128,9 +175,12 @@ export interface Death {
   reason: "leaving" | "dead";
   /** The reporting peer's listening address. */
   reporter: string;
+  /** Required for `leaving`: the leaver's signature over the receiver's nonce of this connection. */
+  sig?: string;
 }
 
 export type Message =
+  | Challenge
   | GetPeerList
   | PeerList
   | PeerRequest
@@ -184,6 +234,35 @@ function addressValue(value: unknown, type: string, field: string): string {
 /** Whether `value` is a whole number from `min` to {@link MAX_HOPS}. */
 function isHopCount(value: unknown, min: number): value is number {
   return typeof value === "number" && Number.isInteger(value) && value >= min && value <= MAX_HOPS;
+}
+
+function matching(obj: Fields, type: string, field: string, pattern: RegExp, what: string): string {
+  const value = obj[field];
+  if (typeof value !== "string" || !pattern.test(value)) fail(type, field, `must be ${what}`, value);
+  return value;
+}
+
+const ID_TEXT = "a node id (43 base64url characters)";
+const SIG_TEXT = "a signature (86 base64url characters)";
+const NONCE_TEXT = "a nonce (22 base64url characters)";
+
+/** The proof fields of a handshake frame of this version; another version's frame is refused by version first. */
+function handshakeProof(obj: Fields, type: "get_peer_list" | "peer_request", version: number) {
+  if (version !== PROTOCOL_VERSION) return {};
+  return {
+    node: matching(obj, type, "node", NODE_ID, ID_TEXT),
+    nonce: matching(obj, type, "nonce", NONCE, NONCE_TEXT),
+    sig: matching(obj, type, "sig", SIGNATURE, SIG_TEXT),
+  };
+}
+
+/** Optional `node` and `sig`, both or neither; `required` makes them mandatory. */
+function optionalProof(obj: Fields, type: string, required = false): Partial<Signed> {
+  if (!required && obj.node === undefined && obj.sig === undefined) return {};
+  return {
+    node: matching(obj, type, "node", NODE_ID, ID_TEXT),
+    sig: matching(obj, type, "sig", SIGNATURE, SIG_TEXT),
+  };
 }
 
 function timestamp(obj: Fields, type: string, field: string): number {
@@ -248,23 +327,33 @@ export function parseMessage(value: unknown, limits: MessageLimits): Message {
   const obj = value as Fields;
   const type = obj.type;
   switch (type) {
+    case "challenge": {
+      const v = obj.version;
+      if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
+        fail(type, "version", "must be a whole number", v);
+      }
+      return { type, version: v, nonce: matching(obj, type, "nonce", NONCE, NONCE_TEXT) };
+    }
     case "get_peer_list":
-    case "peer_request":
-      return { type, version: version(obj, type), addr: address(obj, type, "addr") };
+    case "peer_request": {
+      const v = version(obj, type);
+      return { type, version: v, addr: address(obj, type, "addr"), ...handshakeProof(obj, type, v) };
+    }
     case "peer_list": {
       const peers = obj.peers;
       if (!Array.isArray(peers) || peers.length > limits.maxPeers) {
         fail(type, "peers", `must be a list of at most ${limits.maxPeers} addresses`, peers);
       }
       peers.forEach((peer, i) => addressValue(peer, type, `peers[${i}]`));
-      return { type, peers: peers as string[] };
+      const { node, sig } = optionalProof(obj, type, true) as Signed;
+      return { type, peers: peers as string[], node, sig };
     }
     case "peer_reply": {
       if (typeof obj.accepted !== "boolean") fail(type, "accepted", "must be true or false", obj.accepted);
       const reason = reasonText(obj, type);
       const reply: PeerReply = { type, accepted: obj.accepted, addr: address(obj, type, "addr") };
       if (reason !== undefined) reply.reason = reason;
-      return reply;
+      return { ...reply, ...optionalProof(obj, type, obj.accepted) };
     }
     case "refused": {
       const reason = reasonText(obj, type);
@@ -273,9 +362,13 @@ export function parseMessage(value: unknown, limits: MessageLimits): Message {
       }
       return { type, reason };
     }
-    case "liveliness":
+    case "liveliness": {
+      const probe: Liveliness = { type, ts: timestamp(obj, type, "ts") };
+      if (obj.nonce !== undefined) probe.nonce = matching(obj, type, "nonce", NONCE, NONCE_TEXT);
+      return probe;
+    }
     case "liveliness_reply":
-      return { type, ts: timestamp(obj, type, "ts") };
+      return { type, ts: timestamp(obj, type, "ts"), ...optionalProof(obj, type) };
     case "get_data": {
       const ids = idList(obj, type, "ids", limits.maxIds);
       const have = idList(obj, type, "have", limits.maxIds);
@@ -307,7 +400,11 @@ export function parseMessage(value: unknown, limits: MessageLimits): Message {
         fail(type, "content", `must be a string of at most ${limits.maxContent} characters`, content);
       }
       address(obj, type, "origin");
-      timestamp(obj, type, "created");
+      matching(obj, type, "originId", NODE_ID, ID_TEXT);
+      if (!Number.isSafeInteger(obj.created) || (obj.created as number) < 0) {
+        fail(type, "created", "must be a whole, non-negative number of milliseconds", obj.created);
+      }
+      if (obj.sig !== undefined) matching(obj, type, "sig", SIGNATURE, SIG_TEXT);
       const hops = obj.hops;
       if (!isHopCount(hops, 1)) {
         fail(type, "hops", `must be a whole number from 1 to ${MAX_HOPS}`, hops);
@@ -324,12 +421,16 @@ export function parseMessage(value: unknown, limits: MessageLimits): Message {
       if (obj.reason !== "leaving" && obj.reason !== "dead") {
         fail(type, "reason", 'must be "leaving" or "dead"', obj.reason);
       }
-      return {
+      const death: Death = {
         type,
         addr: address(obj, type, "addr"),
         reason: obj.reason,
         reporter: address(obj, type, "reporter"),
       };
+      if (obj.reason === "leaving" || obj.sig !== undefined) {
+        death.sig = matching(obj, type, "sig", SIGNATURE, SIG_TEXT);
+      }
+      return death;
     }
     default:
       if (type === undefined && "auth" in obj) {

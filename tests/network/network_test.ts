@@ -3,7 +3,7 @@ import { type Address, formatAddress } from "../../lib/wire/address.ts";
 import type { Settings } from "../../lib/settings/config.ts";
 import { JoinError, PeerNode } from "../../lib/peer/peer_node.ts";
 import { countDeliveries, FAST, TestNetwork, waitFor } from "../_helpers.ts";
-import { SilentPeer, WireClient } from "../_wire_client.ts";
+import { NodeIdentity, SilentPeer, WireClient } from "../_wire_client.ts";
 
 /** A port on 127.0.0.1 that nothing listens on (connecting is refused). */
 function closedPort(): Address {
@@ -126,7 +126,8 @@ Deno.test("a peer that dies while a seed is still checking a report about it is 
     // The peer's neighbour reports it; while the seed's re-probes run, it renews its
     // registration once more and then dies: the refusal must still settle the check.
     await waitFor(() => net.peers[0]!.neighbours().length === 0, { what: "the neighbour to give up on it" });
-    await silent.clients[0]!.send({ type: "get_peer_list", version: 1, addr: silent.label });
+    const renewal = silent.clients[0]!;
+    await renewal.send(await renewal.registration(silent.identity, silent.label));
     await silent.close();
     await waitFor(() => !seed.peers().includes(silent.label), { what: "the seed to drop the dead peer" });
   } finally {
@@ -277,7 +278,7 @@ Deno.test("getData answers with the named messages, or with every message the as
     const peer = net.peers[0]!;
     const ids = ["one", "two", "three"].map((text) => peer.publish(text).id);
     const me = formatAddress({ host: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port });
-    await client.send({ type: "peer_request", version: 1, addr: me });
+    await client.send(await client.peerRequest(NodeIdentity.generate(), me));
     await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
       what: "acceptance",
     });

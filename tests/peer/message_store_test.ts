@@ -19,8 +19,10 @@ Deno.test("MessageStore keeps the newest storeLimit messages and remembers ids i
     store.add({
       id: `m${i}`,
       origin: "127.0.0.1:1",
+      originId: "A".repeat(43),
       content: `${i}`,
       created: i,
+      sig: undefined,
       firstSeen: i,
       seenAt: i,
       from: undefined,

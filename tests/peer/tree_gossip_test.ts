@@ -6,13 +6,11 @@
 
 import assert from "node:assert/strict";
 import { formatAddress } from "../../lib/wire/address.ts";
-import { messageId } from "../../lib/wire/message_id.ts";
 import type { PeerNode } from "../../lib/peer/peer_node.ts";
 import type { Settings } from "../../lib/settings/config.ts";
 import type { GossipMessage, Message } from "../../lib/wire/messages.ts";
-import { gossipMessage } from "../../lib/wire/gossip_frame.ts";
 import { countDeliveries, TestNetwork, waitFor } from "../_helpers.ts";
-import { WireClient } from "../_wire_client.ts";
+import { gossipFrom, identityFor, WireClient } from "../_wire_client.ts";
 
 const totalRepeats = (peers: PeerNode[]) => upkeep(peers).repeats;
 
@@ -64,7 +62,7 @@ function isSpanningTree(labels: string[], links: Set<string>): boolean {
  * it out (a repeat's hop count and mark are read from the raw frame).
  */
 function gossipCopy(origin: string, content: string, hops: number, offTree = false): GossipMessage {
-  return gossipMessage({ id: messageId(origin, content), origin, content, created: 1 }, hops, offTree);
+  return gossipFrom(origin, content, hops, offTree);
 }
 
 /**
@@ -157,15 +155,14 @@ async function peerWithClients<N extends number>(
   for (const label of labels) {
     clients.push(
       await WireClient.connect(peer.address, (m: Message, c: WireClient) => {
-        const reply = m.type === "liveliness"
-          ? { type: "liveliness_reply" as const, ts: m.ts }
-          : answer?.(m, label);
+        if (m.type === "liveliness") return c.answerProbe(m, identityFor(label), label);
+        const reply = answer?.(m, label);
         if (reply) c.send(reply);
       }),
     );
   }
   for (const [i, client] of clients.entries()) {
-    await client.send({ type: "peer_request", version: 1, addr: labels[i]! });
+    await client.send(await client.peerRequest(identityFor(labels[i]!), labels[i]!));
     await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
       what: "acceptance",
     });
@@ -186,7 +183,7 @@ Deno.test("an announced message that is not pushed is fetched from the announcer
     { fetchTimeout: 100 },
     (m, label) => answerFetch(m, label, content),
   );
-  const id = messageId(me, content);
+  const id = gossipFrom(me, content).id;
   try {
     await client.send({ type: "prune" });
     await waitFor(() => peer.neighbours().find((n) => n.addr === me)?.gossip === "announce", {
@@ -215,9 +212,9 @@ Deno.test("an announced message that is not pushed is fetched from the announcer
 
 /** The message `content` from `label`, when `request` asks for it by id. */
 function answerFetch(request: Message, label: string, content: string): Message | undefined {
-  const id = messageId(label, content);
-  if (request.type !== "get_data" || !request.ids?.includes(id)) return undefined;
-  return { type: "message", id, hops: 1, origin: label, content, created: Date.now() };
+  const message = gossipFrom(label, content);
+  if (request.type !== "get_data" || !request.ids?.includes(message.id)) return undefined;
+  return message;
 }
 
 Deno.test("a peer that no link pushes to asks for an announced message at once", async () => {
@@ -228,7 +225,7 @@ Deno.test("a peer that no link pushes to asks for an announced message at once",
     { fetchTimeout: 60_000 },
     (m, label) => answerFetch(m, label, content),
   );
-  const id = messageId(me, content);
+  const id = gossipFrom(me, content).id;
   try {
     await client.send({ type: "prune" });
     await waitFor(() => peer.neighbours()[0]?.gossip === "announce", { what: "the prune to take effect" });
@@ -248,14 +245,7 @@ Deno.test("a neighbour that pushes a message the peer already has is pruned to a
   const { peer, clients: [client], labels: [me], close } = await peerWithClients(1);
   try {
     const content = "pushed twice";
-    const message: Message = {
-      type: "message",
-      id: messageId(me, content),
-      hops: 1,
-      origin: me,
-      content,
-      created: 1,
-    };
+    const message = gossipFrom(me, content);
     await client.send(message);
     await waitFor(() => peer.messages().length === 1, { what: "the first copy" });
     assert.equal(peer.neighbours()[0]!.gossip, "push");
@@ -315,12 +305,12 @@ Deno.test("a repeat of a message seen before its link existed prunes nothing: a 
   const old = peer.publish("before the link");
   const client = await WireClient.connect(peer.address);
   try {
-    await client.send({ type: "peer_request", version: 1, addr: me });
+    await client.send(await client.peerRequest(identityFor(me), me));
     await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
       what: "acceptance",
     });
-    const { id, origin, content, created } = old;
-    await client.send({ type: "message", id, hops: 2, origin, content, created });
+    const { id, origin, originId, content, created, sig } = old;
+    await client.send({ type: "message", id, hops: 2, origin, originId, content, created, sig });
     await waitFor(() => peer.traffic().repeats === 1, { what: "the repeat" });
     // A marker after the repeat: once it is answered, any prune would have been sent before it.
     await answeredMarkers(client);
@@ -508,17 +498,8 @@ Deno.test("an announcement round leaves out the ids a neighbour announced itself
     await waitFor(() => peer.neighbours().find((n) => n.addr === labels[0])?.gossip === "announce", {
       what: "the prune to take effect",
     });
-    const ids = ["known", "new"].map((content) => messageId(labels[1], content));
-    for (const content of ["known", "new"]) {
-      await clients[1].send({
-        type: "message",
-        id: messageId(labels[1], content),
-        hops: 1,
-        origin: labels[1],
-        content,
-        created: 1,
-      });
-    }
+    const ids = ["known", "new"].map((content) => gossipFrom(labels[1], content).id);
+    for (const content of ["known", "new"]) await clients[1].send(gossipFrom(labels[1], content));
     await waitFor(() => peer.messages().length === 2, { what: "both messages" });
     await clients[0].send({ type: "ihave", ids: [ids[0]!], hops: [1] });
     await waitFor(() => clients[0].received.some((m) => m.type === "ihave" && m.ids.includes(ids[1]!)), {

@@ -5,7 +5,7 @@ import net from "node:net";
 import type { Settings } from "../../lib/settings/config.ts";
 import { encodeFrame } from "../../lib/wire/codec.ts";
 import { FAST, MAX_FRAME_BYTES, recordText, TestNetwork, waitFor, withLogs } from "../_helpers.ts";
-import { WireClient } from "../_wire_client.ts";
+import { identityFor, NodeIdentity, WireClient } from "../_wire_client.ts";
 
 /**
  * A peer that registers honestly (it listens and answers probes at its address) and
@@ -17,14 +17,13 @@ class Liar {
   readonly #accepting: Promise<void>;
   client: WireClient | undefined;
   readonly addr = `127.0.0.1:${(this.#listener.addr as Deno.NetAddr).port}`;
+  readonly identity = NodeIdentity.generate();
 
   constructor() {
     this.#accepting = (async () => {
       try {
         for await (const conn of this.#listener) {
-          this.#answering.push(WireClient.wrap(conn, (m, c) => {
-            if (m.type === "liveliness") c.send({ type: "liveliness_reply", ts: m.ts });
-          }));
+          this.#answering.push(WireClient.wrap(conn, (m, c) => c.answerProbe(m, this.identity, this.addr)));
         }
       } catch {
         // Listener closed.
@@ -34,7 +33,7 @@ class Liar {
 
   async register(seed: { host: string; port: number }): Promise<WireClient> {
     const client = this.client = await WireClient.connect(seed);
-    await client.send({ type: "get_peer_list", version: 1, addr: this.addr });
+    await client.send(await client.registration(this.identity, this.addr));
     await waitFor(() => client.received.some((m) => m.type === "peer_list"), {
       what: "the liar's registration",
     });
@@ -88,14 +87,15 @@ Deno.test("a leaving Death is accepted only from the peer itself, on the connect
     const rejected: string[] = [];
     seed.events.on("reportRejected", (e) => rejected.push(e.why));
     const client = await liar.register(seed.address);
-    await client.send({ type: "death", addr: victim.label, reason: "leaving", reporter: liar.addr });
-    await client.send({ type: "death", addr: victim.label, reason: "leaving", reporter: victim.label });
+    const sig = (await client.goodbye(liar.identity, liar.addr)).sig;
+    await client.send({ type: "death", addr: victim.label, reason: "leaving", reporter: liar.addr, sig });
+    await client.send({ type: "death", addr: victim.label, reason: "leaving", reporter: victim.label, sig });
     await waitFor(() => rejected.length === 2, { what: "both forged goodbyes to be rejected" });
     assert.ok(seed.peers().includes(victim.label));
     // The liar's own goodbye, but sent on another connection than the one it registered on.
     const other = await WireClient.connect(seed.address);
     try {
-      await other.send({ type: "get_peer_list", version: 1, addr: liar.addr });
+      await other.send(await other.registration(liar.identity, liar.addr));
       await waitFor(() => other.isClosed, {
         what: "a second registration of the same address to be refused",
       });
@@ -103,7 +103,7 @@ Deno.test("a leaving Death is accepted only from the peer itself, on the connect
       await other.close();
     }
     assert.ok(seed.peers().includes(liar.addr), "no takeover: the first registration stands");
-    await client.send({ type: "death", addr: liar.addr, reason: "leaving", reporter: liar.addr });
+    await client.send(await client.goodbye(liar.identity, liar.addr));
     await waitFor(() => !seed.peers().includes(liar.addr), { what: "the liar's own goodbye to count" });
   } finally {
     await liar.close();
@@ -123,7 +123,7 @@ Deno.test("a peer cannot register an address it does not listen on, nor one on a
       for (const addr of [`127.0.0.1:${port}`, "10.1.2.3:4000"]) {
         const client = await WireClient.connect(seed.address);
         clients.push(client);
-        await client.send({ type: "get_peer_list", version: 1, addr });
+        await client.send(await client.registration(identityFor(addr), addr));
         await waitFor(() => client.isClosed, { what: `registration of ${addr} to be refused` });
         assert.ok(!client.received.some((m) => m.type === "peer_list"));
         assert.ok(!seed.peers().includes(addr));
@@ -161,7 +161,7 @@ Deno.test("a reporter that keeps sending false reports is removed and refused fo
     assert.ok(net.peers.every((p) => seed.peers().includes(p.label)), "no honest peer was removed");
     const again = await WireClient.connect(seed.address);
     try {
-      await again.send({ type: "get_peer_list", version: 1, addr: liar.addr });
+      await again.send(await again.registration(liar.identity, liar.addr));
       await waitFor(() => again.isClosed, { what: "the banned liar's registration to be refused" });
       assert.ok(!seed.peers().includes(liar.addr));
     } finally {
@@ -176,7 +176,8 @@ Deno.test("a reporter that keeps sending false reports is removed and refused fo
 /** A raw connection from another loopback address, through node:net (Deno.connect cannot choose its source). */
 function connectFrom(localAddress: string, port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: "127.0.0.1", port, localAddress }, () => resolve(socket));
+    // Resumed: the challenge the node sends first must be read for the close to be seen.
+    const socket = net.connect({ host: "127.0.0.1", port, localAddress }, () => resolve(socket.resume()));
     socket.once("error", reject);
   });
 }
@@ -231,19 +232,18 @@ Deno.test("a neighbour's death report about someone else closes the link: report
   const me = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const client = await WireClient.connect(net.peers[0]!.address);
   try {
-    await client.send({
-      type: "peer_request",
-      version: 1,
-      addr: `127.0.0.1:${(me.addr as Deno.NetAddr).port}`,
-    });
+    const addr = `127.0.0.1:${(me.addr as Deno.NetAddr).port}`;
+    await client.send(await client.peerRequest(identityFor(addr), addr));
     await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
       what: "acceptance",
     });
+    const { sig } = await client.goodbye(identityFor(addr), addr);
     await client.send({
       type: "death",
       addr: net.peers[1]!.label,
       reason: "leaving",
       reporter: net.peers[1]!.label,
+      sig,
     });
     await waitFor(() => client.isClosed, { what: "the link to close" });
     assert.ok(net.peers[0]!.neighbours().some((n) => n.addr === net.peers[1]!.label), "the real link stands");

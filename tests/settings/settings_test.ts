@@ -126,7 +126,8 @@ Deno.test("every field a config file may hold is accepted by name", () => {
     const kind = typeof DEFAULT_SETTINGS[field as keyof Settings];
     values[field] = kind === "number"
       ? (field === "port" ? 0 : field === "maxFrameBytes" ? 4096 : 1000)
-      : ({ logFormat: "text", gossipMode: "tree" } as Record<string, string>)[field] ?? "x";
+      : ({ logFormat: "text", gossipMode: "tree", signMessages: "on" } as Record<string, string>)[field] ??
+        "x";
   }
   const parsed = parseConfigObject(values, FILE);
   assert.deepEqual(Object.keys(parsed).sort(), [...CONFIG_FIELDS].sort());
