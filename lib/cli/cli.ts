@@ -151,7 +151,15 @@ async function runSeed(args: string[]): Promise<number> {
   const stop = onStopSignal();
   try {
     for (const address of addresses) {
-      const seed = new SeedNode({ host: address.host, port: address.port, settings });
+      // Seeds started together are distinct nodes: each keeps its state in a directory of its own.
+      const dataDir = settings.dataDir && addresses.length > 1
+        ? `${settings.dataDir}/seed-${address.port}`
+        : settings.dataDir;
+      const seed = new SeedNode({
+        host: address.host,
+        port: address.port,
+        settings: { ...settings, dataDir },
+      });
       try {
         await seed.start();
       } catch (error) {
