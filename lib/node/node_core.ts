@@ -81,7 +81,7 @@ export class NodeCore implements NodeContext {
   readonly scheduler: Scheduler;
   readonly limits: MessageLimits;
   readonly proofs: Proofs;
-  readonly keys = new PublicKeys();
+  readonly keys = new PublicKeys(TUNING.publicKeyCacheSize);
   readonly #role: NodeRole;
   readonly #host: string;
   readonly #port: number;

@@ -86,7 +86,8 @@ export class PublicKeys {
   /** Signatures checked so far, good or bad. */
   verifications = 0;
 
-  constructor(limit = 4096) {
+  /** @param limit most keys kept decoded (the node passes `TUNING.publicKeyCacheSize`). */
+  constructor(limit: number) {
     this.#limit = limit;
   }
 

@@ -63,7 +63,7 @@ Deno.test("the node id, message id, message signature and handshake proof match 
   assert.equal(messageId(bytes), "27f83edb259598607d1569c870ad8e83");
   const sig = identity.sign(bytes);
   assert.equal(sig, "BvKzGolKjdvAK4OlW0Cj07q0Ieh-3MPXSj_e_6RUHLBaL47Y3qSo2QF9XU0BZIn4qgvMKV5K8hDZcsA0ufutAw");
-  assert.ok(new PublicKeys().verify(identity.id, bytes, sig));
+  assert.ok(new PublicKeys(1).verify(identity.id, bytes, sig));
   assert.equal(
     identity.sign(proofBytes("peer_request", "AAAAAAAAAAAAAAAAAAAAAA", "127.0.0.1:7001", "")),
     "ghGFO1yZBm7GB40azRiy_5JUO9dYXV1tkDyhblojnK2W5Ny_MGK9XudT9IJzQ3cvREUL1ht9EVw1QPqLm8IHAw",
