@@ -184,6 +184,9 @@ await Promise.all(publishing);
 const allDelivered = await waitDone(burst, 60_000 + BURST * N);
 const burstSeconds = (performance.now() - burstStart) / 1000;
 const deliveries = burst.reduce((sum, t) => sum + sent.get(t).got, 0);
+// When each message of the burst had reached every node, for those that did.
+const completions = burst.map((t) => sent.get(t).doneAt).filter((at) => at !== undefined)
+  .map((at) => at - burstStart).sort((a, b) => a - b);
 console.log(JSON.stringify({
   scenario: "throughput",
   system: "gossipsub",
@@ -193,6 +196,8 @@ console.log(JSON.stringify({
   seconds: round(burstSeconds, 3),
   messagesPerSecond: round(BURST / burstSeconds, 1),
   allDelivered,
+  fullyDelivered: completions.length,
+  completionSeconds: { p50: round(percentile(completions, 0.5) / 1000, 3), p99: round(percentile(completions, 0.99) / 1000, 3) },
   deliveryRatio: round(deliveries / (BURST * (N - 1)), 6),
 }));
 progress(`N=${N}: throughput ${round(BURST / burstSeconds, 0)} messages/s`);
