@@ -28,6 +28,7 @@ export { Connection } from "./lib/net/connection.ts";
 export { closeLogging, LogDirError, type LoggingOptions, setupLogging } from "./lib/log/logging.ts";
 export { messageId } from "./lib/wire/message_id.ts";
 export {
+  ContentTooLargeError,
   JoinError,
   type NeighbourInfo,
   PeerNode,

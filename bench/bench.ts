@@ -15,6 +15,7 @@ import {
   type Settings,
 } from "../lib/settings/config.ts";
 import { sample } from "../lib/util/random.ts";
+import { removalBoundMs } from "../lib/settings/bounds.ts";
 import type { PeerNode } from "../lib/peer/peer_node.ts";
 
 /**
@@ -305,7 +306,7 @@ export async function benchOne(n: number, options: BenchOptions): Promise<void> 
       removedByEverySeed: fail.detected,
       seconds: round((performance.now() - failStart) / 1000, 3),
       detectionMs: fail.detectionMs,
-      boundMs: timers.livelinessMisses * timers.livelinessInterval + timers.probeTimeout,
+      boundMs: removalBoundMs(timers),
       falseRemovals: fail.falseRemovals,
     }, options);
     progress(

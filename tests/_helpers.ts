@@ -2,7 +2,13 @@
 
 import { configure, type LogRecord, reset } from "@logtape/logtape";
 import { DEFAULT_SETTINGS, messageLimits, type Settings } from "../lib/settings/config.ts";
-import { formatAddress } from "../lib/wire/address.ts";
+import { type Address, formatAddress } from "../lib/wire/address.ts";
+import type { CoreOptions } from "../lib/node/node_core.ts";
+import type { IdentityStore } from "../lib/node/identity.ts";
+import { hash } from "node:crypto";
+import { Buffer } from "node:buffer";
+import { TcpTransport } from "../lib/net/tcp_transport.ts";
+import type { Transport } from "../lib/net/transport.ts";
 import { isOverlayConnected } from "../lib/demo/cluster.ts";
 import { PeerNode } from "../lib/peer/peer_node.ts";
 import { SeedNode } from "../lib/seed/seed_node.ts";
@@ -23,6 +29,8 @@ export const FAST: Partial<Settings> = {
   fetchTimeout: 50,
   overlayInterval: 200,
   seedTimeout: 1000,
+  // Fail fast: a test that wants the join retried says so.
+  retryJoin: 0,
   connectTimeout: 1000,
   handshakeTimeout: 2000,
   frameTimeout: 2000,
@@ -34,7 +42,7 @@ export const FAST: Partial<Settings> = {
  */
 export async function waitFor(
   condition: () => boolean | Promise<boolean>,
-  { timeoutMs = 10_000, what = "condition" }: { timeoutMs?: number; what?: string } = {},
+  { timeoutMs = 10_000, what = "condition" }: WaitOptions = {},
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
@@ -43,25 +51,67 @@ export async function waitFor(
   }
 }
 
+/** What a test waits for and how long, in the milliseconds of the network's clock. */
+export interface WaitOptions {
+  timeoutMs?: number;
+  what?: string;
+}
+
+/**
+ * Where a test network runs: on real sockets and real time ({@link REAL_GROUND}), or on
+ * one in-memory network and one fake clock (`FakeGround` in tests/_fake_net.ts).
+ */
+export interface Ground {
+  /** Where the next node runs: its host, and off real ground its clock, transport and random source. */
+  place(): CoreOptions;
+  /** A host of its own for a hand-written node (real ground: every node is on 127.0.0.1). */
+  host(): string;
+  /** The transport of a hand-written node on `host`. */
+  transport(host: string): Transport;
+  /** Waits until `condition` holds; fails naming `what` once `timeoutMs` passed without it. */
+  waitFor(condition: () => boolean, options?: WaitOptions): Promise<void>;
+  /** Lets `task` run to completion (on fake time, moving the clock as far as it needs). */
+  run<T>(task: Promise<T>, what: string): Promise<T>;
+  /** Monotonic milliseconds of this ground's clock. */
+  now(): number;
+}
+
+const TCP = new TcpTransport();
+
+/** Real sockets on 127.0.0.1 and real time. */
+export const REAL_GROUND: Ground = Object.freeze({
+  place: () => ({ host: "127.0.0.1", port: 0 }),
+  host: () => "127.0.0.1",
+  transport: () => TCP,
+  waitFor: (condition: () => boolean, options?: WaitOptions) => waitFor(condition, options),
+  run: <T>(task: Promise<T>) => task,
+  now: () => performance.now(),
+});
+
 /** A running network of seeds and peers in this process; `stop()` stops every node. */
-export class TestNetwork {
+export class TestNetwork<G extends Ground = Ground> {
   readonly seeds: SeedNode[] = [];
   readonly peers: PeerNode[] = [];
   settings: Partial<Settings> = FAST;
 
-  static async start(
+  constructor(readonly ground: G) {}
+
+  /** Starts `seedCount` seeds and `peerCount` peers with {@link FAST} timers under `settings`, on real ground. */
+  static start(seedCount: number, peerCount: number, settings: Partial<Settings> = {}): Promise<TestNetwork> {
+    return TestNetwork.on(REAL_GROUND, seedCount, peerCount, settings);
+  }
+
+  /** The same on `ground`. */
+  static async on<G extends Ground>(
+    ground: G,
     seedCount: number,
     peerCount: number,
     settings: Partial<Settings> = {},
-  ): Promise<TestNetwork> {
-    const net = new TestNetwork();
+  ): Promise<TestNetwork<G>> {
+    const net = new TestNetwork(ground);
     net.settings = { ...FAST, ...settings };
     try {
-      for (let i = 0; i < seedCount; i++) {
-        const seed = new SeedNode({ host: "127.0.0.1", port: 0, settings: net.settings });
-        net.seeds.push(seed);
-        await seed.start();
-      }
+      for (let i = 0; i < seedCount; i++) await net.addSeed();
       for (let i = 0; i < peerCount; i++) await net.addPeer();
     } catch (error) {
       await net.stop();
@@ -70,20 +120,31 @@ export class TestNetwork {
     return net;
   }
 
-  get seedAddresses() {
+  get seedAddresses(): Address[] {
     return this.seeds.map((s) => s.address);
+  }
+
+  async addSeed(settings: Partial<Settings> = {}): Promise<SeedNode> {
+    const seed = new SeedNode({ ...this.ground.place(), settings: { ...this.settings, ...settings } });
+    this.seeds.push(seed);
+    await this.ground.run(seed.start(), "a seed to start");
+    return seed;
   }
 
   /** Starts one more peer that knows every seed of this network. */
   async addPeer(settings: Partial<Settings> = {}): Promise<PeerNode> {
     const peer = new PeerNode({
-      host: "127.0.0.1",
-      port: 0,
+      ...this.ground.place(),
       settings: { ...this.settings, seeds: this.seedAddresses, ...settings },
     });
     this.peers.push(peer);
-    await peer.start();
+    await this.ground.run(peer.start(), `peer ${this.peers.length} to start`);
     return peer;
+  }
+
+  /** Waits on this network's clock; see {@link Ground.waitFor}. */
+  waitFor(condition: () => boolean, options?: WaitOptions): Promise<void> {
+    return this.ground.waitFor(condition, options);
   }
 
   /** Peers that are still running. */
@@ -101,8 +162,8 @@ export class TestNetwork {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.peers.map((p) => p.stop()));
-    await Promise.all(this.seeds.map((s) => s.stop()));
+    await this.ground.run(Promise.all(this.peers.map((p) => p.stop())), "the peers to stop");
+    await this.ground.run(Promise.all(this.seeds.map((s) => s.stop())), "the seeds to stop");
   }
 }
 
@@ -126,6 +187,15 @@ export async function withLogs<T>(body: (records: LogRecord[]) => Promise<T>): P
 /** A record as one searchable line: its message and its properties. */
 export function recordText(record: LogRecord): string {
   return record.message.map(String).join("") + " " + JSON.stringify(record.properties);
+}
+
+/** DER prefix of an Ed25519 PKCS#8 private key; the 32-byte seed follows. */
+const ED25519_PKCS8 = "302e020100300506032b657004220420";
+
+/** A store holding the same node key for the same name in every run: its seed is the name's SHA-256. */
+export function identityStoreFor(name: string): IdentityStore {
+  const pkcs8 = new Uint8Array(Buffer.from(ED25519_PKCS8 + hash("sha256", name, "hex"), "hex"));
+  return { load: () => pkcs8, save: () => {} };
 }
 
 /** A small seeded PRNG, so that a failing random case can be replayed from its seed. */

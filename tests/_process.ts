@@ -19,7 +19,10 @@ const CHILD_ENV = { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1" };
  * Runs `deno <args>` in the project root to completion. A process still running after
  * `timeoutMs` is killed and the call throws, so nothing hangs and a hang is a failure.
  */
-export async function runDeno(args: string[], { timeoutMs = 120_000 } = {}): Promise<Output> {
+export async function runDeno(
+  args: string[],
+  { timeoutMs = 120_000, env = {} }: { timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<Output> {
   const started = Date.now();
   const child = new Deno.Command(Deno.execPath(), {
     args,
@@ -27,7 +30,7 @@ export async function runDeno(args: string[], { timeoutMs = 120_000 } = {}): Pro
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    env: CHILD_ENV,
+    env: { ...CHILD_ENV, ...env },
   }).spawn();
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -62,7 +65,10 @@ export async function withTempDir<T>(body: (dir: string) => Promise<T>): Promise
 }
 
 /** Runs `p2pnet <args>` (through `deno run main.ts`) to completion. */
-export function runP2pnet(args: string[], options: { timeoutMs?: number } = {}): Promise<Output> {
+export function runP2pnet(
+  args: string[],
+  options: { timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<Output> {
   return runDeno(["run", "-A", join(ROOT, "main.ts"), ...args], options);
 }
 
@@ -74,14 +80,24 @@ export class Proc {
   readonly #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
   readonly #pumps: Promise<void>[];
 
-  constructor(args: string[], { stdin = false } = {}) {
-    this.#child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", join(ROOT, "main.ts"), ...args],
+  /**
+   * @param via a command that runs deno for us, such as `["ip", "netns", "exec", "ns1"]`
+   *   (it must exec deno in its place, so that signals reach deno). @default none
+   */
+  constructor(
+    args: string[],
+    { stdin = false, env = {}, via = [] }: { stdin?: boolean; env?: Record<string, string>; via?: string[] } =
+      {},
+  ) {
+    const deno = [Deno.execPath(), "run", "-A", join(ROOT, "main.ts"), ...args];
+    const [command, ...rest] = [...via, ...deno];
+    this.#child = new Deno.Command(command!, {
+      args: rest,
       cwd: ROOT,
       stdin: stdin ? "piped" : "null",
       stdout: "piped",
       stderr: "piped",
-      env: CHILD_ENV,
+      env: { ...CHILD_ENV, ...env },
     }).spawn();
     this.#stdin = stdin ? this.#child.stdin.getWriter() : undefined;
     this.#pumps = [
@@ -127,4 +143,34 @@ export function freePorts(count: number): number[] {
   const ports = listeners.map((l) => (l.addr as Deno.NetAddr).port);
   listeners.forEach((l) => l.close());
   return ports;
+}
+
+/**
+ * Runs a shell `command` under a pseudo-terminal made by util-linux `script`, with a clean
+ * environment plus `env`; returns what the terminal showed and the exit code, or
+ * undefined where there is no `script` command.
+ */
+export async function runOnTerminal(
+  command: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; output: string } | undefined> {
+  const clean: Record<string, string> = { DENO_NO_UPDATE_CHECK: "1" };
+  for (const name of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"]) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) clean[name] = value;
+  }
+  try {
+    const result = await new Deno.Command("script", {
+      args: ["-qec", command, "/dev/null"],
+      env: { ...clean, ...env },
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return { code: result.code, output: new TextDecoder().decode(result.stdout) };
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
+  }
 }

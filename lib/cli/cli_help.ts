@@ -10,12 +10,47 @@ import { formatDuration as dur } from "../util/duration.ts";
 
 /** The hint that ends every usage error. */
 export const USAGE_HINT = (command: string | undefined): string =>
-  command === "seed" || command === "peer" || command === "clean" || command === "demo"
+  command !== undefined && command !== "main" && Object.hasOwn(HELP, command)
     ? `see 'p2pnet ${command} --help'`
     : "see 'p2pnet --help'";
 
 const CONFIG = optionLine("--config FILE", "settings file (default: ./config.json if present)");
 const HELP_LINE = optionLine("-h, --help", "this help");
+
+/** What each client command asks the control API. */
+const CLIENT_TEXT = {
+  status: "Prints a running node's role, address, version, uptime, seeds and counts.",
+  members: "Prints a seed's registered peers with their registration time, or a peer's known peers.",
+  neighbours: "Prints a peer's neighbours: address, direction, connected for, RTT, misses, push or announce.",
+  messages: "Prints the messages a peer stored, oldest first, a page at a time.",
+  publish: "Publishes TEXT as a new message from the peer behind the control API.",
+} as const;
+
+function clientHelp(command: keyof typeof CLIENT_TEXT): string {
+  const extra = command === "messages"
+    ? ["[--since ID]", "[--limit N]"]
+    : command === "publish"
+    ? ["TEXT"]
+    : [];
+  return `${
+    usageLine(`Usage: p2pnet ${command}`, ["--api HOST:PORT", ...extra, "[--json]", "[--config FILE]"])
+  }
+
+${CLIENT_TEXT[command]} With a network key (P2PNET_KEY or networkKey in the config)
+the request carries the token derived from it.
+
+Options:
+${optionLine("--api HOST:PORT", "the node's control API (default: api of the config)")}
+${
+    command === "messages"
+      ? `${optionLine("--since ID", "only the messages stored after this one (the last id of a page)")}
+${optionLine("--limit N", "most messages to print, 1-1000 (default: 100)")}
+`
+      : ""
+  }${optionLine("--json", "print the API's JSON answer instead of a table")}
+${CONFIG}
+${HELP_LINE}`;
+}
 
 export const HELP = {
   main: `p2pnet {version}: a gossip network of seeds and peers
@@ -25,6 +60,10 @@ Usage:
   p2pnet peer  [options]   join the network through a majority of the seeds and gossip
   p2pnet demo  [options]   run seeds and peers in one process and show the network working
   p2pnet clean [options]   remove the seeds/ and peers/ log folders
+  p2pnet trace ID          print the tree a message took, from the peers' JSON logs
+  p2pnet status|members|neighbours|messages --api HOST:PORT [--json]
+                           ask a running node's control API
+  p2pnet publish --api HOST:PORT TEXT   publish a message through a peer's control API
   p2pnet --help | p2pnet <command> --help | p2pnet --version
 
 Durations are written 250ms, 13s, 2m. Exit codes: 0 done, 1 failed at run time, 2 bad usage or config.
@@ -32,9 +71,9 @@ Every setting of config.json: docs/configuration.md.`,
 
   seed: `${usageLine("Usage: p2pnet seed", ["[--config FILE]", ...flagUsage("seed")])}
 
-Runs seed nodes. Without --port, starts every seed listed in the config whose host is this
-machine (or is --host), each with its own log file; with --port, starts one seed at --host:--port.
-Stops cleanly on Ctrl+C or SIGTERM.
+Runs seed nodes. Without --port, starts every seed listed in the config (or --seeds) whose host
+is this machine (or is --advertise's host, else --host), each with its own log file; with --port,
+starts one seed at --host:--port. Stops cleanly on Ctrl+C or SIGTERM.
 
 Options:
 ${CONFIG}
@@ -47,9 +86,10 @@ ${HELP_LINE}`,
 
   peer: `${usageLine("Usage: p2pnet peer", ["[--config FILE]", ...flagUsage("peer"), "[--no-console]"])}
 
-Runs a peer: registers with a majority of the config's seeds, connects to neighbours, probes
-them, gossips messages. Console: type 1 for connections, 2 for messages, anything else to leave.
-Leaves cleanly (telling the seeds) on console input, Ctrl+C or SIGTERM.
+Runs a peer: registers with a majority of the config's seeds (or --seeds), trying again while too
+few answer (--retry-join), connects to neighbours, probes them, gossips messages. Console: type 1
+for connections, 2 for messages, anything else to leave. Leaves cleanly (telling the seeds) on
+console input, Ctrl+C or SIGTERM, also while still joining.
 
 Options:
 ${CONFIG}
@@ -64,6 +104,7 @@ ${HELP_LINE}`,
       "[--duration DUR]",
       "[--rate N]",
       "[--churn]",
+      "[--web [HOST:PORT]]",
       ...flagUsage("demo"),
       "[--config FILE]",
     ])
@@ -82,11 +123,12 @@ ${optionLine("--peers N", "peers to run (default: 20)")}
 ${
     optionLine(
       "--duration DUR",
-      "how long to run, start-up included (default: 30s); then in-flight messages get up to 5s",
+      "how long to run, start-up included, with a unit: 90s, 2m (default: 30s); then in-flight messages get up to 5s",
     )
   }
 ${optionLine("--rate N", "messages published per second, each from a random peer (default: 10)")}
 ${optionLine("--churn", "every 3s crash a random peer without goodbye and start a new one")}
+${optionLine("--web [HOST:PORT]", "serve a live page of the network there (default: 127.0.0.1:8080)")}
 ${flagHelp("demo", { "--log-level": "also show node logs at this level on the console (default: none)" })}
 ${
     optionLine(
@@ -105,4 +147,22 @@ Options:
 ${flagHelp("clean")}
 ${optionLine("--config FILE", "settings file to read logDir from (default: ./config.json if present)")}
 ${HELP_LINE}`,
+
+  trace: `${usageLine("Usage: p2pnet trace ID", ["[--log-dir DIR]", "[--json]", "[--config FILE]"])}
+
+Prints the tree message ID took (an id or its first 6 or more hex digits): which peer got it
+from which, at what hop and how long after it was published, and which peers running then
+never got it. Reads the JSON logs of every peer under the log directory: run the nodes with
+--log-format json.
+
+Options:
+${optionLine("--log-dir DIR", "log directory holding peers/ (default: logDir of the config)")}
+${optionLine("--json", "print the tree as JSON")}
+${CONFIG}
+${HELP_LINE}`,
+  status: clientHelp("status"),
+  members: clientHelp("members"),
+  neighbours: clientHelp("neighbours"),
+  messages: clientHelp("messages"),
+  publish: clientHelp("publish"),
 } as const;

@@ -7,7 +7,7 @@ import { formatDuration } from "../util/duration.ts";
 import type { NeighbourInfo, StoredMessage } from "../peer/peer_node.ts";
 
 /** Lays out rows under a header with columns padded to their widest cell. */
-function table(header: string[], rows: string[][]): string {
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>
     "  " + cells.map((c, i) => i === cells.length - 1 ? c : c.padEnd(widths[i]!)).join("  ");

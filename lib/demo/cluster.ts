@@ -9,6 +9,15 @@ import type { Settings } from "../settings/config.ts";
 import { PeerNode } from "../peer/peer_node.ts";
 import { type Random, sample } from "../util/random.ts";
 import { SeedNode } from "../seed/seed_node.ts";
+import { Emitter } from "../util/events.ts";
+import { isOverlayConnected, percentile } from "./overlay_math.ts";
+
+export { isOverlayConnected, percentile };
+
+export interface ClusterEvents extends Record<string, unknown> {
+  /** A peer was created and is about to start. */
+  peerAdded: PeerNode;
+}
 
 export interface ClusterOptions {
   /** Seeds to start. @default 3 */
@@ -65,35 +74,11 @@ export interface ClusterSummary {
   falseRemovals: number;
 }
 
-/** The value at fraction `p` (0-1) of an ascending list; nearest rank. */
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
-  return sorted[index]!;
-}
-
-/** True when every one of `peers` reaches every other through neighbour links among them. */
-export function isOverlayConnected(peers: PeerNode[]): boolean {
-  if (peers.length === 0) return true;
-  const byLabel = new Map(peers.map((p) => [p.label, p]));
-  const reached = new Set([peers[0]!.label]);
-  const queue = [peers[0]!];
-  while (queue.length > 0) {
-    for (const n of queue.pop()!.neighbours()) {
-      const next = byLabel.get(n.addr);
-      if (next && !reached.has(n.addr)) {
-        reached.add(n.addr);
-        queue.push(next);
-      }
-    }
-  }
-  return reached.size === peers.length;
-}
-
 export class Cluster {
   readonly seeds: SeedNode[] = [];
   /** Every peer ever started, running or not. */
   readonly peers: PeerNode[] = [];
+  readonly events: Emitter<ClusterEvents> = new Emitter();
   readonly #options: ClusterOptions;
   readonly #random: Random;
   readonly #messages = new Map<string, MessageRecord>();
@@ -149,6 +134,11 @@ export class Cluster {
     return total;
   }
 
+  /** Whether `label` names a peer this cluster crashed. */
+  wasKilled(label: string): boolean {
+    return this.#kills.has(label);
+  }
+
   get killed(): number {
     return this.#kills.size;
   }
@@ -190,6 +180,7 @@ export class Cluster {
     const index = this.peers.push(peer) - 1;
     this.#running[index] = false;
     peer.events.on("message", (m) => this.#onDelivered(index, m.id));
+    this.events.emit("peerAdded", peer);
     await peer.start();
     this.#running[index] = true;
     this.#indexOf.set(peer.label, index);

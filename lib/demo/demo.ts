@@ -20,6 +20,8 @@ export interface DemoOptions {
   rate: number;
   /** Node settings; the demo's fast timers are the defaults under them. */
   settings: Partial<Settings>;
+  /** Called once the seeds listen, before the peers start (the live page starts here). */
+  onCluster?: (cluster: Cluster) => Promise<void>;
 }
 
 /** Timers that show failure detection within seconds on one machine. */
@@ -38,6 +40,8 @@ const SETTLE_MS = 5000;
 
 export interface DemoProgress {
   elapsedMs: number;
+  /** The run's length, `durationMs`. */
+  totalMs: number;
   peers: number;
   links: number;
   published: number;
@@ -65,6 +69,7 @@ export async function runDemo(
   const started = performance.now();
   const progress = (): DemoProgress => ({
     elapsedMs: performance.now() - started,
+    totalMs: options.durationMs,
     peers: cluster.live.length,
     links: cluster.links,
     published: cluster.published,
@@ -80,6 +85,7 @@ export async function runDemo(
   };
   try {
     await cluster.startSeeds();
+    await options.onCluster?.(cluster);
     for (let i = 0; i < options.peers && !signal?.aborted; i++) {
       await cluster.addPeer();
       onProgress(progress());
@@ -129,11 +135,20 @@ function sleepUnless(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** One progress line. */
-export function formatProgress(p: DemoProgress): string {
-  return `${(p.elapsedMs / 1000).toFixed(1)}s  peers ${p.peers}  links ${p.links}  ` +
+/**
+ * One progress line, at most `width - 1` characters so that a terminal never wraps it
+ * (a wrapped line cannot be redrawn in place): the full wording when it fits, a compact
+ * one otherwise, cut at the width as a last resort.
+ */
+export function formatProgress(p: DemoProgress, width = Infinity): string {
+  const time = `${(p.elapsedMs / 1000).toFixed(1)}/${(p.totalMs / 1000).toFixed(0)}s`;
+  const full = `${time}  peers ${p.peers}  links ${p.links}  ` +
     `messages ${p.published} published, ${p.delivered} delivered  ` +
     `dead ${p.killed} killed, ${p.detected} removed by all seeds`;
+  if (full.length < width) return full;
+  const compact = `${time} peers ${p.peers} links ${p.links} msgs ${p.published}/${p.delivered} ` +
+    `dead ${p.killed}/${p.detected}`;
+  return compact.length < width ? compact : compact.slice(0, Math.max(0, width - 1));
 }
 
 /** The closing summary, a few lines for people. */

@@ -15,7 +15,8 @@ import {
   type Sink,
   withFilter,
 } from "@logtape/logtape";
-import type { LogFormat, LogLevelName, Settings } from "../settings/config.ts";
+import { type LogFormat, type LogLevelName, type Settings, TUNING } from "../settings/config.ts";
+import { repeatLimited } from "./repeat_limit.ts";
 import { jsonFormatter, textFormatter } from "./formatters.ts";
 import { createLogFolders, NodeFileSinks, type NodeRole } from "./node_files.ts";
 
@@ -92,7 +93,8 @@ function checkCount(name: string, value: number, min: number): void {
 }
 
 /**
- * Configures LogTape once for the process: the console and one file per node. The log
+ * Configures LogTape once for the process: the console and one file per node, each
+ * with repeated lines summarised ({@link repeatLimited}). The log
  * directory is created and proven writable first, or a {@link LogDirError} is thrown
  * and nothing is configured. Records at a level no sink wants are never created, so
  * disabled levels cost a level check on the hot path.
@@ -111,16 +113,22 @@ export async function setupLogging(options: LoggingOptions): Promise<void> {
     createLogFolders(options.logDir);
     const formatter = format === "json" ? jsonFormatter : textFormatter();
     const files = new NodeFileSinks({ logDir: options.logDir, format, formatter, maxFileBytes, keepFiles });
-    sinks.files = Object.assign(withFilter(files.sink, fileLevel), {
-      [Symbol.dispose]: () => files[Symbol.dispose](),
-    });
+    sinks.files = repeatLimited(
+      Object.assign(withFilter(files.sink, fileLevel), { [Symbol.dispose]: () => files[Symbol.dispose]() }),
+      { windowMs: TUNING.logRepeatWindowMs },
+    );
     levels.push(fileLevel);
   }
   if (consoleLevel !== null) {
     const formatter = format === "json"
       ? jsonFormatter
       : textFormatter({ color: options.color ?? environmentWantsColor(), timestamp: "time" });
-    sinks.console = withFilter(getConsoleSink({ formatter, levelMap: TO_STDOUT }), consoleLevel);
+    sinks.console = repeatLimited(
+      withFilter(getConsoleSink({ formatter, levelMap: TO_STDOUT }), consoleLevel),
+      {
+        windowMs: TUNING.logRepeatWindowMs,
+      },
+    );
     levels.push(consoleLevel);
   }
   const lowest = levels.length === 0

@@ -16,7 +16,8 @@ export class BanList {
 
   /** Records a strike; returns true when it earned `host` a ban. */
   strike(host: string, now: number): boolean {
-    if (this.threshold <= 0) return false;
+    // A banned host earns no second ban: its ban runs out as it was set.
+    if (this.threshold <= 0 || this.isBanned(host, now)) return false;
     let entry = this.#strikes.get(host);
     if (entry === undefined || now - entry.since > this.banTimeMs) {
       entry = { count: 0, since: now };

@@ -6,14 +6,17 @@
 
 import { type Address, formatAddress } from "../wire/address.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
-import { type Stream, transportError } from "./transport.ts";
+import { readFailureReason, type Stream, writeFailureReason } from "./transport.ts";
 import { encodeFrame, FrameDecoder, FramePool } from "../wire/codec.ts";
 import { type NetworkKey, RECORD_BYTES, TAG_BYTES } from "../wire/secure_channel.ts";
 import { KeyHandshake } from "./key_handshake.ts";
+import type { ConnectionAuth } from "./connection_auth.ts";
 import { decodeMessage, type Message } from "../wire/messages.ts";
 import { DEFAULT_SETTINGS, messageLimits, TUNING } from "../settings/config.ts";
 import { TokenBucket } from "../util/rate_limiter.ts";
+import { LevelWaiters } from "../util/level_waiters.ts";
 import { WireError } from "../wire/wire_error.ts";
+import type { WireStats } from "./wire_stats.ts";
 
 export interface ConnectionOptions {
   /** Largest frame body accepted or sent, in bytes. @default DEFAULT_SETTINGS.maxFrameBytes */
@@ -48,6 +51,8 @@ export interface ConnectionOptions {
   initiator?: boolean;
   /** Where outgoing frames and coalesced writes get their bytes. @default a pool of its own */
   pool?: FramePool;
+  /** Counts frames and bytes by type, for the node's metrics. @default not counted */
+  stats?: WireStats;
 }
 
 /** How {@link Connection.sendFrame} queues a frame. */
@@ -62,16 +67,6 @@ export interface SendOptions {
 /** Why a connection ended, for logs and for deciding whether a neighbour is lost. */
 export type CloseReason = string;
 
-/** What the two ends of a connection proved to each other of their node ids (lib/node/proofs.ts). */
-export interface ConnectionAuth {
-  /** The nonce this end gave the remote to sign (its challenge, or its request's nonce). */
-  local?: string;
-  /** The nonce the remote gave this end to sign. */
-  remote?: string;
-  /** The remote's node id, once it proved it. */
-  remoteId?: string;
-}
-
 const EMPTY = new Uint8Array(0);
 
 export class Connection {
@@ -81,6 +76,12 @@ export class Connection {
   readonly openedAt: number;
   /** When the last byte arrived, in clock milliseconds. */
   lastByteAt: number;
+  /** When the last whole frame arrived (when the connection was made, before any), in clock milliseconds. */
+  lastFrameAt: number;
+  /** When the first byte of the frame now arriving came, in clock milliseconds; see {@link pendingBytes}. */
+  frameStartedAt: number;
+  /** Set by the node on a registration or a seed or neighbour link: the idle timeout leaves it open. */
+  kept = false;
   framesReceived = 0;
   framesSent = 0;
   bytesSent = 0;
@@ -89,8 +90,6 @@ export class Connection {
 
   readonly #stream: Stream;
   readonly #decoder: FrameDecoder;
-  /** With a network key: the frames inside the records that {@link #decoder} splits. */
-  readonly #frames: FrameDecoder | undefined;
   readonly #decode: (body: Uint8Array) => Message;
   readonly #maxFrameBytes: number;
   readonly #maxQueuedBytes: number;
@@ -101,6 +100,7 @@ export class Connection {
   readonly #frameBudget: TokenBucket | undefined;
   readonly #byteBudget: TokenBucket | undefined;
   readonly #secure: KeyHandshake | undefined;
+  readonly #stats: WireStats | undefined;
   #queue: Uint8Array[] = [];
   #queuedBytes = 0;
   #writing = false;
@@ -111,6 +111,8 @@ export class Connection {
     plainBytes: 0,
   };
   #drained: PromiseWithResolvers<void> | undefined;
+  /** Callers of {@link whenQueuedAtMost} waiting for the queue to shrink. */
+  readonly #roomWaiters = new LevelWaiters();
   #closeReason: CloseReason | undefined;
   readonly #closed = Promise.withResolvers<void>();
 
@@ -123,6 +125,7 @@ export class Connection {
     this.#pool = options.pool ?? new FramePool(TUNING.framePoolSlabBytes);
     this.#clock = options.clock ?? systemClock;
     this.#skipFrame = options.skipFrame;
+    this.#stats = options.stats;
     const { maxFramesPerSecond: frames, maxBytesPerSecond: bytes } = options;
     const now = this.#clock.now();
     if (frames !== undefined) this.#frameBudget = new TokenBucket(frames, 2 * frames, now);
@@ -133,16 +136,17 @@ export class Connection {
       views: true,
     });
     if (options.networkKey) {
-      this.#frames = new FrameDecoder(this.#maxFrameBytes, { views: true });
       this.#secure = new KeyHandshake(
         options.networkKey,
         options.initiator ? "initiator" : "responder",
         (frame) => this.#writeAll(frame),
-        (error) => this.close(writeFailure(error)),
+        (error) => this.close(writeFailureReason(error)),
+        this.#maxFrameBytes,
       );
     }
     this.remote = formatAddress(stream.remoteAddr);
     this.openedAt = this.lastByteAt = now;
+    this.lastFrameAt = this.frameStartedAt = now;
   }
 
   /** The remote socket address as host and port. */
@@ -150,9 +154,14 @@ export class Connection {
     return this.#stream.remoteAddr;
   }
 
+  /** This end's socket address: the address of this machine that the remote sees (without NAT). */
+  get localAddress(): Address {
+    return this.#stream.localAddr;
+  }
+
   /** Bytes of a frame that has started to arrive but is not complete. */
   get pendingBytes(): number {
-    return this.#decoder.pendingBytes + (this.#frames?.pendingBytes ?? 0);
+    return this.#decoder.pendingBytes + (this.#secure?.pendingBytes ?? 0);
   }
 
   /**
@@ -203,6 +212,7 @@ export class Connection {
     this.#queuedBytes += frame.length;
     this.framesSent++;
     this.bytesSent += frame.length;
+    this.#stats?.sent(frame);
     if (!this.#writing) {
       this.#writing = true;
       queueMicrotask(this.#startWriting);
@@ -215,6 +225,12 @@ export class Connection {
     if (!this.#writing || this.#closeReason !== undefined) return Promise.resolve();
     this.#drained ??= Promise.withResolvers<void>();
     return this.#drained.promise;
+  }
+
+  /** Resolves true once at most `bytes` are queued, false if the connection closes first: for paced senders. */
+  whenQueuedAtMost(bytes: number): Promise<boolean> {
+    if (this.#closeReason !== undefined) return Promise.resolve(false);
+    return this.#roomWaiters.wait(bytes, this.#queuedBytes);
   }
 
   /** Starts writing what was queued this tick; one function per connection, not a closure per tick. */
@@ -260,11 +276,12 @@ export class Connection {
     if (this.#closeReason !== undefined) return this.#writeDone();
     if (write.written < write.bytes.length) return this.#writeRest();
     this.#queuedBytes -= write.plainBytes;
+    this.#roomWaiters.changed(this.#queuedBytes);
     this.#writeNext();
   };
 
   readonly #onWriteFailed = (error: unknown) => {
-    this.close(writeFailure(error));
+    this.close(writeFailureReason(error));
     this.#writeDone();
   };
 
@@ -303,19 +320,20 @@ export class Connection {
    */
   async read(onMessage: (message: Message) => void): Promise<void> {
     const buffer = new Uint8Array(this.#readBufferBytes);
+    const onFrame = (body: Uint8Array) => this.#frame(body, onMessage);
     try {
       while (this.#closeReason === undefined) {
         let n: number | null;
         try {
           n = await this.#stream.read(buffer);
         } catch (error) {
-          if (this.#closeReason === undefined) this.close(readFailure(error));
+          if (this.#closeReason === undefined) this.close(readFailureReason(error));
           return;
         }
         if (n === null) {
           try {
             this.#decoder.end();
-            this.#frames?.end();
+            this.#secure?.end();
           } finally {
             this.close("closed by remote");
           }
@@ -325,22 +343,14 @@ export class Connection {
         if (this.#byteBudget && !this.#byteBudget.take(n, now)) {
           throw new WireError("rate_limited", `more than ${this.#byteBudget.rate} bytes per second`);
         }
+        const before = this.pendingBytes;
+        const bodies = this.#decoder.push(buffer.subarray(0, n));
         const secure = this.#secure;
-        for (const body of this.#decoder.push(buffer.subarray(0, n))) {
-          if (secure === undefined) {
-            if (!this.#frame(body, now, onMessage)) return;
-            continue;
-          }
-          const session = secure.session;
-          if (session === undefined) {
-            this.#spend(now);
-            secure.step(body);
-            continue;
-          }
-          for (const frame of this.#frames!.push(session.open.open(body))) {
-            if (!this.#frame(frame, now, onMessage)) return;
-          }
+        for (const body of bodies) {
+          if (!(secure ? secure.receive(body, onFrame) : this.#frame(body, onMessage))) return;
         }
+        // A frame's deadline runs from its first byte, however slowly the rest trickles in.
+        if (this.pendingBytes > 0 && (before === 0 || bodies.length > 0)) this.frameStartedAt = now;
       }
     } catch (error) {
       if (error instanceof WireError) {
@@ -353,17 +363,15 @@ export class Connection {
     }
   }
 
-  /** Takes one frame from the rate budget; throws when it is spent. */
-  #spend(now: number): void {
+  /** Hands one received frame on; false once the connection closed. */
+  #frame(body: Uint8Array, onMessage: (message: Message) => void): boolean {
+    const now = this.lastByteAt;
     if (this.#frameBudget && !this.#frameBudget.take(1, now)) {
       throw new WireError("rate_limited", `more than ${this.#frameBudget.rate} frames per second`);
     }
-  }
-
-  /** Hands one received frame on; false once the connection closed. */
-  #frame(body: Uint8Array, now: number, onMessage: (message: Message) => void): boolean {
-    this.#spend(now);
     this.framesReceived++;
+    this.lastFrameAt = now;
+    this.#stats?.received(body);
     if (this.#skipFrame?.(body, this)) return true;
     onMessage(this.#decode(body));
     return this.#closeReason === undefined;
@@ -376,6 +384,7 @@ export class Connection {
     this.#secure?.abandon();
     this.#queue = [];
     this.#queuedBytes = 0;
+    this.#roomWaiters.cancel();
     this.#stream.close();
     this.#closed.resolve();
   }
@@ -385,16 +394,4 @@ function totalLength(frames: readonly Uint8Array[]): number {
   let bytes = 0;
   for (const frame of frames) bytes += frame.length;
   return bytes;
-}
-
-function readFailure(error: unknown): string {
-  const failure = transportError(error);
-  if (failure.code === "reset") return "reset by remote";
-  if (failure.code === "closed") return "closed locally";
-  return `read failed: ${failure.message}`;
-}
-
-function writeFailure(error: unknown): string {
-  const failure = transportError(error);
-  return failure.code === "reset" ? "write failed: reset by remote" : `write failed: ${failure.message}`;
 }

@@ -16,14 +16,18 @@ import { type Clock, sleep, systemClock } from "../util/clock.ts";
 import { WireError } from "../wire/wire_error.ts";
 import { type Listener, type Stream, type Transport, TransportError, transportError } from "./transport.ts";
 import { TcpTransport } from "./tcp_transport.ts";
+import { expiry, isLoopback, refusal } from "./admission.ts";
+import { WireStats } from "./wire_stats.ts";
 
 /** Handles one checked message that arrived on `conn`. */
 export type MessageHandler = (conn: Connection, message: Message) => void;
 
 /** Options shared by `SeedNode` and `PeerNode`. */
 export interface NodeOptions {
-  /** Host to listen on and announce. @default settings.host */
+  /** Host to listen on. @default settings.host */
   host?: string;
+  /** `host` or `host:port` to announce instead of the bound address. @default settings.advertise */
+  advertise?: string;
   /** Port to listen on; 0 picks a free one. @default settings.port (a peer) or 0 (a seed) */
   port?: number;
   /** Settings over the defaults, checked like a config file (resolved settings pass through unchanged). */
@@ -37,11 +41,12 @@ export interface NodeOptions {
 }
 
 /**
- * Milliseconds between sweeps for handshake and stalled-frame timeouts: often enough
- * to enforce the shorter of the two within half of it, within `TUNING.sweepMinMs` to `sweepMaxMs`.
+ * Milliseconds between sweeps for the handshake, frame and idle timeouts: often enough
+ * to enforce the shortest within half of it, within `TUNING.sweepMinMs` to `sweepMaxMs`.
  */
-export function sweepInterval({ handshakeTimeout, frameTimeout }: Settings): number {
-  return Math.max(TUNING.sweepMinMs, Math.min(TUNING.sweepMaxMs, handshakeTimeout / 2, frameTimeout / 2));
+export function sweepInterval({ handshakeTimeout, frameTimeout, idleTimeout }: Settings): number {
+  const shortest = Math.min(handshakeTimeout, frameTimeout, idleTimeout);
+  return Math.max(TUNING.sweepMinMs, Math.min(TUNING.sweepMaxMs, shortest / 2));
 }
 
 /** Counts of what went over the wire. */
@@ -72,6 +77,8 @@ export interface EndpointOptions {
   onAccept?: (conn: Connection) => void;
   /** Called once when a connection has closed, with its reason. */
   onClose?: (conn: Connection) => void;
+  /** Called when a connection earns its host a strike (it broke the protocol), before it closes. */
+  onStrike?: (conn: Connection, why: string) => void;
   /** Where time and timers come from: activity times, bans, the connect timeout. @default systemClock */
   clock?: Clock;
   /** What connections run over. @default TCP */
@@ -81,6 +88,9 @@ export interface EndpointOptions {
 export class Endpoint {
   readonly #options: EndpointOptions;
   readonly #connections = new Set<Connection>();
+  /** Open inbound connections by remote host, for the cap per host. */
+  readonly #inboundByHost = new Map<string, number>();
+  readonly #inbound = new Set<Connection>();
   readonly #tasks = new Set<Promise<unknown>>();
   readonly #abort = new AbortController();
   readonly #bans: BanList;
@@ -88,7 +98,9 @@ export class Endpoint {
   readonly #clock: Clock;
   readonly #transport: Transport;
   /** Buffers for this node's outgoing frames, shared by its connections. */
-  readonly pool = new FramePool(TUNING.framePoolSlabBytes);
+  readonly pool: FramePool = new FramePool(TUNING.framePoolSlabBytes);
+  /** Frames and bytes by type, and refusals by reason, over every connection of this node. */
+  readonly stats: WireStats = new WireStats();
   #listener: Listener | undefined;
   #closed = false;
   /** Traffic of connections already closed, so totals survive them. */
@@ -126,10 +138,13 @@ export class Endpoint {
 
   /**
    * Connects to `address` within `timeoutMs`, or throws an Error whose message is a few
-   * words (`refused`, `timed out`, `cancelled`: a {@link TransportError} with that code).
+   * words (`refused`, `timed out`, `cancelled`: a {@link TransportError} with that code;
+   * `banned`). A banned host is not dialled, except by a `probe`: a probe's verdict
+   * must hold whatever the host did.
    */
-  async connect(address: Address, timeoutMs: number): Promise<Connection> {
+  async connect(address: Address, timeoutMs: number, { probe = false } = {}): Promise<Connection> {
     if (this.#closed) throw new Error("node stopped");
+    if (!probe && this.isBanned(address.host)) throw new Error("banned");
     if (this.#connections.size >= this.#options.settings.maxConnections) {
       throw new Error(`connection limit ${this.#options.settings.maxConnections} reached`);
     }
@@ -176,6 +191,7 @@ export class Endpoint {
    * violation, a false report); enough strikes ban the host for `banTime`.
    */
   strike(conn: Connection, why: string): void {
+    this.#options.onStrike?.(conn, why);
     const host = conn.remoteAddress.host;
     this.#options.log().debug("strike against {host}: {why}", { event: "connection.strike", host, why });
     if (this.#bans.strike(host, this.#now())) {
@@ -190,6 +206,11 @@ export class Endpoint {
     }
   }
 
+  /** True while `host` is banned: its connections are refused and it is not dialled. */
+  isBanned(host: string): boolean {
+    return this.#bans.isBanned(host, this.#now());
+  }
+
   #now(): number {
     return this.#clock.now();
   }
@@ -202,26 +223,43 @@ export class Endpoint {
   }
 
   /**
-   * Closes connections past their handshake timeout (no frame yet) or whose started
-   * frame stalled past the frame timeout. Call it from the node's scheduler.
+   * Closes connections past their handshake timeout (no frame yet), whose frame under
+   * way did not complete within the frame timeout, or that carry no registration or
+   * link and sent no frame for the idle timeout (see {@link expiry}). Call it from the
+   * node's scheduler.
    */
   sweep(now: number): void {
-    const { handshakeTimeout, frameTimeout } = this.#options.settings;
+    const timeouts = this.#options.settings;
+    const log = this.#options.log();
     for (const conn of this.#connections) {
-      if (conn.framesReceived === 0 && now - conn.openedAt > handshakeTimeout) {
-        this.#options.log().warn("closing {remote}: no handshake within {ms} ms", {
-          event: "connection.handshake_timeout",
-          remote: conn.remote,
-          ms: handshakeTimeout,
-        });
-        conn.close("handshake timeout");
-      } else if (conn.pendingBytes > 0 && now - conn.lastByteAt > frameTimeout) {
-        this.#options.log().warn("closing {remote}: frame stalled for {ms} ms", {
-          event: "connection.frame_stalled",
-          remote: conn.remote,
-          ms: frameTimeout,
-        });
-        conn.close("frame stalled");
+      switch (expiry(conn, now, timeouts)) {
+        case "handshake":
+          log.warn("closing {remote}: no handshake within {ms} ms", {
+            event: "connection.handshake_timeout",
+            remote: conn.remote,
+            ms: timeouts.handshakeTimeout,
+          });
+          this.stats.refused("handshake_timeout");
+          conn.close("handshake timeout");
+          break;
+        case "frame":
+          log.warn("closing {remote}: a frame took longer than {ms} ms to arrive", {
+            event: "connection.frame_stalled",
+            remote: conn.remote,
+            ms: timeouts.frameTimeout,
+            bytes: conn.pendingBytes,
+          });
+          this.stats.refused("frame_stalled");
+          conn.close("frame stalled");
+          break;
+        case "idle":
+          log.info("closing {remote}: idle for {ms} ms and neither a link nor a registration", {
+            event: "connection.idle",
+            remote: conn.remote,
+            ms: timeouts.idleTimeout,
+          });
+          this.stats.refused("idle");
+          conn.close("idle");
       }
     }
   }
@@ -258,33 +296,35 @@ export class Endpoint {
     }
   }
 
-  /** Adopts an accepted connection unless the node stopped, its host is banned or the node is full. */
+  /** Adopts an accepted connection unless the node stopped or {@link refusal} gives a reason not to. */
   #admit(stream: Stream): void {
     const remote = stream.remoteAddr;
-    if (this.#closed) {
-      stream.close();
-    } else if (this.#bans.isBanned(remote.host, this.#now())) {
-      this.#options.log().debug("refused {remote}: banned", {
-        event: "connection.refused",
-        remote: remote.host,
-      });
-      stream.close();
-    } else if (this.#connections.size >= this.#options.settings.maxConnections) {
-      this.#options.log().warn("refused {remote}: connection limit {limit} reached", {
-        event: "connection.refused",
-        remote: formatAddress(remote),
-        limit: this.#options.settings.maxConnections,
-      });
-      stream.close();
-    } else {
-      this.#options.onAccept?.(this.#adopt(stream, false));
-    }
+    const { maxConnections, maxConnectionsPerHost } = this.#options.settings;
+    if (this.#closed) return void stream.close();
+    const refused = refusal({
+      banned: this.#bans.isBanned(remote.host, this.#now()),
+      connections: this.#connections.size,
+      maxConnections,
+      fromHost: this.#inboundByHost.get(remote.host) ?? 0,
+      maxConnectionsPerHost,
+      loopback: isLoopback(remote.host),
+    });
+    if (refused === undefined) return void this.#options.onAccept?.(this.#adopt(stream, false));
+    stream.close();
+    this.stats.refused(refused.reason);
+    // A banned host's attempts are routine until its ban ends; full is worth a warning.
+    this.#options.log()[refused.reason === "banned" ? "debug" : "warn"]("refused {remote}: {why}", {
+      event: "connection.refused",
+      remote: formatAddress(remote),
+      why: refused.why,
+    });
   }
 
   #adopt(stream: Stream, initiator: boolean): Connection {
     const { settings, skipFrame, networkKey } = this.#options;
     const conn = new Connection(stream, {
       pool: this.pool,
+      stats: this.stats,
       maxFrameBytes: settings.maxFrameBytes,
       maxQueuedBytes: settings.maxQueuedBytes,
       readBufferBytes: settings.readBufferBytes,
@@ -296,6 +336,13 @@ export class Endpoint {
       ...(networkKey ? { networkKey, initiator } : {}),
     });
     this.#connections.add(conn);
+    if (!initiator) {
+      this.#inbound.add(conn);
+      this.#inboundByHost.set(
+        conn.remoteAddress.host,
+        (this.#inboundByHost.get(conn.remoteAddress.host) ?? 0) + 1,
+      );
+    }
     this.track(this.#readLoop(conn));
     return conn;
   }
@@ -311,6 +358,7 @@ export class Endpoint {
           code: error.code,
           error: error.message,
         });
+        this.stats.refused("bad_frame");
         this.strike(conn, error.code);
       } else {
         this.#options.log().error("closing {remote}: handler failed: {error}", {
@@ -322,8 +370,15 @@ export class Endpoint {
       }
     } finally {
       this.#connections.delete(conn);
+      if (this.#inbound.delete(conn)) this.#forgetInbound(conn.remoteAddress.host);
       addTraffic(this.#closedTraffic, conn);
       this.#options.onClose?.(conn);
     }
+  }
+
+  #forgetInbound(host: string): void {
+    const count = (this.#inboundByHost.get(host) ?? 1) - 1;
+    if (count > 0) this.#inboundByHost.set(host, count);
+    else this.#inboundByHost.delete(host);
   }
 }

@@ -4,7 +4,7 @@
  * then the session (record sealer, opener, channel binding) is ready.
  */
 
-import { framed } from "../wire/codec.ts";
+import { framed, FrameDecoder } from "../wire/codec.ts";
 import {
   checkProof,
   deriveSession,
@@ -25,6 +25,8 @@ import { WireError } from "../wire/wire_error.ts";
 export class KeyHandshake {
   /** The session, once the handshake is done. */
   session: Session | undefined;
+  /** The frames inside the records the connection reads; views, valid until the next record. */
+  readonly #frames: FrameDecoder;
   readonly #key: NetworkKey;
   readonly #role: Role;
   readonly #hello: Hello = newHello();
@@ -44,7 +46,9 @@ export class KeyHandshake {
     role: Role,
     write: (frame: Uint8Array) => Promise<void>,
     failed: (error: unknown) => void,
+    maxFrameBytes: number,
   ) {
+    this.#frames = new FrameDecoder(maxFrameBytes, { views: true });
     this.#key = key;
     this.#role = role;
     this.#write = write;
@@ -55,6 +59,31 @@ export class KeyHandshake {
   /** Settles once the handshake is done and its frames are written, or it was {@link abandon}ed. */
   get ready(): Promise<void> {
     return this.#ready.promise;
+  }
+
+  /** Bytes of a frame inside the records that has not all arrived. */
+  get pendingBytes(): number {
+    return this.#frames.pendingBytes;
+  }
+
+  /**
+   * Takes one body off the wire: a handshake step, or a record whose frames go to
+   * `frame` in order. Returns false once `frame` does (the connection closed). Throws
+   * {@link WireError} on a failed step or a record that does not authenticate.
+   */
+  receive(body: Uint8Array, frame: (body: Uint8Array) => boolean): boolean {
+    const session = this.session;
+    if (session === undefined) {
+      this.step(body);
+      return true;
+    }
+    for (const inner of this.#frames.push(session.open.open(body))) if (!frame(inner)) return false;
+    return true;
+  }
+
+  /** The stream ended: throws `truncated` if it ended inside a frame. */
+  end(): void {
+    this.#frames.end();
   }
 
   /** Settles {@link ready} without a session: the connection closed. */

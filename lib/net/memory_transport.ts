@@ -5,7 +5,7 @@
  * everything settles through promises, so a FakeClock drives a whole network.
  */
 
-import { type Address, formatAddress } from "../wire/address.ts";
+import { type Address, formatAddress, makeAddress } from "../wire/address.ts";
 import { type Listener, type Stream, type Transport, TransportError } from "./transport.ts";
 
 export interface MemoryNetworkOptions {
@@ -79,7 +79,7 @@ export class MemoryNetwork {
     if (port === 0) port = this.#freePort(host);
     const key = formatAddress({ host, port });
     if (this.#listeners.has(key)) throw new Deno.errors.AddrInUse(`Address already in use: ${key}`);
-    const listener = new MemoryListener({ host, port }, () => this.#listeners.delete(key));
+    const listener = new MemoryListener(makeAddress(host, port), () => this.#listeners.delete(key));
     this.#listeners.set(key, listener);
     return listener;
   }
@@ -106,7 +106,7 @@ export class MemoryNetwork {
             new TransportError("refused", `connection refused: nothing listens on ${formatAddress(address)}`),
           );
         }
-        const local = { host: from, port: this.#freePort(from) };
+        const local = makeAddress(from, this.#freePort(from));
         const [client, server] = this.#pair(local, listener.addr);
         listener.enqueue(server);
         resolve(client);

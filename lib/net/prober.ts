@@ -91,7 +91,7 @@ export class Prober {
     const started = this.clock.now();
     let conn: Connection;
     try {
-      conn = await this.endpoint.connect(address, timeoutMs);
+      conn = await this.endpoint.connect(address, timeoutMs, { probe: true });
     } catch (error) {
       return { alive: false, reason: `connect ${(error as Error).message}` };
     }

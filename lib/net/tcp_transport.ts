@@ -1,6 +1,6 @@
 /** The {@link Transport} of real networks: TCP through `Deno.listen` and `Deno.connect`. */
 
-import type { Address } from "../wire/address.ts";
+import { type Address, makeAddress } from "../wire/address.ts";
 import { type Listener, type Stream, type Transport, TransportError, transportError } from "./transport.ts";
 
 export class TcpTransport implements Transport {
@@ -78,5 +78,5 @@ class TcpStream implements Stream {
 }
 
 function netAddress(addr: Deno.NetAddr): Address {
-  return { host: addr.hostname, port: addr.port };
+  return makeAddress(addr.hostname, addr.port);
 }

@@ -72,3 +72,17 @@ function denoErrorCode(error: unknown): TransportErrorCode {
   if (error instanceof errors.TimedOut) return "timed_out";
   return "failed";
 }
+
+/** Why a connection closed after a failed read, in a few words for logs. */
+export function readFailureReason(error: unknown): string {
+  const failure = transportError(error);
+  if (failure.code === "reset") return "reset by remote";
+  if (failure.code === "closed") return "closed locally";
+  return `read failed: ${failure.message}`;
+}
+
+/** Why a connection closed after a failed write, in a few words for logs. */
+export function writeFailureReason(error: unknown): string {
+  const failure = transportError(error);
+  return failure.code === "reset" ? "write failed: reset by remote" : `write failed: ${failure.message}`;
+}

@@ -25,24 +25,22 @@ export class FirstReplies {
    */
   wait<T>(conn: Connection, timeoutMs: number, handle: (message: Message | undefined) => T): Promise<T> {
     return new Promise((resolve, reject) => {
-      const early = this.#early.get(conn);
-      if (early !== undefined) {
-        this.#early.delete(conn);
-        try {
-          return resolve(handle(early));
-        } catch (error) {
-          return reject(error);
-        }
-      }
-      const timer = this.clock.setTimer(() => conn.close("timed out"), timeoutMs);
-      this.#waiters.set(conn, (message) => {
-        this.clock.clearTimer(timer);
-        this.#waiters.delete(conn);
+      const settle = (message: Message | undefined) => {
         try {
           resolve(handle(message));
         } catch (error) {
           reject(error);
         }
+      };
+      const early = this.#early.get(conn);
+      this.#early.delete(conn);
+      // A connection may close, or its first frame arrive, before anyone waits on it.
+      if (early !== undefined || conn.isClosed) return settle(early);
+      const timer = this.clock.setTimer(() => conn.close("timed out"), timeoutMs);
+      this.#waiters.set(conn, (message) => {
+        this.clock.clearTimer(timer);
+        this.#waiters.delete(conn);
+        settle(message);
       });
     });
   }

@@ -5,7 +5,7 @@
  */
 
 import type { Logger } from "@logtape/logtape";
-import { type Address, formatAddress } from "../wire/address.ts";
+import { type Address, formatAddress, isWildcardHost, parseHostPort } from "../wire/address.ts";
 import { messageLimits, resolveSettings, type Settings, TUNING } from "../settings/config.ts";
 import type { Connection } from "../net/connection.ts";
 import { Endpoint, type NodeOptions, sweepInterval } from "../net/endpoint.ts";
@@ -38,6 +38,8 @@ export interface NodeHandlers {
   skipFrame?(body: Uint8Array, conn: Connection): boolean;
   /** Runs with each sweep of the endpoint, for the node's own bounded housekeeping. */
   sweep?(now: number): void;
+  /** A connection broke the protocol (a strike against its host); it is about to close. */
+  onStrike?(conn: Connection, why: string): void;
 }
 
 /** The services a node's parts use: they see this interface, not the node. */
@@ -58,8 +60,12 @@ export interface NodeContext {
   readonly info: boolean;
   /** `host:port` this node announces; "" before it listens. */
   readonly self: string;
-  /** The address this node listens on and announces; throws before it listens. */
+  /** Where this node's own control probes reach it: where it listens, a wildcard read as loopback. */
   readonly selfAddress: Address;
+  /** True while a node bound to a wildcard without `advertise` has no address to announce yet. */
+  readonly needsAddress: boolean;
+  /** Announces `host` (with the bound port) from now on; `via` says where it was learnt, for the log. */
+  adoptAddress(host: string, via: string): void;
   readonly endpoint: Endpoint;
   readonly prober: Prober;
   /** True once the node is stopping. */
@@ -81,19 +87,24 @@ export class NodeCore implements NodeContext {
   readonly scheduler: Scheduler;
   readonly limits: MessageLimits;
   readonly proofs: Proofs;
-  readonly keys = new PublicKeys(TUNING.publicKeyCacheSize);
+  readonly keys: PublicKeys = new PublicKeys(TUNING.publicKeyCacheSize);
   readonly #role: NodeRole;
   readonly #host: string;
   readonly #port: number;
   readonly #transport: Transport | undefined;
+  readonly #advertise: string;
   #log: Logger;
   #debug = false;
   #info = false;
   #self = "";
   #address: Address | undefined;
+  #bound: Address | undefined;
+  #needsAddress = false;
   #endpoint: Endpoint | undefined;
   #prober: Prober | undefined;
   #stopping = false;
+  #openedAt = 0;
+  #openedWall = 0;
 
   /** Throws {@link IdentityError} when the node's key cannot be loaded. */
   constructor(role: NodeRole, options: CoreOptions, defaultPort: number) {
@@ -104,6 +115,7 @@ export class NodeCore implements NodeContext {
     this.#host = options.host ?? this.settings.host;
     this.#port = options.port ?? defaultPort;
     this.#transport = options.transport;
+    this.#advertise = options.advertise ?? this.settings.advertise;
     this.#log = nodeLogger(role, "unstarted");
     this.scheduler = new Scheduler({
       clock: this.clock,
@@ -115,6 +127,20 @@ export class NodeCore implements NodeContext {
       (this.settings.dataDir ? new FileIdentityStore(this.settings.dataDir) : undefined);
     const identity = store ? NodeIdentity.load(store) : NodeIdentity.generate();
     this.proofs = new Proofs(identity, this.keys, () => this.#self);
+  }
+
+  get role(): NodeRole {
+    return this.#role;
+  }
+
+  /** Milliseconds since the node started listening; 0 before. */
+  uptimeMs(): number {
+    return this.started ? this.clock.now() - this.#openedAt : 0;
+  }
+
+  /** Wall-clock milliseconds when the node started listening; 0 before. */
+  get startedAt(): number {
+    return this.#openedWall;
   }
 
   get log(): Logger {
@@ -134,7 +160,28 @@ export class NodeCore implements NodeContext {
   }
 
   get selfAddress(): Address {
-    return this.address("the address");
+    const bound = this.#bound;
+    if (bound === undefined) throw new Error(`the ${this.#role} has not started`);
+    return isWildcardHost(bound.host)
+      ? { host: bound.host === "0.0.0.0" ? "127.0.0.1" : "::1", port: bound.port }
+      : bound;
+  }
+
+  get needsAddress(): boolean {
+    return this.#needsAddress;
+  }
+
+  adoptAddress(host: string, via: string): void {
+    if (!this.#needsAddress) return;
+    this.#needsAddress = false;
+    const bound = formatAddress(this.#bound!);
+    this.#name({ host, port: this.#bound!.port });
+    this.#log.info("announcing {addr}, the address of the connection to {seed}; bound to {bound}", {
+      event: "node.address_chosen",
+      addr: this.#self,
+      seed: via,
+      bound,
+    });
   }
 
   get stopping(): boolean {
@@ -145,7 +192,7 @@ export class NodeCore implements NodeContext {
     return this.#endpoint !== undefined;
   }
 
-  /** The address this node listens on and announces; throws before {@link open}. */
+  /** The address this node announces; throws before {@link open}. */
   address(what: string): Address {
     if (this.#address === undefined) throw new Error(`${what}: the ${this.#role} has not started`);
     return this.#address;
@@ -177,13 +224,17 @@ export class NodeCore implements NodeContext {
       // Whoever connects proves its node id over this nonce.
       onAccept: (conn) => this.send(conn, this.proofs.challenge(conn)),
       ...(handlers.skipFrame ? { skipFrame: (body, conn) => handlers.skipFrame!(body, conn) } : {}),
+      ...(handlers.onStrike ? { onStrike: (conn, why) => handlers.onStrike!(conn, why) } : {}),
       ...(networkKey ? { networkKey } : {}),
     });
-    this.#address = endpoint.listen(this.#host, this.#port);
+    const bound = this.#bound = endpoint.listen(this.#host, this.#port);
+    this.#openedAt = this.clock.now();
+    this.#openedWall = this.clock.wallNow();
     this.#endpoint = endpoint;
-    this.#self = formatAddress(this.#address);
-    this.#log = nodeLogger(this.#role, this.#self);
-    this.#refreshLevels();
+    const advertised = this.#advertise === "" ? undefined : parseHostPort(this.#advertise);
+    // Bound to every interface and told nothing: the first seed connection shows which address others see.
+    this.#needsAddress = advertised === undefined && isWildcardHost(bound.host);
+    this.#name(advertised ? { host: advertised.host, port: advertised.port ?? bound.port } : bound);
     this.#prober = new Prober(endpoint, this.clock, this.keys);
     this.scheduler.every(sweepInterval(this.settings), () => {
       const now = this.clock.now();
@@ -191,13 +242,24 @@ export class NodeCore implements NodeContext {
       handlers.sweep?.(now);
       this.#refreshLevels();
     });
-    this.#log.info(`${this.#role} listening on {addr}`, {
+    this.#log.info(`${this.#role} listening on {bound}`, {
       event: "node.listening",
-      addr: this.#self,
+      bound: formatAddress(bound),
       id: this.proofs.id,
       private: networkKey !== undefined,
+      ...(this.#self === formatAddress(bound)
+        ? {}
+        : { announced: this.#needsAddress ? "pending" : this.#self }),
     });
-    return this.#address;
+    return this.#address!;
+  }
+
+  /** Sets the address this node announces, and names its logger after it. */
+  #name(address: Address): void {
+    this.#address = address;
+    this.#self = formatAddress(address);
+    this.#log = nodeLogger(this.#role, this.#self);
+    this.#refreshLevels();
   }
 
   /** Runs `every(interval)` with its first run at a random phase, so nodes started together do not act in step. */
@@ -236,6 +298,7 @@ export class NodeCore implements NodeContext {
 
   reject(conn: Connection, why: string, { strike = true }: { strike?: boolean } = {}): void {
     this.#log.warn("closing {remote}: {why}", { event: "connection.rejected", remote: conn.remote, why });
+    this.#endpoint?.stats.refused("protocol");
     if (strike) this.#endpoint?.strike(conn, why);
     conn.close(why);
   }

@@ -58,7 +58,13 @@ export class Proofs {
   sign(conn: Connection, purpose: ProofPurpose, nonce = conn.auth.remote ?? ""): string {
     // A seed is known by the address it was dialled at, which may name its host otherwise: it signs none.
     const addr = purpose === "peer_list" ? "" : this.#self();
-    return this.#identity.sign(proofBytes(purpose, nonce, addr, conn.binding));
+    const key = `${purpose}\n${nonce}\n${addr}`;
+    const signed = conn.auth.signed ??= new Map();
+    let sig = signed.get(key);
+    if (sig === undefined) {
+      signed.set(key, sig = this.#identity.sign(proofBytes(purpose, nonce, addr, conn.binding)));
+    }
+    return sig;
   }
 
   /**
@@ -68,8 +74,12 @@ export class Proofs {
   check(conn: Connection, purpose: ProofPurpose, node: string, addr: string, sig: string): boolean {
     const nonce = conn.auth.local;
     if (nonce === undefined) return false;
+    // A renewal repeats the proof of its connection: checked once.
+    const proof = `${purpose}\n${node}\n${addr}\n${sig}`;
+    if (conn.auth.proved === proof) return true;
     if (!this.#keys.verify(node, proofBytes(purpose, nonce, addr, conn.binding), sig)) return false;
     conn.auth.remoteId = node;
+    conn.auth.proved = proof;
     return true;
   }
 

@@ -7,13 +7,7 @@
  */
 
 import type { GossipMessage } from "../wire/messages.ts";
-import {
-  encodeGossip,
-  gossipMessage,
-  peekGossipHops,
-  peekGossipId,
-  peekGossipOffTree,
-} from "../wire/gossip_frame.ts";
+import { encodeGossip, peekGossipHops, peekGossipId, peekGossipOffTree } from "../wire/gossip_frame.ts";
 import { messageId } from "../wire/message_id.ts";
 import { messageBytes } from "../wire/signatures.ts";
 import type { NodeContext } from "../node/node_core.ts";
@@ -22,6 +16,8 @@ import type { MessageStore, StoredMessage } from "./message_store.ts";
 import { Announcer } from "./announcer.ts";
 import { Fetcher } from "./fetcher.ts";
 import { type FirstCopyLink, judgeRepeat } from "./tree_rules.ts";
+import { Histogram, type HistogramSnapshot } from "../util/histogram.ts";
+import type { Via } from "./message_store.ts";
 
 /** How new messages go over a link: in full, or as ids in batched announcements. */
 export type LinkMode = "push" | "announce";
@@ -47,6 +43,21 @@ export interface GossipControl {
   grafts: number;
   /** prune frames: links turned from pushing to announcing. */
   prunes: number;
+}
+
+/** Upper bounds of the delivery-hops histogram's buckets. */
+export const HOP_BUCKETS: readonly number[] = [1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30];
+
+/** What the tree has carried so far, for metrics. */
+export interface TreeStats extends GossipControl {
+  /** Copies of messages this peer already had. */
+  repeats: number;
+  /** Message signatures checked: at most one per message first seen from a neighbour. */
+  verifications: number;
+  /** Messages seen for the first time, by how they came (`self`: published here). */
+  delivered: Record<Via, number>;
+  /** Links between origin and this peer of each message received (not published here). */
+  hops: HistogramSnapshot;
 }
 
 /** What the tree hands back to the peer. */
@@ -79,6 +90,8 @@ export class BroadcastTree {
   readonly #signing: boolean;
   #grafts = 0;
   #prunes = 0;
+  readonly #delivered: Record<Via, number> = { self: 0, push: 0, fetch: 0, catch_up: 0 };
+  readonly #hops = new Histogram(HOP_BUCKETS);
 
   constructor(node: NodeContext, store: MessageStore, hooks: TreeHooks) {
     this.#node = node;
@@ -97,8 +110,8 @@ export class BroadcastTree {
     });
   }
 
-  /** Upkeep frames sent and repeats received so far. */
-  stats(): GossipControl & { repeats: number; verifications: number } {
+  /** Upkeep frames sent, repeats received and messages delivered so far. */
+  stats(): TreeStats {
     return {
       verifications: this.#verifications,
       announcements: this.#announcer.announcements,
@@ -106,6 +119,8 @@ export class BroadcastTree {
       grafts: this.#grafts,
       prunes: this.#prunes,
       repeats: this.#repeats,
+      delivered: { ...this.#delivered },
+      hops: this.#hops.snapshot(),
     };
   }
 
@@ -141,22 +156,6 @@ export class BroadcastTree {
     return true;
   }
 
-  /** Creates a message from this peer, signed unless signing is off, and gossips it. */
-  publish(content: string): StoredMessage {
-    const node = this.#node;
-    const fields = {
-      originId: node.proofs.id,
-      origin: node.self,
-      created: Math.round(node.clock.wallNow()),
-      content,
-    };
-    const bytes = messageBytes(fields);
-    const sig = this.#signing ? node.proofs.signMessage(bytes) : undefined;
-    const message = gossipMessage({ ...fields, id: messageId(bytes), ...(sig ? { sig } : {}) }, 1);
-    this.accept(message, undefined);
-    return this.#store.get(message.id)!;
-  }
-
   /** Stores, delivers and forwards a message seen for the first time; judges repeats. */
   accept(message: GossipMessage, from: Neighbour | undefined): void {
     if (this.#store.has(message.id)) {
@@ -190,6 +189,8 @@ export class BroadcastTree {
     };
     this.#store.add(stored);
     this.#newestId = stored.id;
+    this.#delivered[stored.via]++;
+    if (from !== undefined) this.#hops.observe(stored.hops);
     if (offTree) {
       // Neither a late push along the tree nor an answer to an ask.
     } else if (link?.mode === "push") {

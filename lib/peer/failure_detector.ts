@@ -8,8 +8,15 @@ import { TUNING } from "../settings/config.ts";
 import { encodeFrame } from "../wire/codec.ts";
 import type { NodeContext } from "../node/node_core.ts";
 import { DecayingMax } from "../util/decaying_max.ts";
+import { Histogram, type HistogramSnapshot } from "../util/histogram.ts";
 import type { Neighbour } from "./neighbours.ts";
-import { directProbeTimeout, judgeRound, probeTimeout, type ProbeTiming } from "./probe_rules.ts";
+import {
+  directProbeTimeout,
+  judgeConfirmation,
+  judgeRound,
+  probeTimeout,
+  type ProbeTiming,
+} from "./probe_rules.ts";
 
 /** What the detector knows of one neighbour. */
 interface Health {
@@ -22,14 +29,36 @@ interface Health {
   rttMs: number | undefined;
   /** Whether a direct probe is deciding if it is dead. */
   confirming: boolean;
+  /** Direct probes it answered in a row while its link stayed silent (see {@link judgeConfirmation}). */
+  spared: number;
+}
+
+/** Upper bounds of the probe round-trip histogram's buckets, milliseconds. */
+export const RTT_BUCKETS_MS: readonly number[] = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000];
+
+/** What the detector has done so far, for metrics. */
+export interface DetectorStats {
+  /** Probes sent on neighbour links. */
+  probes: number;
+  /** Probes on fresh connections: before declaring a neighbour dead, and of a lost neighbour. */
+  directProbes: number;
+  /** Probes that went unanswered in a round that counted. */
+  misses: number;
+  /** Round trips of answered probes, milliseconds. */
+  rttMs: HistogramSnapshot;
 }
 
 /** What the detector's verdicts lead to. */
 export interface Verdicts {
-  /** A neighbour on a live link is dead: close the link and tell the seeds. */
-  declareDead(neighbour: Neighbour, why: string): void;
+  /**
+   * A neighbour on a live link is dead: close the link and tell the seeds. `refused`:
+   * nothing listens at its address (rather than silence, which a partition also causes).
+   */
+  declareDead(neighbour: Neighbour, why: string, refused: boolean): void;
+  /** A neighbour answers probes on fresh connections but not on its link: close the link, tell no one. */
+  dropUnresponsive(neighbour: Neighbour, why: string): void;
   /** A neighbour whose link already closed is dead: tell the seeds. */
-  reportDead(addr: string, why: string): void;
+  reportDead(addr: string, why: string, refused: boolean): void;
   /** A lost neighbour was judged either way: open links to replace it. */
   fill(): void;
 }
@@ -42,6 +71,10 @@ export class FailureDetector {
   readonly #slowRtt: DecayingMax;
   /** Liveliness rounds in a row that proved nothing (see {@link judgeRound}). */
   #inconclusiveRounds = 0;
+  #probes = 0;
+  #directProbes = 0;
+  #misses = 0;
+  readonly #rtt = new Histogram(RTT_BUCKETS_MS);
 
   constructor(node: NodeContext, verdicts: Verdicts) {
     this.#node = node;
@@ -56,6 +89,7 @@ export class FailureDetector {
       misses: 0,
       rttMs: undefined,
       confirming: false,
+      spared: 0,
     });
   }
 
@@ -69,6 +103,15 @@ export class FailureDetector {
     return { rttMs: health?.rttMs, misses: health?.misses ?? 0 };
   }
 
+  stats(): DetectorStats {
+    return {
+      probes: this.#probes,
+      directProbes: this.#directProbes,
+      misses: this.#misses,
+      rttMs: this.#rtt.snapshot(),
+    };
+  }
+
   /** A neighbour echoed a probe: newer than the last one and not from the future counts. */
   onReply(neighbour: Neighbour, ts: number): void {
     const health = this.#health.get(neighbour);
@@ -76,7 +119,9 @@ export class FailureDetector {
     if (health === undefined || ts <= health.answeredTs || ts > now) return;
     health.answeredTs = ts;
     health.misses = 0;
+    health.spared = 0;
     health.rttMs = now - ts;
+    this.#rtt.observe(health.rttMs);
     this.#slowRtt.note(health.rttMs, now);
   }
 
@@ -94,11 +139,12 @@ export class FailureDetector {
     for (const health of this.#health.values()) {
       const conn = health.neighbour.conn;
       if (conn.lastByteAt >= heardSince) {
-        health.misses = 0;
+        health.misses = health.spared = 0;
         continue;
       }
       frame ??= encodeFrame({ type: "liveliness", ts }, node.settings.maxFrameBytes, node.endpoint.pool);
       conn.sendFrame(frame, { urgent: true });
+      this.#probes++;
       probed.push(health);
     }
     if (probed.length === 0) return;
@@ -123,6 +169,7 @@ export class FailureDetector {
       peer: addr,
       reason,
     });
+    this.#directProbes++;
     node.prober.probeWithControl(addr, node.selfAddress, this.#directTimeout()).then((result) => {
       if (node.stopping) return;
       if (result.alive) {
@@ -137,7 +184,10 @@ export class FailureDetector {
           peer: addr,
           why: result.reason,
         });
-      } else this.#verdicts.reportDead(addr, `connection lost and probe failed: ${result.reason}`);
+      } else {
+        const refused = result.reason === "connect refused";
+        this.#verdicts.reportDead(addr, `connection lost and probe failed: ${result.reason}`, refused);
+      }
       this.#verdicts.fill();
     });
   }
@@ -166,7 +216,9 @@ export class FailureDetector {
     const current = probed.filter((h) => this.#health.get(h.neighbour) === h);
     // Under load a reply can queue behind gossip: any frame since the probe proves life.
     const silent = current.filter((h) => h.answeredTs < ts && h.neighbour.conn.lastByteAt < ts);
-    for (const h of current) if (h.answeredTs >= ts || h.neighbour.conn.lastByteAt >= ts) h.misses = 0;
+    for (const h of current) {
+      if (h.answeredTs >= ts || h.neighbour.conn.lastByteAt >= ts) h.misses = h.spared = 0;
+    }
     const limit = node.settings.livelinessMisses;
     const verdict = judgeRound({
       probed: judged,
@@ -188,6 +240,7 @@ export class FailureDetector {
     const failing: Health[] = [];
     for (const h of silent) {
       h.misses++;
+      this.#misses++;
       node.log.info("liveliness probe to {peer} unanswered ({misses} of {limit})", {
         event: "liveliness.missed",
         peer: h.neighbour.addr,
@@ -203,8 +256,11 @@ export class FailureDetector {
    * Declares a neighbour dead after its last missed probe only if a probe on a fresh
    * connection fails too: a reply can sit behind megabytes of gossip in a busy link's
    * socket buffers, but a fresh connection skips them. This node probes itself at the
-   * same moment; if it cannot answer itself, it is the one too slow to hear them. Either
-   * way a neighbour that is spared keeps its misses one short of the limit.
+   * same moment; if it cannot answer itself, it is the one too slow to hear them. A
+   * neighbour that is spared keeps its misses one short of the limit, so each further
+   * silent round probes it again; one that answers fresh probes round after round while
+   * its link stays silent is not reading its link, and the link is dropped (see
+   * {@link judgeConfirmation}).
    */
   #confirm(health: Health): void {
     if (health.confirming) return;
@@ -212,22 +268,42 @@ export class FailureDetector {
     const limit = node.settings.livelinessMisses;
     const { neighbour } = health;
     health.confirming = true;
+    this.#directProbes++;
     const started = node.clock.now();
     node.prober.probeWithControl(neighbour.addr, node.selfAddress, this.#directTimeout()).then((result) => {
       health.confirming = false;
       if (node.stopping || this.#health.get(neighbour) !== health || health.misses < limit) return;
       // A late reply, or any frame, on the old link during the direct probe proves life too.
       if (neighbour.conn.lastByteAt >= started) {
-        health.misses = 0;
+        health.misses = health.spared = 0;
         return;
       }
-      if (!result.alive && !result.inconclusive) {
+      const verdict = judgeConfirmation({
+        alive: result.alive,
+        inconclusive: !result.alive && result.inconclusive === true,
+        spared: health.spared,
+      });
+      if (verdict === "dead") {
         return this.#verdicts.declareDead(
           neighbour,
-          `missed ${limit} liveliness probes; direct probe: ${result.reason}`,
+          `missed ${limit} liveliness probes; direct probe: ${result.alive ? "" : result.reason}`,
+          !result.alive && result.reason === "connect refused",
         );
       }
-      if (result.alive) this.#slowRtt.note(result.rttMs, node.clock.now());
+      if (verdict === "unresponsive") {
+        const why = `missed ${limit + health.spared} liveliness probes on its link while answering ` +
+          `${health.spared + 1} direct probes`;
+        node.log.warn("dropping the link to {peer}: unresponsive: {why}", {
+          event: "neighbour.unresponsive",
+          peer: neighbour.addr,
+          why,
+        });
+        return this.#verdicts.dropUnresponsive(neighbour, why);
+      }
+      if (result.alive) {
+        this.#slowRtt.note(result.rttMs, node.clock.now());
+        health.spared++;
+      }
       health.misses = limit - 1;
       node.log.info("not declaring {peer} dead after {misses} missed probes: {why}", {
         event: "liveliness.spared",

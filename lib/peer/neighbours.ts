@@ -56,6 +56,8 @@ export class NeighbourTable {
 
   add(addr: string, conn: Connection, direction: Direction, since: number): Neighbour {
     const neighbour: Neighbour = { addr, direction, since, conn, removedFor: undefined };
+    // Watched by probes from now on, not by the idle timeout.
+    conn.kept = true;
     this.#byAddr.set(addr, neighbour);
     this.#byConn.set(conn, neighbour);
     this.#list = [...this.#byAddr.values()];

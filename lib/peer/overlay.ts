@@ -1,10 +1,13 @@
 /**
  * The overlay: which peers this peer links to. It keeps `degree` outbound links,
  * dialling candidates the seeds listed (Peer Request / Peer Reply), accepts inbound
- * links up to `maxInbound`, and backs off from candidates that failed or declined.
+ * links up to `maxInbound`, backs off from candidates that failed or declined and from
+ * neighbours that broke the protocol, and tries neighbours lost to silence again so
+ * that a healed partition joins up.
  */
 
 import { hostMatches, parseAddress } from "../wire/address.ts";
+import { TUNING } from "../settings/config.ts";
 import type { Connection } from "../net/connection.ts";
 import {
   type Death,
@@ -17,7 +20,19 @@ import { newNonce } from "../wire/signatures.ts";
 import type { NodeContext } from "../node/node_core.ts";
 import type { FirstReplies } from "../node/first_reply.ts";
 import type { Direction, Neighbour, NeighbourTable } from "./neighbours.ts";
-import { declineReason, nextShortRetry, pickDials } from "./overlay_rules.ts";
+import {
+  declineReason,
+  healRetryDelay,
+  type LostCandidate,
+  nextShortRetry,
+  offenceBackoff,
+  OFFENDER_DECLINE,
+  pickDials,
+  pickHealDial,
+} from "./overlay_rules.ts";
+
+/** Most offenders remembered; the oldest go first. */
+const MAX_OFFENDERS = 1000;
 
 /** What the overlay needs of the seed client. */
 export interface SeedRefresh {
@@ -36,6 +51,11 @@ export class Overlay {
   /** Candidates not to try again before the given clock time. */
   readonly #backoff = new Map<string, number>();
   readonly #dialling = new Set<string>();
+  /** Dials beyond `degree`, to neighbours lost to silence. */
+  readonly #healing = new Set<string>();
+  readonly #lost = new Map<string, LostCandidate & { attempts: number }>();
+  /** Neighbours that broke the protocol: how often, and until when they are shunned. */
+  readonly #offences = new Map<string, { count: number; until: number }>();
   /** The last wait before asking the seeds again while short of candidates; 0 once enough. */
   #shortRetryMs = 0;
   #shortRetryArmed = false;
@@ -63,6 +83,11 @@ export class Overlay {
     return this.#known.size;
   }
 
+  /** The candidates known, in the order learnt. */
+  candidates(): string[] {
+    return [...this.#known];
+  }
+
   learn(peers: readonly string[]): void {
     for (const peer of peers) if (peer !== this.#node.self) this.#known.add(peer);
   }
@@ -70,6 +95,42 @@ export class Overlay {
   /** Forgets a candidate (it left, or was found dead). */
   forget(addr: string): void {
     this.#known.delete(addr);
+  }
+
+  /**
+   * A neighbour was found dead, or alive but not reading its link: it is no candidate,
+   * and is not dialled for TUNING.deadRedialRounds × livelinessMisses × livelinessInterval
+   * (the seeds may list it until they confirm it). One that went silent rather than
+   * refusing (`refused` false) may be behind a partition: it is kept to try again.
+   */
+  dead(addr: string, refused: boolean): void {
+    const s = this.#node.settings;
+    this.forget(addr);
+    this.avoid(addr, TUNING.deadRedialRounds * s.livelinessMisses * s.livelinessInterval);
+    this.#lost.delete(addr);
+    if (refused) return;
+    const now = this.#node.clock.now();
+    const retryAt = now + healRetryDelay(0, this.#node.settings.overlayInterval);
+    this.#lost.set(addr, { since: now, retryAt, attempts: 0 });
+    if (this.#lost.size > TUNING.lostCandidates) this.#lost.delete(this.#lost.keys().next().value!);
+  }
+
+  /**
+   * A neighbour broke the protocol (the link is closed for it): it is neither dialled
+   * nor accepted for a pause that grows with each offence ({@link offenceBackoff}).
+   */
+  offended(addr: string): void {
+    const { clock, settings } = this.#node;
+    const now = clock.now();
+    const last = this.#offences.get(addr);
+    // Offences older than twice the ban time are forgiven.
+    const count = last !== undefined && now - last.until < 2 * settings.banTime ? last.count + 1 : 1;
+    const until = now + offenceBackoff(count, settings.overlayInterval, settings.banTime);
+    this.#offences.delete(addr);
+    this.#offences.set(addr, { count, until });
+    if (this.#offences.size > MAX_OFFENDERS) this.#offences.delete(this.#offences.keys().next().value!);
+    this.#lost.delete(addr);
+    this.avoid(addr, until - now);
   }
 
   /** Does not dial `addr` for `ms` milliseconds. */
@@ -88,6 +149,7 @@ export class Overlay {
       isNeighbour: (addr) => this.#table.has(addr),
       isDialling: (addr) => this.#dialling.has(addr),
       backoffUntil: (addr) => this.#backoff.get(addr),
+      isBanned: this.#isBanned,
       random: node.random,
     });
     if (!short) this.#shortRetryMs = 0;
@@ -95,8 +157,26 @@ export class Overlay {
       this.#seeds().refreshIfStale(node.settings.overlayInterval);
       this.#retryShort();
     }
-    return dial.map((addr) => this.#dial(addr));
+    const heal = pickHealDial({
+      lost: this.#lost,
+      now: node.clock.now(),
+      retainMs: TUNING.lostRetainMs,
+      isNeighbour: (addr) => this.#table.has(addr),
+      isDialling: (addr) => this.#dialling.has(addr) || dial.includes(addr),
+      isBanned: this.#isBanned,
+    });
+    for (const addr of heal.expired) this.#lost.delete(addr);
+    if (heal.dial !== undefined) this.#healing.add(heal.dial);
+    return [...dial, ...(heal.dial === undefined ? [] : [heal.dial])].map((addr) => this.#dial(addr));
   }
+
+  readonly #isBanned = (addr: string): boolean => {
+    try {
+      return this.#node.endpoint.isBanned(parseAddress(addr).host);
+    } catch {
+      return false;
+    }
+  };
 
   /** A Peer Request on a new connection: accept it as an inbound neighbour, or decline with a reason. */
   onPeerRequest(conn: Connection, request: PeerRequest): void {
@@ -118,6 +198,7 @@ export class Overlay {
       dialling: this.#dialling.has(addr),
       inbound: this.#table.count("inbound"),
       maxInbound: node.settings.maxInbound,
+      offender: (this.#offences.get(addr)?.until ?? 0) > node.clock.now(),
     });
     if (reason !== undefined) {
       node.log.info("declined peer request from {peer}: {reason}", {
@@ -131,6 +212,7 @@ export class Overlay {
     }
     const sig = node.proofs.sign(conn, "peer_reply");
     node.send(conn, { type: "peer_reply", accepted: true, addr: node.self, node: node.proofs.id, sig });
+    this.#lost.delete(addr);
     this.#link(addr, conn, "inbound");
   }
 
@@ -138,30 +220,19 @@ export class Overlay {
   onLeaving(neighbour: Neighbour, death: Death): void {
     const { conn, addr } = neighbour;
     if (death.reason !== "leaving" || death.addr !== addr) {
-      return this.reject(neighbour, "death reports go to seeds");
+      return this.#node.reject(conn, "death reports go to seeds");
     }
     if (!this.#node.proofs.check(conn, "leaving", conn.auth.remoteId ?? "", addr, death.sig ?? "")) {
-      return this.reject(neighbour, "leave not signed by the neighbour for this link");
+      return this.#node.reject(conn, "leave not signed by the neighbour for this link");
     }
     this.#node.log.info("neighbour {peer} is leaving", { event: "neighbour.leaving", peer: addr });
     this.forget(addr);
     this.#table.drop(neighbour, "left");
   }
 
-  /** Closes a neighbour's link for breaking the protocol, with a strike against its host. */
-  reject(neighbour: Neighbour, why: string): void {
-    const node = this.#node;
-    node.log.warn("closing {remote}: {why}", {
-      event: "connection.rejected",
-      remote: neighbour.conn.remote,
-      why,
-    });
-    node.endpoint.strike(neighbour.conn, why);
-    this.#table.drop(neighbour, why);
-  }
-
   #wanted(): number {
-    return this.#node.settings.degree - this.#table.count("outbound") - this.#dialling.size;
+    const dialling = this.#dialling.size - this.#healing.size;
+    return this.#node.settings.degree - this.#table.count("outbound") - dialling;
   }
 
   /**
@@ -220,8 +291,10 @@ export class Overlay {
         });
         this.avoid(addr, node.settings.overlayInterval);
         if (why === "refused") this.#known.delete(addr);
+        this.#retryLost(addr, why === "refused");
       } finally {
         this.#dialling.delete(addr);
+        this.#healing.delete(addr);
         // Failed or declined (the other peer full, or dialling this one at the same moment):
         // try another candidate now rather than at the next overlay round.
         if (!node.stopping && (conn === undefined || this.#table.get(addr)?.conn !== conn)) {
@@ -239,7 +312,9 @@ export class Overlay {
         peer: addr,
         reason: reply.reason ?? "no reason",
       });
-      this.avoid(addr, this.#node.settings.overlayInterval);
+      if (reply.reason === OFFENDER_DECLINE) this.offended(addr);
+      else this.avoid(addr, this.#node.settings.overlayInterval);
+      this.#retryLost(addr, false);
       conn.close("declined");
       return;
     }
@@ -251,6 +326,17 @@ export class Overlay {
       conn.close("duplicate");
       return;
     }
+    this.#lost.delete(addr);
     this.#link(addr, conn, "outbound");
+  }
+
+  /** A try of a lost neighbour failed: later, or never again if nothing listens there. */
+  #retryLost(addr: string, refused: boolean): void {
+    const lost = this.#lost.get(addr);
+    if (lost === undefined) return;
+    if (refused) return void this.#lost.delete(addr);
+    lost.attempts++;
+    lost.retryAt = this.#node.clock.now() +
+      healRetryDelay(lost.attempts, this.#node.settings.overlayInterval);
   }
 }

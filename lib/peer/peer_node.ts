@@ -8,7 +8,6 @@
  * the failure detector, the broadcast tree and catch-up, over the neighbour table.
  */
 
-import { TUNING } from "../settings/config.ts";
 import type { Settings } from "../settings/config.ts";
 import type { Address } from "../wire/address.ts";
 import type { Connection } from "../net/connection.ts";
@@ -16,7 +15,7 @@ import { Emitter } from "../util/events.ts";
 import type { Message } from "../wire/messages.ts";
 import { NodeCore } from "../node/node_core.ts";
 import { FirstReplies } from "../node/first_reply.ts";
-import { sleep } from "../util/clock.ts";
+import { sayGoodbye } from "./goodbye.ts";
 import { MessageStore, type StoredMessage } from "./message_store.ts";
 import { type Direction, type Neighbour, NeighbourTable } from "./neighbours.ts";
 import { JoinError, SeedClient } from "./seed_client.ts";
@@ -25,14 +24,18 @@ import { FailureDetector } from "./failure_detector.ts";
 import { BroadcastTree, type GossipControl } from "./broadcast_tree.ts";
 import type { NeighbourInfo, PeerEvents, PeerNodeOptions, PeerTraffic } from "./peer_types.ts";
 import { CatchUp } from "./catch_up.ts";
+import { ContentTooLargeError, newMessage } from "./publish.ts";
+import { type PeerStats, PeerView } from "./peer_view.ts";
+import { logDelivery } from "./delivery_log.ts";
 
-export { JoinError };
+export { ContentTooLargeError, JoinError };
 export type {
   Direction,
   GossipControl,
   NeighbourInfo,
   PeerEvents,
   PeerNodeOptions,
+  PeerStats,
   PeerTraffic,
   StoredMessage,
 };
@@ -49,6 +52,8 @@ export class PeerNode {
   readonly #detector: FailureDetector;
   readonly #tree: BroadcastTree;
   readonly #catchUp: CatchUp;
+  /** Neighbours, messages, traffic and counters, read from the parts. */
+  readonly view: PeerView;
   #created = 0;
   #stopping: Promise<void> | undefined;
 
@@ -69,13 +74,19 @@ export class PeerNode {
     this.#seeds = new SeedClient(core, this.#replies, {
       learn: (peers) => this.#overlay.learn(peers),
       fill: () => void this.#overlay.fill(),
+      links: () => this.view.links(),
     });
     this.#detector = new FailureDetector(core, {
-      declareDead: (neighbour, why) => {
+      declareDead: (neighbour, why, refused) => {
         this.#table.drop(neighbour, `dead: ${why}`);
-        this.#reportDead(neighbour.addr, why);
+        this.#reportDead(neighbour.addr, why, refused);
       },
-      reportDead: (addr, why) => this.#reportDead(addr, why),
+      dropUnresponsive: (neighbour, why) => {
+        this.#table.drop(neighbour, `unresponsive: ${why}`);
+        // Alive, so no seed is told; not behind a partition (it answers fresh probes), so no retries.
+        this.#overlay.dead(neighbour.addr, true);
+      },
+      reportDead: (addr, why, refused) => this.#reportDead(addr, why, refused),
       fill: () => void this.#overlay.fill(),
     });
     this.#tree = new BroadcastTree(core, this.#store, {
@@ -88,7 +99,9 @@ export class PeerNode {
       idAt: (addr) => this.#table.get(addr)?.conn.auth.remoteId,
       holds: (neighbour, id) => this.#catchUp.holds(neighbour, id),
     });
-    this.#catchUp = new CatchUp(core, this.#store);
+    this.#catchUp = new CatchUp(core, this.#store, () => this.#table.list);
+    const parts = { core, table: this.#table, store: this.#store, overlay: this.#overlay, tree: this.#tree };
+    this.view = new PeerView({ ...parts, seeds: () => this.#seeds, detector: this.#detector });
   }
 
   /** The address this peer listens on and announces; set by {@link start}. */
@@ -112,32 +125,22 @@ export class PeerNode {
 
   /** Current neighbours, oldest first. */
   neighbours(): NeighbourInfo[] {
-    return this.#table.list.map((n) => ({
-      addr: n.addr,
-      id: n.conn.auth.remoteId ?? "",
-      direction: n.direction,
-      since: n.since,
-      ...this.#detector.figures(n),
-      gossip: this.#tree.modeOf(n),
-    }));
+    return this.view.neighbours();
   }
 
   /** Stored messages in the order first seen. */
   messages(): StoredMessage[] {
-    return this.#store.values();
+    return this.view.messages();
   }
 
   /** What this peer has sent and received so far, how many gossip frames were repeats, and the tree's upkeep. */
   traffic(): PeerTraffic {
-    const wire = this.#core.started
-      ? this.#core.endpoint.traffic()
-      : { framesSent: 0, bytesSent: 0, framesReceived: 0 };
-    return { ...wire, ...this.#tree.stats() };
+    return this.view.traffic();
   }
 
   /** Seeds this peer is registered with, `host:port` each. */
   registeredSeeds(): string[] {
-    return this.#seeds.registered();
+    return this.view.registeredSeeds();
   }
 
   /**
@@ -147,16 +150,23 @@ export class PeerNode {
   async start(): Promise<Address> {
     const core = this.#core;
     if (core.started) throw new Error("PeerNode.start: already started");
-    const address = await core.open({
+    await core.open({
       onMessage: (conn, message) => this.#onMessage(conn, message),
       onClose: (conn) => this.#onClose(conn),
       skipFrame: (body, conn) => this.#tree.isRepeat(body, this.#table.byConn(conn)),
       sweep: (now) => this.#store.prune(now),
+      onStrike: (conn, why) => {
+        // Not a loss to probe: the link closes for what the neighbour sent.
+        const neighbour = this.#table.byConn(conn);
+        if (neighbour !== undefined) neighbour.removedFor ??= why;
+        if (neighbour !== undefined) this.#overlay.offended(neighbour.addr);
+      },
     });
     try {
       await this.#seeds.join();
     } catch (error) {
-      this.#stopping ??= this.#shutdown(false, { quiet: true });
+      // Leave the seeds that did register it, so none of them has to find it dead.
+      this.#stopping ??= this.#shutdown(true, { quiet: true });
       await this.#stopping;
       throw error;
     }
@@ -167,7 +177,7 @@ export class PeerNode {
     this.#startRounds();
     this.#seeds.registerWithRest();
     await Promise.all(this.#overlay.fill());
-    return address;
+    return core.address("PeerNode.start");
   }
 
   /**
@@ -179,16 +189,17 @@ export class PeerNode {
     return this.#stopping;
   }
 
-  /** Publishes `content` as a new message from this peer and gossips it. */
+  /** Publishes `content` as a new message from this peer and gossips it; throws {@link ContentTooLargeError} past maxContentBytes. */
   publish(content: string): StoredMessage {
     const core = this.#core;
     if (!core.started || this.#stopping) throw new Error("PeerNode.publish: the peer is not running");
-    if (content.length > this.settings.maxMessageBytes) {
-      throw new RangeError(
-        `PeerNode.publish: content of ${content.length} characters exceeds maxMessageBytes ${this.settings.maxMessageBytes}`,
-      );
-    }
-    return this.#tree.publish(content);
+    const message = newMessage(
+      { origin: core.self, originId: core.proofs.id, content, created: core.clock.wallNow() },
+      this.settings.maxContentBytes,
+      this.settings.signMessages === "on" ? (bytes) => core.proofs.signMessage(bytes) : undefined,
+    );
+    this.#tree.accept(message, undefined);
+    return this.#store.get(message.id)!;
   }
 
   /** Asks neighbour `addr` for the messages with these ids. Returns false if it is not a neighbour. */
@@ -236,11 +247,8 @@ export class PeerNode {
   }
 
   /** Tells every registered seed that `addr` is dead, and does not dial it again for a while. */
-  #reportDead(addr: string, why: string): void {
-    const s = this.settings;
-    this.#overlay.forget(addr);
-    // Seeds may list it until they have confirmed its death themselves: do not dial it meanwhile.
-    this.#overlay.avoid(addr, TUNING.deadRedialRounds * s.livelinessMisses * s.livelinessInterval);
+  #reportDead(addr: string, why: string, refused: boolean): void {
+    this.#overlay.dead(addr, refused);
     this.#core.log.warn("neighbour {peer} is dead: {why}; reporting to seeds", {
       event: "neighbour.dead",
       peer: addr,
@@ -252,19 +260,7 @@ export class PeerNode {
   }
 
   #deliver(message: StoredMessage): void {
-    const core = this.#core;
-    if (core.info) {
-      const { content } = message;
-      core.log.info("new message {id} from {from}: {content}", {
-        event: "message.delivered",
-        id: message.id,
-        origin: message.origin,
-        from: message.from ?? "self",
-        hops: message.hops,
-        via: message.via,
-        content: content.length > 80 ? content.slice(0, 80) + "…" : content,
-      });
-    }
+    logDelivery(this.#core, message);
     this.events.emit("message", message);
   }
 
@@ -301,6 +297,8 @@ export class PeerNode {
         return this.#detector.onReply(neighbour, message.ts);
       case "get_data":
         return this.#catchUp.serve(neighbour, message);
+      case "page_end":
+        return this.#catchUp.onPageEnd(neighbour, message.next);
       case "ihave":
         return this.#tree.onAnnounce(neighbour, message.ids, message.hops);
       case "graft":
@@ -310,7 +308,7 @@ export class PeerNode {
       case "death":
         return this.#overlay.onLeaving(neighbour, message);
       default:
-        this.#overlay.reject(neighbour, `unexpected ${message.type} from a neighbour`);
+        this.#core.reject(neighbour.conn, `unexpected ${message.type} from a neighbour`);
     }
   }
 
@@ -345,21 +343,7 @@ export class PeerNode {
     const core = this.#core;
     core.beginStop();
     if (!core.started) return;
-    if (graceful) {
-      const seedLinks = this.#seeds.links();
-      const conns = [...seedLinks, ...this.#table.list.map((n) => n.conn)];
-      // Signed for each connection: a goodbye counts only where it was said.
-      for (const conn of conns) conn.send(core.proofs.goodbye(conn));
-      await Promise.race([
-        Promise.all(conns.map((conn) => conn.flush())),
-        sleep(core.clock, TUNING.leaveFlushMs),
-      ]);
-      core.log.info("sent leaving notice to {seeds} seeds and {neighbours} neighbours", {
-        event: "peer.leaving",
-        seeds: seedLinks.length,
-        neighbours: this.#table.size,
-      });
-    }
+    if (graceful) await sayGoodbye(core, this.#seeds.links(), this.#table.list.map((n) => n.conn));
     await core.close();
     if (!quiet) {
       core.log.info(graceful ? "peer stopped" : "peer stopped without goodbye", {

@@ -78,3 +78,27 @@ export function judgeRound(round: ProbeRound): RoundVerdict {
   }
   return { counts: true };
 }
+
+/** What the direct probe of a neighbour past its misses showed, and what came before. */
+export interface Confirmation {
+  /** The neighbour answered the probe on a fresh connection. */
+  alive: boolean;
+  /** The probe proved nothing: this node could not answer itself in time either. */
+  inconclusive: boolean;
+  /** Direct probes it answered before this one while its link stayed silent. */
+  spared: number;
+}
+
+/**
+ * What becomes of a neighbour that missed `livelinessMisses` probes on its link:
+ * `dead` when the direct probe fails conclusively; `unresponsive` when it answered the
+ * direct probe but has done so TUNING.unresponsiveSpares times before with its link
+ * still silent (alive, but not reading its link: the link is dropped, nothing reported);
+ * otherwise `spared`, one miss short of the limit. An inconclusive probe spares it
+ * without counting, since the silence may be this node's.
+ */
+export function judgeConfirmation(c: Confirmation): "dead" | "unresponsive" | "spared" {
+  if (!c.alive && !c.inconclusive) return "dead";
+  if (c.alive && c.spared >= TUNING.unresponsiveSpares) return "unresponsive";
+  return "spared";
+}

@@ -10,7 +10,7 @@ import type { Connection } from "../net/connection.ts";
 import { BanList } from "../net/ban_list.ts";
 import type { Death } from "../wire/messages.ts";
 import type { NodeContext } from "../node/node_core.ts";
-import { admitReport, judgeProbe } from "./verdicts.ts";
+import { admitReport, type ContactRecord, excuseReport, judgeProbe } from "./verdicts.ts";
 
 /** Why a peer left a seed's list. */
 export type RemovalReason = "leaving" | "dead" | "banned";
@@ -26,6 +26,10 @@ export interface Registry {
   remove(addr: string, reason: RemovalReason, reporter: string): void;
   /** A report was refused (for the seed's event). */
   refused(addr: string, reporter: string, why: string): void;
+  /** The seed's contact with `addr` over its registration connection, if it has one. */
+  contactOf(addr: string): ContactRecord | undefined;
+  /** Silence on a registration connection that means the seed lost contact. */
+  readonly silenceMs: number;
 }
 
 export class DeathReports {
@@ -35,6 +39,8 @@ export class DeathReports {
   readonly #liars: BanList;
   /** Accused peers being checked, and when the check began; concurrent reports share one check. */
   readonly #verifying = new Map<string, number>();
+  /** Reports received, peers confirmed dead after a report, and reports not acted on. */
+  readonly counts = { received: 0, confirmed: 0, rejected: 0 };
 
   constructor(node: NodeContext, registry: Registry) {
     this.#node = node;
@@ -50,6 +56,7 @@ export class DeathReports {
   /** A death report from `reporter`, registered on `conn` by node id `reporterId`. */
   onReport(conn: Connection, reporter: string, reporterId: string, death: Death): void {
     const node = this.#node;
+    this.counts.received++;
     node.log.info("received death of {peer} from {reporter}", {
       event: "seed.report_received",
       peer: death.addr,
@@ -132,7 +139,11 @@ export class DeathReports {
       }
       this.#verifying.delete(addr);
       if (verdict.action === "keep") {
-        return this.#refuse(addr, reporter, reporterId, verdict.why, { falseReport: verdict.falseReport });
+        const excuse = verdict.falseReport ? this.#excuse(addr, reporter, since) : undefined;
+        const why = excuse === undefined ? verdict.why : `${verdict.why}; in good faith: ${excuse}`;
+        return this.#refuse(addr, reporter, reporterId, why, {
+          falseReport: verdict.falseReport && excuse === undefined,
+        });
       }
       if (!this.#registry.has(addr)) return;
       node.log.info("confirmed {peer} dead: {why}", {
@@ -142,7 +153,21 @@ export class DeathReports {
         reporter,
         probes: attempt,
       });
+      this.counts.confirmed++;
       this.#registry.remove(addr, "dead", reporter);
+    });
+  }
+
+  /** Why a report of `addr` by `reporter` made at `reportAt`, which `addr`'s answer contradicts, was honest. */
+  #excuse(addr: string, reporter: string, reportAt: number): string | undefined {
+    const { livelinessInterval, livelinessMisses } = this.#node.settings;
+    return excuseReport({
+      now: this.#node.clock.now(),
+      reportAt,
+      windowMs: TUNING.reportWindowRounds * livelinessMisses * livelinessInterval,
+      silenceMs: this.#registry.silenceMs,
+      reporter: this.#registry.contactOf(reporter),
+      accused: this.#registry.contactOf(addr),
     });
   }
 
@@ -159,6 +184,7 @@ export class DeathReports {
     { falseReport = true } = {},
   ): void {
     const node = this.#node;
+    this.counts.rejected++;
     node.log.warn("rejected death report about {peer} from {reporter}: {why}", {
       event: "seed.report_rejected",
       peer: addr,

@@ -8,10 +8,12 @@ import { type Address, formatAddress, hostMatches } from "../wire/address.ts";
 import type { Settings } from "../settings/config.ts";
 import type { Connection } from "../net/connection.ts";
 import { Emitter } from "../util/events.ts";
-import { type GetPeerList, type Message, versionRefusal } from "../wire/messages.ts";
+import { fitReason, type GetPeerList, type Message, versionRefusal } from "../wire/messages.ts";
 import { sample } from "../util/random.ts";
 import { type CoreOptions, NodeCore } from "../node/node_core.ts";
 import { DeathReports, type RemovalReason } from "./death_reports.ts";
+import { Contact } from "./contact.ts";
+import type { WireStatsSnapshot } from "../net/wire_stats.ts";
 
 export type { RemovalReason };
 
@@ -29,7 +31,39 @@ interface Registration {
   /** The node id that registered the address, proved on `conn` and by the address itself. */
   id: string;
   readonly since: number;
+  /** Wall-clock milliseconds of the registration. */
+  readonly at: number;
   conn: Connection;
+  /** The links the peer reported with its last registration (see GetPeerList). */
+  links: { neighbours: string[]; push: string[] };
+}
+
+/** A registered peer as the control API shows it. */
+export interface Member {
+  addr: string;
+  /** The node id that registered it. */
+  id: string;
+  /** Wall-clock milliseconds when the seed registered it. */
+  registeredAt: number;
+  /** Its neighbours as it reported them with its last registration, and those it pushes to. */
+  neighbours: string[];
+  push: string[];
+}
+
+/** Removals a seed remembers for its view of the network. */
+const RECENT_REMOVALS = 50;
+
+/** A seed's counters and sizes at one moment, for metrics and status. */
+export interface SeedStats {
+  uptimeMs: number;
+  startedAt: number;
+  peers: number;
+  /** Peers registered so far (a peer registered again after a removal counts again). */
+  registered: number;
+  removed: Record<RemovalReason, number>;
+  /** Death reports received, confirmed by the seed's own probes, and rejected. */
+  reports: { received: number; confirmed: number; rejected: number };
+  wire: WireStatsSnapshot;
 }
 
 export class SeedNode {
@@ -39,24 +73,29 @@ export class SeedNode {
   readonly #peers = new Map<string, Registration>();
   /** The peer address each connection registered, once it has. */
   readonly #registeredBy = new WeakMap<Connection, string>();
-  /** The signature each connection's peer proved its node id with, so a renewal repeating it is not checked again. */
-  readonly #proofs = new WeakMap<Connection, string>();
-  /** This seed's signature for each connection, made once. */
-  readonly #signed = new WeakMap<Connection, string>();
   /** Connections whose announced address is being checked before registration. */
   readonly #checking = new Set<Connection>();
   readonly #reports: DeathReports;
+  readonly #contact: Contact;
   #stopping: Promise<void> | undefined;
+  #registered = 0;
+  readonly #removed: Record<RemovalReason, number> = { leaving: 0, dead: 0, banned: 0 };
+  readonly #recentRemovals: { addr: string; reason: RemovalReason }[] = [];
 
   constructor(options: SeedNodeOptions = {}) {
     this.#core = new NodeCore("seed", options, 0);
     this.settings = this.#core.settings;
+    const contact = this.#contact = new Contact(this.#core);
     this.#reports = new DeathReports(this.#core, {
       has: (addr) => this.#peers.has(addr),
       connectionOf: (addr) => this.#peers.get(addr)?.conn,
       idOf: (addr) => this.#peers.get(addr)?.id,
       remove: (addr, reason, reporter) => this.#remove(addr, reason, reporter),
       refused: (addr, reporter, why) => this.events.emit("reportRejected", { addr, reporter, why }),
+      contactOf: (addr) => contact.record(this.#peers.get(addr)?.conn),
+      get silenceMs() {
+        return contact.silenceMs;
+      },
     });
   }
 
@@ -70,11 +109,6 @@ export class SeedNode {
     return this.#core.proofs.id;
   }
 
-  /** The node id each active peer registered with, by listening address. */
-  peerIds(): Map<string, string> {
-    return new Map([...this.#peers.values()].map((r) => [r.addr, r.id]));
-  }
-
   /** `host:port` of the seed. */
   get label(): string {
     return formatAddress(this.address);
@@ -85,13 +119,39 @@ export class SeedNode {
     return [...this.#peers.keys()];
   }
 
+  /** The active peers with their registration times, oldest first. */
+  members(): Member[] {
+    return [...this.#peers.values()].map((r) => ({ addr: r.addr, id: r.id, registeredAt: r.at, ...r.links }));
+  }
+
+  /** The latest peers removed (at most a few dozen), oldest first, unless registered again since. */
+  recentRemovals(): { addr: string; reason: RemovalReason }[] {
+    return this.#recentRemovals.filter((r) => !this.#peers.has(r.addr));
+  }
+
+  stats(): SeedStats {
+    const core = this.#core;
+    return {
+      uptimeMs: core.uptimeMs(),
+      startedAt: core.startedAt,
+      peers: this.#peers.size,
+      registered: this.#registered,
+      removed: { ...this.#removed },
+      reports: { ...this.#reports.counts },
+      wire: core.endpoint.stats.snapshot(),
+    };
+  }
+
   /** Starts listening. Throws if the address is in use or not available. */
   async start(): Promise<Address> {
-    if (this.#core.started) throw new Error("SeedNode.start: already started");
-    return await this.#core.open({
+    const core = this.#core;
+    if (core.started) throw new Error("SeedNode.start: already started");
+    const address = await core.open({
       onMessage: (conn, message) => this.#onMessage(conn, message),
       onClose: (conn) => this.#onClose(conn),
     });
+    core.everyJittered(this.settings.livelinessInterval, () => this.#contact.round());
+    return address;
   }
 
   /** Closes every connection and stops. Safe to call twice. */
@@ -109,6 +169,7 @@ export class SeedNode {
     core.received(conn, message);
     if (core.prober.accept(conn, message)) return;
     const registered = this.#registeredBy.get(conn);
+    if (registered !== undefined) this.#contact.heard(conn, core.clock.now());
     switch (message.type) {
       case "get_peer_list": {
         const refusal = versionRefusal(message.version);
@@ -120,6 +181,10 @@ export class SeedNode {
       case "challenge":
         // The opening of a probe this seed made, arrived before the probe waits on it.
         return;
+      case "liveliness_reply":
+        // An answer to this seed's keep-alive: noted above as contact.
+        if (registered === undefined) core.reject(conn, "liveliness_reply before get_peer_list");
+        return;
       case "death":
         if (registered === undefined) return core.reject(conn, "death before get_peer_list");
         return this.#reports.onReport(conn, registered, conn.auth.remoteId!, message);
@@ -128,48 +193,51 @@ export class SeedNode {
     }
   }
 
-  /** Tells a peer why this seed will not serve it (a strike only if `strike`), then closes. */
-  #refuse(conn: Connection, reason: string, { strike = false } = {}): void {
+  /**
+   * Tells a peer why this seed will not serve it, then closes; a strike only with `strike`
+   * (a claim on another node's address): the peer can act on the other reasons.
+   */
+  #refuse(conn: Connection, why: string, strike = false): void {
     const core = this.#core;
+    const reason = fitReason(why);
     core.log.warn("refused {remote}: {reason}", { event: "seed.refused_peer", remote: conn.remote, reason });
     if (strike) core.endpoint.strike(conn, reason);
     core.send(conn, { type: "refused", reason });
     conn.flush().then(() => conn.close(`refused: ${reason}`));
   }
 
-  #register(conn: Connection, request: GetPeerList, registered: string | undefined): void {
+  #register(conn: Connection, message: GetPeerList, registered: string | undefined): void {
     const core = this.#core;
-    const { addr, node, nonce, sig } = request as Required<GetPeerList>;
+    const { addr, node, nonce, sig } = message as Required<GetPeerList>;
+    const links = { neighbours: message.neighbours ?? [], push: message.push ?? [] };
     if (registered !== undefined && registered !== addr) {
       return core.reject(conn, `connection registered ${registered} and now claims ${addr}`);
     }
-    // The same proof again (a renewal) need not be checked again.
-    const proved = conn.auth.remoteId === node && conn.auth.remote === nonce &&
-      this.#proofs.get(conn) === sig;
-    if (!proved) {
-      if (conn.auth.remoteId !== undefined && conn.auth.remoteId !== node) {
-        return core.reject(conn, `connection proved node id ${conn.auth.remoteId} and now claims ${node}`);
-      }
-      if (!core.proofs.check(conn, "get_peer_list", node, addr, sig)) {
-        return core.reject(conn, `bad signature for ${addr} from node id ${node}`);
-      }
-      conn.auth.remote ??= nonce;
-      this.#proofs.set(conn, sig);
+    if (conn.auth.remoteId !== undefined && conn.auth.remoteId !== node) {
+      return core.reject(conn, `connection proved node id ${conn.auth.remoteId} and now claims ${node}`);
     }
+    if (!core.proofs.check(conn, "get_peer_list", node, addr, sig)) {
+      return core.reject(conn, `bad signature for ${addr} from node id ${node}`);
+    }
+    conn.auth.remote ??= nonce;
     if (!hostMatches(conn.remoteAddress, addr)) {
-      return core.reject(conn, `claims address ${addr} on another host`);
+      return this.#refuse(
+        conn,
+        `announced address ${addr} is not on the host this connection comes from, ${conn.remoteAddress.host}: announce one of that host (--advertise)`,
+      );
     }
-    if (this.#reports.isBanned(node)) return core.reject(conn, `node id ${node} is banned for false reports`);
+    if (this.#reports.isBanned(node)) {
+      return this.#refuse(conn, `node id ${node} is banned for false death reports`);
+    }
     const existing = this.#peers.get(addr);
-    if (existing?.conn === conn) return this.#sendPeerList(conn, addr, { refresh: true });
-    if (existing !== undefined && !existing.conn.isClosed) {
-      if (existing.id !== node) {
-        return this.#refuse(conn, `${addr} is registered to another node id whose connection is open`, {
-          strike: true,
-        });
-      }
-      return core.reject(conn, `${addr} is registered on another open connection`);
+    if (existing?.conn === conn) {
+      existing.links = links;
+      return this.#sendPeerList(conn, addr, { refresh: true });
     }
+    if (existing !== undefined && existing.id !== node && this.#holds(existing)) {
+      return this.#refuse(conn, `${addr} is registered to another node id whose connection is open`, true);
+    }
+    if (existing !== undefined && !existing.conn.isClosed) return this.#checkOld(existing, conn, message);
     // A new registration: check that the announced address answers, as this node id, before listing it.
     if (this.#checking.has(conn)) return;
     this.#checking.add(conn);
@@ -179,20 +247,27 @@ export class SeedNode {
       if (!result.alive) {
         // Not a strike: an honest peer that is slow or restarting fails this too, and on one
         // machine every node shares the host that a ban would shut out.
-        return core.reject(conn, `cannot reach announced address ${addr}: ${result.reason}`, {
-          strike: false,
-        });
+        return this.#refuse(conn, `cannot reach announced address ${addr}: ${result.reason}`);
       }
       if (result.id !== node) {
         const answer = result.id === undefined ? "does not prove a node id" : "answers as another node id";
-        return this.#refuse(conn, `${addr} ${answer}`, { strike: true });
+        return this.#refuse(conn, `${addr} ${answer}`, true);
       }
       const current = this.#peers.get(addr);
-      if (current !== undefined && current.conn !== conn && !current.conn.isClosed) {
-        return core.reject(conn, `${addr} is registered on another open connection`);
+      if (current !== undefined && current.conn !== conn && this.#holds(current)) {
+        return this.#refuse(conn, `${addr} is registered on another open connection; try again later`);
       }
+      if (current !== undefined && current.conn !== conn) current.conn.close("registered again elsewhere");
       if (current === undefined) {
-        this.#peers.set(addr, { addr, id: node, since: core.clock.now(), conn });
+        this.#peers.set(addr, {
+          addr,
+          id: node,
+          since: core.clock.now(),
+          at: core.clock.wallNow(),
+          conn,
+          links,
+        });
+        this.#registered++;
         core.log.info("registered peer {peer}", {
           event: "seed.peer_registered",
           peer: addr,
@@ -203,10 +278,62 @@ export class SeedNode {
         // The old holder is gone: the address answered as this node id.
         current.conn = conn;
         current.id = node;
+        current.links = links;
       }
       this.#registeredBy.set(conn, addr);
+      conn.kept = true;
+      this.#contact.watch(conn);
       this.#sendPeerList(conn, addr);
     });
+  }
+
+  /**
+   * A registration for an address registered on another connection that still looks
+   * open: a peer whose link died silently (it saw no answer and connected again) and
+   * whose old connection this seed has not seen close, or a second claimant. An old
+   * connection this seed is out of contact with gives way at once; otherwise it is asked
+   * with a probe: if anything arrives on it within probeTimeout the new one is refused
+   * (try again later), if not the old one is closed and the new one registers.
+   */
+  #checkOld(existing: Registration, conn: Connection, message: GetPeerList): void {
+    const core = this.#core;
+    const old = existing.conn;
+    if (!this.#holds(existing)) return this.#moveRegistration(existing, conn, message);
+    if (this.#checking.has(conn)) return;
+    this.#checking.add(conn);
+    const framesBefore = old.framesReceived;
+    core.send(old, { type: "liveliness", ts: core.clock.now() }, { urgent: true });
+    core.scheduler.after(this.settings.probeTimeout, () => {
+      this.#checking.delete(conn);
+      if (conn.isClosed || core.stopping) return;
+      if (!old.isClosed && old.framesReceived > framesBefore) {
+        return this.#refuse(
+          conn,
+          `${existing.addr} is registered on another open connection; try again later`,
+        );
+      }
+      this.#moveRegistration(existing, conn, message);
+    });
+  }
+
+  /** Closes a registration's silent connection and registers its address on `conn` instead. */
+  #moveRegistration(existing: Registration, conn: Connection, message: GetPeerList): void {
+    this.#core.log.info("closing the silent connection of {peer}: it registers again on a new one", {
+      event: "seed.registration_moved",
+      peer: existing.addr,
+      remote: existing.conn.remote,
+    });
+    existing.conn.close("silent; registered again on a new connection");
+    this.#register(conn, message, this.#registeredBy.get(conn));
+  }
+
+  /**
+   * Whether a registration stays on its connection when the same address registers on
+   * another: while that connection is open and this seed is in contact over it. One
+   * that went silent (the peer was cut off, and its connection may never close) gives way.
+   */
+  #holds(registration: Registration): boolean {
+    return !registration.conn.isClosed && !this.#contact.isSilent(registration.conn, this.#core.clock.now());
   }
 
   /** Answers a Get Peer List; logged at info for a new registration, at debug for a refresh. */
@@ -214,9 +341,12 @@ export class SeedNode {
     const core = this.#core;
     const others = [...this.#peers.keys()].filter((peer) => peer !== addr);
     const peers = sample(others, this.settings.peerListLimit, core.random);
-    let sig = this.#signed.get(conn);
-    if (sig === undefined) this.#signed.set(conn, sig = core.proofs.sign(conn, "peer_list"));
-    core.send(conn, { type: "peer_list", peers, node: core.proofs.id, sig });
+    core.send(conn, {
+      type: "peer_list",
+      peers,
+      node: core.proofs.id,
+      sig: core.proofs.sign(conn, "peer_list"),
+    });
     core.log[refresh ? "debug" : "info"]("sent peer_list to {peer}", {
       event: "seed.peer_list_sent",
       peer: addr,
@@ -227,6 +357,9 @@ export class SeedNode {
 
   #remove(addr: string, reason: RemovalReason, reporter: string): void {
     if (!this.#peers.delete(addr)) return;
+    this.#removed[reason]++;
+    this.#recentRemovals.push({ addr, reason });
+    if (this.#recentRemovals.length > RECENT_REMOVALS) this.#recentRemovals.shift();
     this.#core.log.info("removed peer {peer}: {reason}", {
       event: "seed.peer_removed",
       peer: addr,
@@ -240,6 +373,7 @@ export class SeedNode {
   #onClose(conn: Connection): void {
     const core = this.#core;
     const addr = this.#registeredBy.get(conn);
+    this.#contact.closed(conn);
     // A registered peer's connection matters; probes (this seed's or others') are routine.
     core.log[addr === undefined ? "debug" : "info"]("connection closed {remote}: {reason}", {
       event: "connection.closed",

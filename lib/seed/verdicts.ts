@@ -95,3 +95,45 @@ export function judgeProbe(step: ProbeStep): ProbeVerdict {
   if (step.attempt > step.missesLimit) return { action: "remove", why: result.reason };
   return { action: "retry", inconclusive: false };
 }
+
+/** A seed's contact with one peer over its registration connection, clock milliseconds. */
+export interface ContactRecord {
+  /** When the seed last received anything on it. */
+  lastHeard: number;
+  /** When a silence longer than the seed's limit last ended (-Infinity: never). */
+  silenceEndedAt: number;
+}
+
+/** A death report whose accused answered, and the seed's contact with both sides. */
+export interface ContradictionFacts {
+  now: number;
+  /** When the report arrived. */
+  reportAt: number;
+  /** How far back before the report a silence still excuses it. */
+  windowMs: number;
+  /** Silence that means contact was lost. */
+  silenceMs: number;
+  /** Contact over the reporter's and the accused's registration connections; undefined when there is none. */
+  reporter: ContactRecord | undefined;
+  accused: ContactRecord | undefined;
+}
+
+/**
+ * Why a report that the accused's answer contradicts was made in good faith, or
+ * undefined when it was a lie (a strike). A liar accuses a peer it can reach; a peer
+ * cut off from the accused (a partition, a failed link) reports it honestly, and its
+ * report may reach the seed late. The seed cannot see the link between them, so it
+ * counts a contradicted report as false only when it was in contact with both sides
+ * from `windowMs` before the report until now: no silence longer than `silenceMs` on
+ * either registration connection. Anything else (either side silent, or not connected
+ * to this seed) excuses the report.
+ */
+export function excuseReport(f: ContradictionFacts): string | undefined {
+  const since = f.reportAt - f.windowMs;
+  for (const [who, record] of [["reporter", f.reporter], ["accused", f.accused]] as const) {
+    if (record === undefined) return `this seed has no connection to the ${who}`;
+    if (f.now - record.lastHeard > f.silenceMs) return `this seed lost contact with the ${who}`;
+    if (record.silenceEndedAt >= since) return `this seed was out of contact with the ${who} lately`;
+  }
+  return undefined;
+}

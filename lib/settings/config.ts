@@ -6,8 +6,10 @@
  */
 
 import type { MessageLimits } from "../wire/messages.ts";
+import { largestBodies } from "../wire/largest_bodies.ts";
+import { HEADER_BYTES } from "../wire/codec.ts";
 import { checkValue, show, ValueProblem } from "./kinds.ts";
-import { ROWS, type SettingName, type Settings, type SettingsLayer } from "./table.ts";
+import { ROWS, type SettingName, type Settings, type SettingsLayer, TUNING } from "./table.ts";
 
 export {
   GOSSIP_MODES,
@@ -37,6 +39,14 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * Fields that config files may still hold under an old name, with what to write instead:
+ * they are refused with that advice rather than as unknown.
+ */
+const RENAMED_SETTINGS: Readonly<Record<string, string>> = {
+  maxMessageBytes: "renamed to maxContentBytes, which counts bytes of UTF-8 rather than UTF-16 code units",
+};
+
 /** Names of every field a config file may hold, in table order. */
 export const CONFIG_FIELDS: readonly SettingName[] = Object.keys(ROWS) as SettingName[];
 
@@ -57,6 +67,9 @@ function checkObject(raw: unknown, where: string, options: ParseOptions): Partia
     if (value === undefined && options.skipUndefined) continue;
     // Object.hasOwn: a key such as "constructor" must not find Object.prototype.
     const row = Object.hasOwn(ROWS, key) ? ROWS[key as SettingName] : undefined;
+    if (row === undefined && Object.hasOwn(RENAMED_SETTINGS, key)) {
+      throw new ConfigError(`${where}: ${key}: ${RENAMED_SETTINGS[key]}`, { field: key });
+    }
     if (row === undefined) {
       throw new ConfigError(`${where}: ${key}: unknown field; known fields are ${CONFIG_FIELDS.join(", ")}`, {
         field: key,
@@ -147,7 +160,45 @@ export function resolveSettings(...layers: readonly SettingsLayer[]): Settings {
       { field: "probeTimeout" },
     );
   }
+  checkFrameBounds(settings);
   return settings;
+}
+
+/** The setting behind each message limit, so that an error says what to change. */
+const LIMIT_SETTINGS = {
+  maxPeers: "peerListLimit",
+  maxIds: "storeLimit",
+  maxContentBytes: "maxContentBytes",
+} as const satisfies Record<keyof MessageLimits, SettingName>;
+
+/**
+ * Refuses limits under which a valid message would not fit in a frame (so a peer could
+ * not forward what it accepted), or a frame would not fit in the share of the write
+ * queue that catch-up may fill.
+ */
+function checkFrameBounds(settings: Settings): void {
+  const { maxFrameBytes, maxQueuedBytes } = settings;
+  for (const { type, bytes, limit } of largestBodies(messageLimits(settings))) {
+    if (bytes <= maxFrameBytes) continue;
+    const by = limit === undefined ? undefined : LIMIT_SETTINGS[limit];
+    throw new ConfigError(
+      `maxFrameBytes must be >= the largest ${type} frame${by ? ` with ${by} ${settings[by]}` : ""} ` +
+        `(${bytes} bytes, JSON escaping at its worst): current values ${maxFrameBytes} < ${bytes}; ` +
+        `raise maxFrameBytes${by ? ` or lower ${by}` : ""}`,
+      { field: by ?? "maxFrameBytes" },
+    );
+  }
+  const queueNeeds = Math.ceil((maxFrameBytes + HEADER_BYTES) / TUNING.catchUpQueueShare);
+  if (maxQueuedBytes < queueNeeds) {
+    throw new ConfigError(
+      `maxQueuedBytes must be >= ${queueNeeds}, so that a frame of maxFrameBytes ${maxFrameBytes} fits ` +
+        `in the ${
+          TUNING.catchUpQueueShare * 100
+        }% of the write queue that catch-up may fill: current values ` +
+        `${maxQueuedBytes} < ${queueNeeds}; raise maxQueuedBytes or lower maxFrameBytes`,
+      { field: "maxQueuedBytes" },
+    );
+  }
 }
 
 /** The bounds every decoded message is checked against, from the settings. */
@@ -155,7 +206,7 @@ export function messageLimits(settings: Readonly<Settings>): MessageLimits {
   return {
     maxPeers: settings.peerListLimit,
     maxIds: settings.storeLimit,
-    maxContent: settings.maxMessageBytes,
+    maxContentBytes: settings.maxContentBytes,
   };
 }
 

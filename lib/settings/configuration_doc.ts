@@ -35,16 +35,21 @@ function typeOf(r: Row): string {
       return "string";
     case "secret":
       return "string (secret)";
+    case "listen":
+      return '"host:port" or ""';
     case "choice":
       return listChoices(r.values);
     case "addresses":
       return 'list of "host:port"';
+    case "hostPort":
+      return '"host" or "host:port"';
   }
 }
 
 function boundsText(r: Row): string {
   if (r.kind === "addresses") return "at least 1, no duplicates";
-  if (r.kind === "text") return r.optional ? "" : "not empty";
+  if (r.kind === "text") return r.default === "" ? "" : "not empty";
+  if (r.kind === "hostPort") return "no wildcard";
   const bounds = boundsOf(r);
   if (bounds === undefined) return "";
   const [min, max] = bounds;
@@ -54,7 +59,8 @@ function boundsText(r: Row): string {
 function defaultText(field: SettingName): string {
   const r = ROWS[field];
   const shown = formatDefault(field);
-  if ((r.kind === "secret" || r.kind === "text") && shown === "") return '"" (none)';
+  if ((r.kind === "secret" || r.kind === "hostPort" || r.kind === "text") && shown === "") return '"" (none)';
+  if (r.kind === "listen" && shown === "") return '"" (off)';
   if (
     r.kind === "int" && (r.unit === "bytes" || r.unit === "bytes/s") && r.default >= 1024 &&
     r.default % 1024 === 0

@@ -38,16 +38,22 @@ export function flagOptions(command: Command): Record<string, { type: "string" }
 }
 
 /**
- * Settings from parsed flag values (keys without dashes, as `parseArgs` returns them);
- * a flag not given is left out. Throws {@link ConfigError} naming the flag.
+ * Settings from parsed flag values of `command` (keys without dashes, as `parseArgs`
+ * returns them); a flag not given is left out, and so is a key that is no setting flag
+ * of `command` (the demo's own `--seeds N`, say). Without a command, every setting flag
+ * counts. Throws {@link ConfigError} naming the flag.
  */
-export function settingsFromFlags(values: Readonly<Record<string, unknown>>): Partial<Settings> {
+export function settingsFromFlags(
+  values: Readonly<Record<string, unknown>>,
+  command?: Command,
+): Partial<Settings> {
   const settings: Record<string, unknown> = {};
-  for (const [name, field] of Object.entries(FLAG_FIELDS)) {
+  for (const flag of command === undefined ? SETTING_FLAGS : flagsOf(command)) {
+    const name = flag.name.slice(2);
     const text = values[name];
     if (text === undefined) continue;
-    if (typeof text !== "string") throw new ConfigError(`--${name}: needs a value`, { field });
-    settings[field] = parseFlagValue(field, `--${name}`, text);
+    if (typeof text !== "string") throw new ConfigError(`--${name}: needs a value`, { field: flag.field });
+    settings[flag.field] = parseFlagValue(flag.field, `--${name}`, text);
   }
   return settings as Partial<Settings>;
 }
@@ -98,7 +104,7 @@ export function usageLine(head: string, parts: readonly string[]): string {
 function flagText(flag: SettingFlag): string {
   const doc = flag.row.doc[0]!.toLowerCase() + flag.row.doc.slice(1);
   const choices = flag.row.kind === "choice" ? `: ${listChoices(flag.row.values, false)}` : "";
-  return `${doc}${choices} (default: ${formatDefault(flag.field)})`;
+  return `${doc}${choices} (default: ${formatDefault(flag.field) || "none"})`;
 }
 
 /**

@@ -4,14 +4,22 @@
  * come from a config file, a flag or a library caller.
  */
 
-import { type Address, AddressError, formatAddress, parseAddress, parsePort } from "../wire/address.ts";
+import {
+  type Address,
+  AddressError,
+  formatAddress,
+  isWildcardHost,
+  parseAddress,
+  parseHostPort,
+  parsePort,
+} from "../wire/address.ts";
 import { formatDuration, parseDuration } from "../util/duration.ts";
 
 /** Commands of the `p2pnet` CLI that take setting flags. */
 export type Command = "seed" | "peer" | "demo" | "clean";
 
 /** What a number counts; a duration is always in milliseconds. */
-export type Unit = "ms" | "bytes" | "bytes/s" | "frames/s" | "UTF-16 units" | "count";
+export type Unit = "ms" | "bytes" | "bytes/s" | "frames/s" | "count";
 
 /** The command-line flag of a setting. */
 export interface Flag {
@@ -57,17 +65,22 @@ export interface PortRow extends RowBase {
   readonly default: number;
 }
 
-/** A non-empty string; with `optional`, the empty string too, meaning none. */
+/** A non-empty string; where the default is empty, the empty string too, meaning none. */
 export interface TextRow extends RowBase {
   readonly kind: "text";
   readonly default: string;
-  readonly optional?: boolean;
 }
 
 /** A string that is never shown, not even in an error. */
 export interface SecretRow extends RowBase {
   readonly kind: "secret";
   readonly default: string;
+}
+
+/** A `host:port` to listen on, or "" for off; port 0 picks a free one. */
+export interface ListenRow extends RowBase {
+  readonly kind: "listen";
+  readonly default: "";
 }
 
 /** One of a few words. */
@@ -84,12 +97,27 @@ export interface AddressesRow extends RowBase {
   readonly default: readonly string[];
 }
 
+/** `host` or `host:port` that others reach a node at, never a wildcard; empty for none. */
+export interface HostPortRow extends RowBase {
+  readonly kind: "hostPort";
+  readonly default: string;
+}
+
 /** One row of the settings table. */
-export type Row = IntRow | DurationRow | PortRow | TextRow | SecretRow | ChoiceRow | AddressesRow;
+export type Row =
+  | IntRow
+  | DurationRow
+  | PortRow
+  | TextRow
+  | SecretRow
+  | ListenRow
+  | ChoiceRow
+  | AddressesRow
+  | HostPortRow;
 
 /** The settled type of a row's value. */
 export type ValueOf<R> = R extends { kind: "int" | "duration" | "port" } ? number
-  : R extends { kind: "text" | "secret" } ? string
+  : R extends { kind: "text" | "secret" | "listen" | "hostPort" } ? string
   : R extends { kind: "choice"; values: readonly (infer V)[] } ? V
   : R extends { kind: "addresses" } ? Address[]
   : never;
@@ -147,7 +175,7 @@ export function boundsOf(row: Row): [number, number | undefined] | undefined {
 export function checkValue(row: Row, value: unknown, fromFlag = false): unknown {
   switch (row.kind) {
     case "text":
-      if (typeof value !== "string" || (value === "" && row.optional !== true)) {
+      if (typeof value !== "string" || (value === "" && row.default !== "")) {
         throw new ValueProblem(`must be a non-empty string, got ${show(value)}`);
       }
       return value;
@@ -164,19 +192,50 @@ export function checkValue(row: Row, value: unknown, fromFlag = false): unknown 
       return value;
     case "port":
       return checkPort(value);
+    case "listen":
+      return checkListen(value);
     case "int":
       return checkInt(row, value, fromFlag);
     case "duration":
       return checkDuration(row, value);
     case "addresses":
-      return checkAddresses(row, value);
+      // A flag lists them with commas: `--seeds 10.0.0.1:6001,10.0.0.2:6001`.
+      return checkAddresses(row, fromFlag && typeof value === "string" ? value.split(",") : value);
+    case "hostPort":
+      return checkHostPort(value);
   }
+}
+
+function checkHostPort(value: unknown): string {
+  if (typeof value !== "string") throw new ValueProblem(`must be a string "host[:port]", got ${show(value)}`);
+  if (value === "") return value;
+  let host: string;
+  try {
+    host = parseHostPort(value).host;
+  } catch (error) {
+    if (error instanceof AddressError) throw new ValueProblem(error.message);
+    throw error;
+  }
+  if (isWildcardHost(host)) {
+    throw new ValueProblem(`must be an address others can reach, not a wildcard, got ${show(value)}`);
+  }
+  return value;
 }
 
 function checkPort(value: unknown): number {
   const text = typeof value === "number" || typeof value === "string" ? String(value) : show(value);
   try {
     return parsePort(text, { allowPortZero: true });
+  } catch (error) {
+    throw new ValueProblem((error as AddressError).message);
+  }
+}
+
+function checkListen(value: unknown): string {
+  if (value === "") return value;
+  if (typeof value !== "string") throw new ValueProblem(`must be "host:port" or "", got ${show(value)}`);
+  try {
+    return formatAddress(parseAddress(value, { allowPortZero: true }));
   } catch (error) {
     throw new ValueProblem((error as AddressError).message);
   }
@@ -204,7 +263,8 @@ function checkDuration(row: DurationRow, value: unknown): number {
     ? parseDuration(value)
     : undefined;
   const ms = raw === undefined || !Number.isFinite(raw) ? undefined : Math.round(raw);
-  if (ms === undefined || ms <= 0) {
+  // 0 is a duration only where the row allows it (it then means "not at all").
+  if (ms === undefined || ms < 0 || (ms === 0 && row.min !== 0)) {
     throw new ValueProblem(
       `must be a duration such as "250ms", "13s" or "2m" (or milliseconds), got ${show(value)}`,
     );
@@ -248,8 +308,7 @@ function checkAddress(entry: unknown, at: string): Address {
     throw new ValueProblem(`must be a string "host:port", got ${show(entry)}`, at);
   }
   try {
-    const { host, port } = parseAddress(text);
-    return { host, port };
+    return parseAddress(text);
   } catch (error) {
     if (error instanceof AddressError) throw new ValueProblem(error.message, at);
     throw error;

@@ -1,26 +1,14 @@
 /**
- * Every setting of p2pnet in one table, and (from tuning.ts) the fixed ratios and
- * pauses of the algorithms beside it. The `Settings` type, the defaults, validation, the CLI flags,
- * `--help` and docs/configuration.md are all derived from these rows: adding a setting
- * is adding a row (then `deno task docs`). Row fields are described in kinds.ts.
+ * Every setting of p2pnet in one table, with (from tuning.ts) the fixed ratios and pauses of the algorithms.
+ * The `Settings` type, the defaults, validation, the CLI flags, `--help` and docs/configuration.md are all
+ * derived from these rows: a new setting is a new row (then `deno task docs`). Row fields: kinds.ts.
  */
 
 import type { InputOf, Row, ValueOf } from "./kinds.ts";
+import { GOSSIP_MODES, KiB, LOG_FORMATS, LOG_LEVELS, MiB, SWITCH } from "./values.ts";
 
 export { TUNING, TUNING_TABLE, type TuningRow } from "./tuning.ts";
-
-/** Log levels accepted by `--log-level` and `logLevel`, least to most severe. */
-export const LOG_LEVELS = ["trace", "debug", "info", "warning", "error", "fatal"] as const;
-export type LogLevelName = (typeof LOG_LEVELS)[number];
-/** Log file formats. */
-export const LOG_FORMATS = ["text", "json"] as const;
-export type LogFormat = (typeof LOG_FORMATS)[number];
-/** How a peer spreads messages; see the `gossipMode` row. */
-export const GOSSIP_MODES = ["tree", "flood"] as const;
-export type GossipMode = (typeof GOSSIP_MODES)[number];
-
-const KiB = 1024;
-const MiB = 1024 * KiB;
+export * from "./values.ts";
 
 /** The settings, in the order config errors list them and the docs show them. */
 export const SETTINGS_TABLE = {
@@ -30,13 +18,25 @@ export const SETTINGS_TABLE = {
     default: ["127.0.0.1:6001", "127.0.0.1:6002", "127.0.0.1:6003"],
     doc: "Seeds of the network, `host:port` each",
     details: "IPv6 hosts go in brackets: `[::1]:6001`. A peer registers with a majority of them; " +
-      "`p2pnet seed` starts those whose host is this machine.",
+      "`p2pnet seed` starts those whose host is this machine. The flag takes them separated by commas.",
+    flag: { name: "--seeds", arg: "H:P,...", commands: ["seed", "peer"] },
   },
   host: {
     kind: "text",
     default: "127.0.0.1",
-    doc: "Host to listen on and announce",
+    doc: "Host to listen on, and to announce unless advertise is set",
+    details: "`0.0.0.0` or `::` listens on every interface; a node bound so without `advertise` announces " +
+      "the address its first connection to a seed leaves from.",
     flag: { name: "--host", arg: "H", commands: ["seed", "peer"] },
+  },
+  advertise: {
+    kind: "hostPort",
+    default: "",
+    doc: "Address to announce and be probed at, when it is not the bound one",
+    details: "`host` (the bound port is kept) or `host:port`, such as the address a NAT or a container's " +
+      "published port gives. Seeds accept an announced host only if connections from this node come " +
+      "from it.",
+    flag: { name: "--advertise", arg: "HOST[:PORT]", commands: ["seed", "peer"] },
   },
   port: {
     kind: "port",
@@ -47,7 +47,6 @@ export const SETTINGS_TABLE = {
   },
   dataDir: {
     kind: "text",
-    optional: true,
     default: "",
     doc:
       "Directory for the node's durable state (its key, and its database); none keeps everything in memory",
@@ -95,6 +94,14 @@ export const SETTINGS_TABLE = {
     min: 1,
     default: 5,
     doc: "Rotated log files kept per node",
+  },
+  api: {
+    kind: "listen",
+    default: "",
+    doc: "Address of the node's control API (HTTP): status, metrics, events, the live page",
+    details: "`127.0.0.1:PORT` keeps it to this machine; port 0 picks a free one. On a network with a " +
+      "`networkKey` every request needs the bearer token derived from the key. See docs/operations.md#control-api.",
+    flag: { name: "--api", arg: "HOST:PORT", commands: ["seed", "peer"] },
   },
 
   degree: {
@@ -168,11 +175,10 @@ export const SETTINGS_TABLE = {
     default: "tree",
     doc: "How messages spread",
     details: "`tree`: full messages go along a spanning tree of the overlay that builds and repairs " +
-      "itself (a link that delivers a repeat is pruned to announcements; a message announced but " +
-      "missing is fetched, and a link that brings a message first is grafted back), and the ids go " +
-      "to every other neighbour in batched `ihave` frames: every neighbour still learns of every " +
-      "message, for a fraction of the frames of flooding. `flood`: every message goes in full to " +
-      "every neighbour but its sender.",
+      "itself (a link that delivers a repeat is pruned to announcements; a message announced but missing " +
+      "is fetched, and a link that brings a message first is grafted back), and the ids go to every other " +
+      "neighbour in batched `ihave` frames: every neighbour still learns of every message, for a fraction " +
+      "of the frames of flooding. `flood`: every message goes in full to every neighbour but its sender.",
     flag: { name: "--gossip-mode", arg: "M", commands: ["peer"] },
   },
   announceInterval: {
@@ -180,9 +186,9 @@ export const SETTINGS_TABLE = {
     unit: "ms",
     default: 1_000,
     doc: "Time a peer gathers new message ids before announcing them",
-    details: "Announcements go to the neighbours it does not push to; each batch waits this times " +
-      "(1 ± `TUNING.announceJitter`), so peers do not announce in step. Bounds how long a break in " +
-      "the push tree delays a message; longer batches more ids into each frame.",
+    details: "Announcements go to the neighbours it does not push to; each batch waits this times (1 ± " +
+      "`TUNING.announceJitter`), so peers do not announce in step. Bounds how long a break in the push " +
+      "tree delays a message; longer batches more ids into each frame.",
   },
   fetchTimeout: {
     kind: "duration",
@@ -190,17 +196,26 @@ export const SETTINGS_TABLE = {
     default: 1_000,
     doc: "Time an announced message may stay missing before the peer asks for it",
     details: "Also the time between asks to further announcers. The first ask waits " +
-      "`TUNING.busyTreeFetchTimeouts` more, or as long as the push tree ran late lately, except " +
-      "shortly after a push link was cut; a peer that no link pushes to asks at once. Shorter " +
-      "repairs a broken push tree sooner; longer fetches fewer copies that were only queued behind " +
-      "a burst.",
+      "`TUNING.busyTreeFetchTimeouts` more, or as long as the push tree ran late lately, except shortly " +
+      "after a push link was cut; a peer that no link pushes to asks at once. Shorter repairs a broken " +
+      "push tree sooner; longer fetches fewer copies that were only queued behind a burst.",
   },
-
   seedTimeout: {
     kind: "duration",
     unit: "ms",
     default: 3_000,
     doc: "Time to connect to a seed and get its Peer List before trying another seed",
+  },
+  retryJoin: {
+    kind: "duration",
+    unit: "ms",
+    min: 0,
+    default: 24 * 3_600_000,
+    doc: "How long a peer keeps trying to join while too few seeds answer; 0 fails at once",
+    details: "Rounds are `TUNING.joinRetryFirstMs` apart at first, then twice as far apart each time up to " +
+      "`TUNING.joinRetryMaxMs`, each wait shortened by up to `TUNING.joinRetryJitter` of itself at " +
+      "random. Once the time is up the peer fails with the last round's reasons.",
+    flag: { name: "--retry-join", arg: "DUR", commands: ["peer"] },
   },
   connectTimeout: {
     kind: "duration",
@@ -218,22 +233,30 @@ export const SETTINGS_TABLE = {
     kind: "duration",
     unit: "ms",
     default: 10_000,
-    doc: "Time a started frame may stall between bytes before the connection is closed",
+    doc: "Time a frame may take to arrive whole, from its first byte, however it trickles in",
+  },
+  idleTimeout: {
+    kind: "duration",
+    unit: "ms",
+    default: 30_000,
+    doc: "Time a connection that is neither a neighbour link nor a seed registration may go without a frame",
   },
 
   maxFrameBytes: {
     kind: "int",
     unit: "bytes",
-    min: 1 * KiB,
+    min: 8 * KiB,
     default: 1 * MiB,
     doc: "Largest frame accepted or sent, in bytes of JSON after the 4-byte length",
+    details: "Settings under which a valid message, escaped at its worst, would not fit are refused.",
   },
-  maxMessageBytes: {
+  maxContentBytes: {
     kind: "int",
-    unit: "UTF-16 units",
+    unit: "bytes",
     min: 1,
     default: 64 * KiB,
-    doc: "Largest message content, in UTF-16 code units of the `content` string",
+    doc: "Largest message content, in bytes of UTF-8",
+    details: "Checked at publish (`ContentTooLargeError`) and on arrival. Replaces `maxMessageBytes`.",
   },
   peerListLimit: {
     kind: "int",
@@ -264,12 +287,21 @@ export const SETTINGS_TABLE = {
     doc: "Most messages a peer stores (and can serve through getData); oldest go first",
     details: "Also the most ids one getData or ihave frame may carry.",
   },
+  storeBytes: {
+    kind: "int",
+    unit: "bytes",
+    min: 1,
+    default: 64 * MiB,
+    doc: "Most bytes of messages a peer stores; oldest go first",
+    details:
+      "A message counts content and origin in UTF-8 plus `TUNING.storedMessageBytes`; the newest stays.",
+  },
   catchUpLimit: {
     kind: "int",
     unit: "count",
     min: 1,
     default: 1_000,
-    doc: "Most messages one getData answer carries",
+    doc: "Most messages of one catch-up page or getData answer",
   },
   maxConnections: {
     kind: "int",
@@ -277,6 +309,14 @@ export const SETTINGS_TABLE = {
     min: 1,
     default: 2048,
     doc: "Most simultaneous connections of one node, inbound and outbound",
+  },
+  maxConnectionsPerHost: {
+    kind: "int",
+    unit: "count",
+    min: 1,
+    default: 256,
+    doc: "Most inbound connections from one remote host; more are refused",
+    details: "Loopback hosts (127.0.0.0/8, ::1) have none: on one machine every node connects from them.",
   },
   maxQueuedBytes: {
     kind: "int",
@@ -326,13 +366,11 @@ export const SETTINGS_TABLE = {
   },
   signMessages: {
     kind: "choice",
-    values: ["on", "off"],
+    values: SWITCH,
     default: "on",
-    doc: "Whether gossip messages are signed and checked",
-    details: "`on`: a peer signs what it publishes with its node key and checks the signature of every " +
-      "message it receives, once, before storing or passing it on. `off` is for measuring what " +
-      "signatures cost: messages go unsigned and unchecked, so any peer can speak for any other, and " +
-      "peers with `on` refuse them. It must match across a network.",
+    doc: "Whether gossip messages are signed, and checked once each before they are stored or passed on",
+    details: "`off` only measures what signatures cost: any peer can then speak for any other, and peers " +
+      "with `on` refuse the unsigned messages. It must match across a network.",
   },
   networkKey: {
     kind: "secret",
@@ -352,9 +390,8 @@ export type SettingName = keyof Table;
 export type Settings = { -readonly [K in SettingName]: ValueOf<Table[K]> };
 
 /**
- * Settings as a library caller may give them, any subset: durations as milliseconds or
- * text (`"13s"`), seeds as `host:port` text or `Address` objects. An undefined
- * field is left to the layers below.
+ * Settings as a library caller may give them, any subset: durations as milliseconds or text (`"13s"`), seeds
+ * as `host:port` text or `Address` objects. An undefined field is left to the layers below.
  */
 export type SettingsLayer = { [K in SettingName]?: InputOf<Table[K]> | undefined };
 

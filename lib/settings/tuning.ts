@@ -102,6 +102,11 @@ export const TUNING_TABLE = {
     unit: "share of probed",
     doc: "More than this share of probed neighbours silent at once proves nothing",
   },
+  unresponsiveSpares: {
+    value: 2,
+    unit: "count",
+    doc: "Direct probes a neighbour silent on its link may answer and stay; the next drops the link",
+  },
   controlProbeFraction: {
     value: 0.5,
     unit: "× probe timeout",
@@ -112,6 +117,52 @@ export const TUNING_TABLE = {
     unit: "count",
     doc: "A seed's inconclusive checks of one report before it drops the report",
   },
+  joinRetryFirstMs: {
+    value: 1000,
+    unit: "ms",
+    doc: "Wait before a peer's second round of joining (see retryJoin)",
+  },
+  joinRetryMaxMs: {
+    value: 30_000,
+    unit: "ms",
+    doc: "Longest wait between rounds of joining",
+  },
+  joinRetryJitter: {
+    value: 0.5,
+    unit: "share of the wait",
+    doc: "Each wait between rounds of joining is shortened by up to this share of itself, at random",
+  },
+  healRetryMaxRounds: {
+    value: 4,
+    unit: "× overlayInterval",
+    doc: "Longest wait between tries of a neighbour lost to silence (a partition, a host down)",
+  },
+  lostRetainMs: {
+    value: 600_000,
+    unit: "ms",
+    doc: "How long a neighbour lost to silence is tried again",
+  },
+  lostCandidates: {
+    value: 8,
+    unit: "count",
+    doc: "Most neighbours lost to silence a peer keeps trying again; the oldest go first",
+  },
+  contactSilenceIntervals: {
+    value: 2,
+    unit: "× livelinessInterval (+ probeTimeout)",
+    doc: "A seed that heard nothing on a registration connection for this long has lost contact",
+  },
+  reportWindowRounds: {
+    value: 3,
+    unit: "× livelinessMisses × livelinessInterval",
+    doc:
+      "A contradicted death report is in good faith if the seed lost contact with either side this long before it",
+  },
+  logRepeatWindowMs: {
+    value: 5000,
+    unit: "ms",
+    doc: "Log lines identical to one written less than this ago are counted, then summarised in one line",
+  },
   sweepMinMs: {
     value: 50,
     unit: "ms",
@@ -121,6 +172,21 @@ export const TUNING_TABLE = {
     value: 1000,
     unit: "ms",
     doc: "Longest interval of the handshake and frame-timeout sweep",
+  },
+  catchUpPageShare: {
+    value: 0.125,
+    unit: "× maxQueuedBytes",
+    doc: "Most bytes of one catch-up page (its first message goes whatever its size)",
+  },
+  storedMessageBytes: {
+    value: 256,
+    unit: "bytes",
+    doc: "What a stored message counts against storeBytes besides its content and origin",
+  },
+  catchUpQueueShare: {
+    value: 0.5,
+    unit: "× maxQueuedBytes",
+    doc: "Catch-up sends a stored message only while the write queue stays within this share",
   },
   framePoolSlabBytes: {
     value: 16 * KiB,

@@ -28,9 +28,18 @@ export const systemClock: Clock = Object.freeze({
   clearTimer: (timer: TimerHandle) => clearTimeout(timer as number),
 });
 
-/** Resolves after `ms` milliseconds of `clock` time. */
-export function sleep(clock: Clock, ms: number): Promise<void> {
-  return new Promise((resolve) => clock.setTimer(resolve, ms));
+/** Resolves after `ms` milliseconds of `clock` time, or at once when `signal` aborts. */
+export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clock.clearTimer(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = clock.setTimer(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
 
 interface FakeTimer {

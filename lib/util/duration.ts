@@ -14,8 +14,9 @@ export function parseDuration(text: string): number | undefined {
   return Number.isFinite(value) ? Math.round(value) : undefined;
 }
 
-/** Formats milliseconds compactly for help texts and logs: `250ms`, `13s`, `2m`. */
+/** Formats milliseconds compactly for help texts and logs: `250ms`, `13s`, `2m`, `24h`. */
 export function formatDuration(ms: number): string {
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
   if (ms >= 1000 && ms % 1000 === 0) return `${ms / 1000}s`;
   return `${ms}ms`;

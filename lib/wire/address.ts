@@ -5,6 +5,26 @@ export interface Address {
   readonly port: number;
 }
 
+/** Prints an address that {@link makeAddress} built: its text, `host:port`. */
+function addressText(this: Address): string {
+  return formatAddress(this);
+}
+
+/**
+ * An address that prints as `host:port`: in template strings, `String()`, `JSON.stringify`
+ * and the console. The printing methods are not enumerable, so it still compares equal to
+ * a plain `{ host, port }`.
+ */
+export function makeAddress(host: string, port: number): Address {
+  const address = { host, port };
+  Object.defineProperties(address, {
+    toString: { value: addressText },
+    toJSON: { value: addressText },
+    [Symbol.for("Deno.customInspect")]: { value: addressText },
+  });
+  return Object.freeze(address);
+}
+
 /** Why an address did not parse; the message reads well after a field name. */
 export class AddressError extends Error {
   override name = "AddressError";
@@ -32,7 +52,7 @@ export function parseAddress(text: string, { allowPortZero = false } = {}): Addr
   }
   const host = match[1]!;
   const port = parsePort(match[2]!, { allowPortZero });
-  return { host, port };
+  return makeAddress(host, port);
 }
 
 /**
@@ -61,10 +81,36 @@ export function formatAddress({ host, port }: Address): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/** A host, with a port when one was written: what `--advertise HOST[:PORT]` takes. */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number | undefined;
+}
+
+const BRACKETED_HOST = new RegExp(String.raw`^\[(${IPV6_HOST})\]$`);
+const PLAIN_HOST = new RegExp(`^${NAMED_HOST}$`);
+
+/**
+ * Parses `host`, `host:port`, `[v6]` or `[v6]:port`. Throws {@link AddressError} with
+ * the received value.
+ */
+export function parseHostPort(text: string): HostPort {
+  const bare = BRACKETED_HOST.exec(text)?.[1] ?? (PLAIN_HOST.test(text) ? text : undefined);
+  if (bare !== undefined) return { host: bare, port: undefined };
+  if (!BRACKETED.test(text) && !PLAIN.test(text)) {
+    throw new AddressError(`must be "host" or "host:port" (IPv6 in brackets), got ${JSON.stringify(text)}`);
+  }
+  return parseAddress(text);
+}
+
+/** True for the any-address hosts, `0.0.0.0` and `::`: a node may bind them but never announce them. */
+export function isWildcardHost(host: string): boolean {
+  return host === "0.0.0.0" || host === "::" || host === "[::]";
+}
+
 /** True when `host` names this machine's loopback or any-address, so a seed listed with it runs here. */
 export function isLocalHost(host: string): boolean {
-  return host === "localhost" || host.startsWith("127.") || host === "::1" || host === "0.0.0.0" ||
-    host === "::";
+  return host === "localhost" || host.startsWith("127.") || host === "::1" || isWildcardHost(host);
 }
 
 /** Strips the IPv4-mapped IPv6 prefix (`::ffff:127.0.0.1` is `127.0.0.1`) and reads `localhost` as `127.0.0.1`. */

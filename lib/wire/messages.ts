@@ -4,11 +4,37 @@
  * same shapes for authors of other clients.
  */
 
-import { isAddress } from "./address.ts";
 import { decodeJson } from "./codec.ts";
 import { type GossipFields, gossipMessage, MAX_HOPS } from "./gossip_frame.ts";
-import { NODE_ID, NONCE, SIGNATURE } from "./signatures.ts";
 import { WireError } from "./wire_error.ts";
+import { fitsUtf8 } from "../util/utf8.ts";
+import {
+  address,
+  addressList,
+  fail,
+  type Fields,
+  idList,
+  isHopCount,
+  MAX_REASON,
+  MESSAGE_ID,
+  nodeId,
+  nonce,
+  position,
+  reasonText,
+  signature,
+  timestamp,
+  version,
+} from "./fields.ts";
+import {
+  type Challenge,
+  type HandshakeProof,
+  handshakeProof,
+  type Signed,
+  signedBy,
+} from "./proof_fields.ts";
+
+export { MAX_ADDRESS, MAX_REASON } from "./fields.ts";
+export type { Challenge, HandshakeProof, Signed };
 
 /**
  * The version of the protocol this code speaks, carried by the frames that open a
@@ -16,94 +42,75 @@ import { WireError } from "./wire_error.ts";
  */
 export const PROTOCOL_VERSION = 2;
 
-/**
- * Accepting end → connecting end, first frame on every connection: the nonce the other
- * end signs to prove its node id ({@link GetPeerList}, {@link PeerRequest}), and the
- * version this end speaks.
- */
-export interface Challenge {
-  type: "challenge";
-  version: number;
-  /** 16 random bytes, base64url. */
-  nonce: string;
-}
-
 /** Peer → seed, first frame on a seed connection and later refreshes: register `addr` and ask for peers. */
-export interface GetPeerList {
+export interface GetPeerList extends HandshakeProof {
   type: "get_peer_list";
   /** The protocol version the peer speaks, {@link PROTOCOL_VERSION}; 0 when the frame carries none. */
   version: number;
   /** The asking peer's listening address, `host:port`. */
   addr: string;
-  /** The peer's node id; with `nonce` and `sig`, present in every frame of this version (see {@link Signed}). */
-  node?: string;
-  /** A fresh nonce for the seed to sign in its {@link PeerList}. */
-  nonce?: string;
-  /** The peer's signature over the seed's {@link Challenge} nonce. */
-  sig?: string;
-}
-/**
- * A frame that proves its sender's node id: `node` and a signature `sig` (see
- * lib/wire/signatures.ts for what it covers).
- */
-export interface Signed {
-  node: string;
-  sig: string;
+  /**
+   * Optional: the sender's neighbours, for the seed's view of the overlay (its live page).
+   * Older seeds ignore it.
+   */
+  neighbours?: string[];
+  /** Optional: the neighbours among `neighbours` the sender pushes messages to (push-tree links). */
+  push?: string[];
 }
 /** Seed → peer: the other active peers (a random sample when there are many). */
-export interface PeerList {
+export interface PeerList extends Signed {
   type: "peer_list";
   peers: string[];
-  /** The seed's node id. */
-  node: string;
-  /** The seed's signature over the nonce of the first {@link GetPeerList} on this connection. */
-  sig: string;
 }
 /** Peer → peer, first frame on an overlay connection: the sender, listening at `addr`, asks to be a neighbour. */
-export interface PeerRequest {
+export interface PeerRequest extends HandshakeProof {
   type: "peer_request";
   /** The protocol version the sender speaks, {@link PROTOCOL_VERSION}; 0 when the frame carries none. */
   version: number;
   addr: string;
-  /** As in {@link GetPeerList}: present in every frame of this version. */
-  node?: string;
-  nonce?: string;
-  sig?: string;
 }
 /** Peer → peer: answer to {@link PeerRequest}; a declined request carries a reason and the connection closes. */
-export interface PeerReply {
+export interface PeerReply extends Partial<Signed> {
   type: "peer_reply";
   accepted: boolean;
   /** The answering peer's listening address. */
   addr: string;
   reason?: string;
-  /** The answering peer's node id and its signature over the request's nonce; required when accepted. */
-  node?: string;
-  sig?: string;
 }
 /** A probe; any node answers it with {@link LivelinessReply} echoing `ts`. */
 export interface Liveliness {
   type: "liveliness";
-  /** Sender's clock in milliseconds since the epoch when it sent the probe. */
+  /** Sender's monotonic clock in milliseconds when it sent the probe (not the time of day); echoed as is. */
   ts: number;
   /** Asks the target to prove its node id by signing this nonce in its reply. */
   nonce?: string;
 }
-export interface LivelinessReply {
+/** With a probe's `nonce`, it carries the target's node id and signature over it. */
+export interface LivelinessReply extends Partial<Signed> {
   type: "liveliness_reply";
   ts: number;
-  /** With a probe's `nonce`: the target's node id and signature over it. */
-  node?: string;
-  sig?: string;
 }
 /**
- * Ask a neighbour for messages. With `ids`, those messages; without, every stored
- * message whose id is not in `have` (up to the neighbour's catch-up limit).
+ * Ask a neighbour for messages. With `ids`, those messages. Without, a catch-up on the
+ * stored messages whose ids are not in `have`: with `from`, one page of them, oldest
+ * first, closed by a {@link PageEnd} that gives the `from` of the next page (a later
+ * page leaves out `have`: the neighbour keeps what it listed); without `from`, one page
+ * of the most recent ones and no {@link PageEnd}.
  */
 export interface GetData {
   type: "get_data";
   ids?: string[];
   have?: string[];
+  /** Where the page starts: 0 for the first, then the `next` of the last {@link PageEnd}. */
+  from?: number;
+}
+/**
+ * Neighbour → neighbour, after the messages of a catch-up page asked for with `from`:
+ * the page is complete; with `next`, more follow on asking for it, without, the catch-up is over.
+ */
+export interface PageEnd {
+  type: "page_end";
+  next?: number;
 }
 /** A gossiped message. `id` is {@link messageId} of the fields its origin signs. */
 export interface GossipMessage {
@@ -188,6 +195,7 @@ export type Message =
   | Liveliness
   | LivelinessReply
   | GetData
+  | PageEnd
   | GossipMessage
   | IHave
   | Graft
@@ -197,94 +205,33 @@ export type Message =
 
 export type MessageType = Message["type"];
 
+/** Every message type, the most frequent first (wire_stats.ts matches frames against them in this order). */
+export const MESSAGE_TYPES = [
+  "message",
+  "ihave",
+  "liveliness",
+  "liveliness_reply",
+  "get_data",
+  "page_end",
+  "graft",
+  "prune",
+  "get_peer_list",
+  "peer_list",
+  "peer_request",
+  "peer_reply",
+  "death",
+  "refused",
+  "challenge",
+] as const satisfies readonly MessageType[];
+
 /** Bounds that a decoded message must respect; the node passes its settings (see `messageLimits`). */
 export interface MessageLimits {
   /** Most entries of `peers` in a Peer List. */
   maxPeers: number;
   /** Most entries of `ids` or `have` in a getData, and of `ids` in an ihave. */
   maxIds: number;
-  /** Longest `content` of a message, in UTF-16 code units. */
-  maxContent: number;
-}
-
-/** Longest reason text a Peer Reply or a Refused may carry. */
-const MAX_REASON = 200;
-/** Longest address text, with room for a bracketed IPv6 host name. */
-const MAX_ADDRESS = 300;
-const MESSAGE_ID = /^[0-9a-f]{32}$/;
-
-type Fields = Record<string, unknown>;
-
-function fail(type: string, field: string, problem: string, value: unknown): never {
-  const shown = value === undefined ? "nothing" : JSON.stringify(value)?.slice(0, 60) ?? String(value);
-  throw new WireError("invalid_field", `${type}.${field}: ${problem}, got ${shown}`, field);
-}
-
-function address(obj: Fields, type: string, field: string): string {
-  return addressValue(obj[field], type, field);
-}
-
-function addressValue(value: unknown, type: string, field: string): string {
-  if (typeof value !== "string" || value.length > MAX_ADDRESS || !isAddress(value)) {
-    fail(type, field, 'must be a "host:port" string', value);
-  }
-  return value;
-}
-
-/** Whether `value` is a whole number from `min` to {@link MAX_HOPS}. */
-function isHopCount(value: unknown, min: number): value is number {
-  return typeof value === "number" && Number.isInteger(value) && value >= min && value <= MAX_HOPS;
-}
-
-function matching(obj: Fields, type: string, field: string, pattern: RegExp, what: string): string {
-  const value = obj[field];
-  if (typeof value !== "string" || !pattern.test(value)) fail(type, field, `must be ${what}`, value);
-  return value;
-}
-
-const ID_TEXT = "a node id (43 base64url characters)";
-const SIG_TEXT = "a signature (86 base64url characters)";
-const NONCE_TEXT = "a nonce (22 base64url characters)";
-
-/** The proof fields of a handshake frame of this version; another version's frame is refused by version first. */
-function handshakeProof(obj: Fields, type: "get_peer_list" | "peer_request", version: number) {
-  if (version !== PROTOCOL_VERSION) return {};
-  return {
-    node: matching(obj, type, "node", NODE_ID, ID_TEXT),
-    nonce: matching(obj, type, "nonce", NONCE, NONCE_TEXT),
-    sig: matching(obj, type, "sig", SIGNATURE, SIG_TEXT),
-  };
-}
-
-/** Optional `node` and `sig`, both or neither; `required` makes them mandatory. */
-function optionalProof(obj: Fields, type: string, required = false): Partial<Signed> {
-  if (!required && obj.node === undefined && obj.sig === undefined) return {};
-  return {
-    node: matching(obj, type, "node", NODE_ID, ID_TEXT),
-    sig: matching(obj, type, "sig", SIGNATURE, SIG_TEXT),
-  };
-}
-
-function timestamp(obj: Fields, type: string, field: string): number {
-  const value = obj[field];
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    fail(type, field, "must be a non-negative number of milliseconds", value);
-  }
-  return value;
-}
-
-/**
- * The protocol version of a handshake frame: any whole number, so that the node, not the
- * parser, refuses another version, with a reason the sender can read. A frame without
- * one comes from before versions existed: version 0.
- */
-function version(obj: Fields, type: string): number {
-  const value = obj.version;
-  if (value === undefined) return 0;
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
-    fail(type, "version", "must be a whole number", value);
-  }
-  return value;
+  /** Longest `content` of a message, in bytes of UTF-8. */
+  maxContentBytes: number;
 }
 
 /** Why a handshake frame of protocol `version` is refused, or undefined when this node speaks it. */
@@ -293,24 +240,9 @@ export function versionRefusal(version: number): string | undefined {
   return `protocol version ${version} not supported; this node speaks ${PROTOCOL_VERSION}`;
 }
 
-function reasonText(obj: Fields, type: string): string | undefined {
-  const reason = obj.reason;
-  if (reason !== undefined && (typeof reason !== "string" || reason.length > MAX_REASON)) {
-    fail(type, "reason", `must be a string of at most ${MAX_REASON} characters`, reason);
-  }
-  return reason as string | undefined;
-}
-
-function idList(obj: Fields, type: string, field: string, max: number): string[] | undefined {
-  const value = obj[field];
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.length > max) {
-    fail(type, field, `must be a list of at most ${max} ids`, value);
-  }
-  for (const id of value) {
-    if (typeof id !== "string" || !MESSAGE_ID.test(id)) fail(type, field, "must hold 32-hex-digit ids", id);
-  }
-  return value as string[];
+/** `text` cut to the longest reason a Peer Reply or a Refused may carry. */
+export function fitReason(text: string): string {
+  return text.length <= MAX_REASON ? text : text.slice(0, MAX_REASON - 1) + "…";
 }
 
 /**
@@ -327,33 +259,36 @@ export function parseMessage(value: unknown, limits: MessageLimits): Message {
   const obj = value as Fields;
   const type = obj.type;
   switch (type) {
-    case "challenge": {
-      const v = obj.version;
-      if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
-        fail(type, "version", "must be a whole number", v);
-      }
-      return { type, version: v, nonce: matching(obj, type, "nonce", NONCE, NONCE_TEXT) };
+    case "challenge":
+      return { type, version: version(obj, type, true), nonce: nonce(obj, type, "nonce") };
+    case "get_peer_list": {
+      const v = version(obj, type);
+      const request: GetPeerList = { type, version: v, addr: address(obj, type, "addr") };
+      const neighbours = addressList(obj, type, "neighbours", limits.maxPeers);
+      const push = addressList(obj, type, "push", limits.maxPeers);
+      if (neighbours) request.neighbours = neighbours;
+      if (push) request.push = push;
+      return { ...request, ...handshakeProof(obj, type, v === PROTOCOL_VERSION) };
     }
-    case "get_peer_list":
     case "peer_request": {
       const v = version(obj, type);
-      return { type, version: v, addr: address(obj, type, "addr"), ...handshakeProof(obj, type, v) };
+      return {
+        type,
+        version: v,
+        addr: address(obj, type, "addr"),
+        ...handshakeProof(obj, type, v === PROTOCOL_VERSION),
+      };
     }
     case "peer_list": {
-      const peers = obj.peers;
-      if (!Array.isArray(peers) || peers.length > limits.maxPeers) {
-        fail(type, "peers", `must be a list of at most ${limits.maxPeers} addresses`, peers);
-      }
-      peers.forEach((peer, i) => addressValue(peer, type, `peers[${i}]`));
-      const { node, sig } = optionalProof(obj, type, true) as Signed;
-      return { type, peers: peers as string[], node, sig };
+      const peers = addressList(obj, type, "peers", limits.maxPeers, true)!;
+      return { type, peers, ...(signedBy(obj, type, true) as Signed) };
     }
     case "peer_reply": {
       if (typeof obj.accepted !== "boolean") fail(type, "accepted", "must be true or false", obj.accepted);
       const reason = reasonText(obj, type);
       const reply: PeerReply = { type, accepted: obj.accepted, addr: address(obj, type, "addr") };
       if (reason !== undefined) reply.reason = reason;
-      return { ...reply, ...optionalProof(obj, type, obj.accepted) };
+      return { ...reply, ...signedBy(obj, type, obj.accepted) };
     }
     case "refused": {
       const reason = reasonText(obj, type);
@@ -364,18 +299,24 @@ export function parseMessage(value: unknown, limits: MessageLimits): Message {
     }
     case "liveliness": {
       const probe: Liveliness = { type, ts: timestamp(obj, type, "ts") };
-      if (obj.nonce !== undefined) probe.nonce = matching(obj, type, "nonce", NONCE, NONCE_TEXT);
+      if (obj.nonce !== undefined) probe.nonce = nonce(obj, type, "nonce");
       return probe;
     }
     case "liveliness_reply":
-      return { type, ts: timestamp(obj, type, "ts"), ...optionalProof(obj, type) };
+      return { type, ts: timestamp(obj, type, "ts"), ...signedBy(obj, type) };
     case "get_data": {
       const ids = idList(obj, type, "ids", limits.maxIds);
       const have = idList(obj, type, "have", limits.maxIds);
+      const from = position(obj, type, "from");
       const request: GetData = { type };
       if (ids) request.ids = ids;
       if (have) request.have = have;
+      if (from !== undefined) request.from = from;
       return request;
+    }
+    case "page_end": {
+      const next = position(obj, type, "next");
+      return next === undefined ? { type } : { type, next };
     }
     case "ihave": {
       const ids = idList(obj, type, "ids", limits.maxIds);
@@ -396,15 +337,20 @@ export function parseMessage(value: unknown, limits: MessageLimits): Message {
         fail(type, "id", "must be 32 hex digits", obj.id);
       }
       const content = obj.content;
-      if (typeof content !== "string" || content.length > limits.maxContent) {
-        fail(type, "content", `must be a string of at most ${limits.maxContent} characters`, content);
+      if (typeof content !== "string" || !fitsUtf8(content, limits.maxContentBytes)) {
+        fail(
+          type,
+          "content",
+          `must be a string of at most ${limits.maxContentBytes} bytes of UTF-8`,
+          content,
+        );
       }
       address(obj, type, "origin");
-      matching(obj, type, "originId", NODE_ID, ID_TEXT);
+      nodeId(obj, type, "originId");
       if (!Number.isSafeInteger(obj.created) || (obj.created as number) < 0) {
         fail(type, "created", "must be a whole, non-negative number of milliseconds", obj.created);
       }
-      if (obj.sig !== undefined) matching(obj, type, "sig", SIGNATURE, SIG_TEXT);
+      if (obj.sig !== undefined) signature(obj, type, "sig");
       const hops = obj.hops;
       if (!isHopCount(hops, 1)) {
         fail(type, "hops", `must be a whole number from 1 to ${MAX_HOPS}`, hops);
@@ -427,9 +373,7 @@ export function parseMessage(value: unknown, limits: MessageLimits): Message {
         reason: obj.reason,
         reporter: address(obj, type, "reporter"),
       };
-      if (obj.reason === "leaving" || obj.sig !== undefined) {
-        death.sig = matching(obj, type, "sig", SIGNATURE, SIG_TEXT);
-      }
+      if (obj.reason === "leaving" || obj.sig !== undefined) death.sig = signature(obj, type, "sig");
       return death;
     }
     default:

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { formatSummary } from "../../lib/demo/demo.ts";
-import { runDeno } from "../_process.ts";
+import { runDeno, withTempDir } from "../_process.ts";
 
 Deno.test("p2pnet demo runs a network for a few seconds and reports full delivery and no false removals", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "p2pnet-demo-" });
-  try {
+  await withTempDir(async (dir) => {
     const { code, stdout, stderr } = await runDeno([
       "run",
       "-A",
@@ -24,9 +23,7 @@ Deno.test("p2pnet demo runs a network for a few seconds and reports full deliver
     assert.match(stdout, /false removals\s+0/);
     assert.match(stdout, /duplicates delivered\s+0/);
     assert.ok([...Deno.readDirSync(join(dir, "peers"))].length >= 12, "one log file per peer");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("deno task bench runs its smallest configuration in both modes, one JSON object per scenario, and compares them", async () => {

@@ -12,7 +12,7 @@ import {
 } from "../../lib/log/logging.ts";
 import { textFormatter } from "../../lib/log/formatters.ts";
 import { TestNetwork, waitFor, withLogs } from "../_helpers.ts";
-import { freePorts, ROOT, runP2pnet, withTempDir } from "../_process.ts";
+import { freePorts, ROOT, runOnTerminal, runP2pnet, withTempDir } from "../_process.ts";
 
 const SEED = "127.0.0.1:6001";
 const PEER = "127.0.0.1:6003";
@@ -279,27 +279,9 @@ nodeLogger("peer", "${PEER}").info("hello");
 await closeLogging();
 `,
     );
-    const env: Record<string, string> = { DENO_NO_UPDATE_CHECK: "1" };
-    for (const name of ["PATH", "HOME", "DENO_DIR", "XDG_CACHE_HOME"]) {
-      const value = Deno.env.get(name);
-      if (value !== undefined) env[name] = value;
-    }
-    if (noColor !== undefined) env.NO_COLOR = noColor;
     const command = `'${Deno.execPath()}' run -A --config '${join(ROOT, "deno.json")}' '${file}'`;
-    try {
-      const output = await new Deno.Command("script", {
-        args: ["-qec", command, "/dev/null"],
-        env,
-        clearEnv: true,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      return new TextDecoder().decode(output.stdout);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return undefined;
-      throw error;
-    }
+    const run = await runOnTerminal(command, noColor === undefined ? {} : { NO_COLOR: noColor });
+    return run?.output;
   });
 }
 

@@ -4,9 +4,9 @@ import assert from "node:assert/strict";
 import { Connection } from "../../lib/net/connection.ts";
 import { TcpTransport } from "../../lib/net/tcp_transport.ts";
 import type { Stream } from "../../lib/net/transport.ts";
-import { FrameDecoder } from "../../lib/wire/codec.ts";
-import { decodeMessage, type Message } from "../../lib/wire/messages.ts";
-import { LIMITS, MAX_FRAME_BYTES } from "../_helpers.ts";
+import type { Message } from "../../lib/wire/messages.ts";
+import { waitFor } from "../_helpers.ts";
+import { WireClient } from "../_wire_client.ts";
 
 /** A Connection on one end of a loopback TCP pair, and the raw stream at the other end. */
 async function socketPair(options: ConstructorParameters<typeof Connection>[1] = {}) {
@@ -19,17 +19,11 @@ async function socketPair(options: ConstructorParameters<typeof Connection>[1] =
   return { connection: new Connection(stream, options), remote };
 }
 
-/** Reads whole frames from `remote` until `count` messages arrived or the stream ended. */
+/** Reads the frames arriving at `remote` until `count` messages arrived or the stream ended. */
 async function readMessages(remote: Stream, count: number): Promise<Message[]> {
-  const decoder = new FrameDecoder(MAX_FRAME_BYTES);
-  const messages: Message[] = [];
-  const buffer = new Uint8Array(64 * 1024);
-  while (messages.length < count) {
-    const n = await remote.read(buffer);
-    if (n === null) break;
-    for (const body of decoder.push(buffer.subarray(0, n))) messages.push(decodeMessage(body, LIMITS));
-  }
-  return messages;
+  const reader = WireClient.wrap(remote);
+  await waitFor(() => reader.received.length >= count || reader.isClosed, { what: `${count} messages` });
+  return reader.received;
 }
 
 Deno.test("frames queued faster than the remote reads all arrive once, in order, through partial writes", async () => {
@@ -86,6 +80,29 @@ Deno.test("send() queues an urgent frame ahead of those not yet written, whateve
     connection.send({ type: "graft" }, { urgent: true });
     const messages = await readMessages(remote, 3);
     assert.deepEqual(messages.map((m) => m.type), ["graft", "prune", "liveliness"]);
+  } finally {
+    connection.close();
+    remote.close();
+  }
+});
+
+Deno.test("whenQueuedAtMost resolves once the queue has drained to the given bytes, and false if the connection closes first", async () => {
+  const { connection, remote } = await socketPair();
+  try {
+    assert.equal(await connection.whenQueuedAtMost(0), true, "an empty queue is at once");
+    for (let i = 0; i < 100; i++) connection.send({ type: "refused", reason: "r".repeat(150) });
+    const queued = connection.queuedBytes;
+    let drained = false;
+    const waiting = connection.whenQueuedAtMost(1000).then((ok) => (drained = ok));
+    assert.equal(drained, false);
+    await Promise.all([readMessages(remote, 100), waiting]);
+    assert.equal(drained, true);
+    assert.ok(connection.queuedBytes <= 1000 && queued > 1000, `${queued} then ${connection.queuedBytes}`);
+    connection.send({ type: "refused", reason: "r".repeat(150) });
+    const cut = connection.whenQueuedAtMost(0);
+    connection.close();
+    assert.equal(await cut, false);
+    assert.equal(await connection.whenQueuedAtMost(1 << 30), false, "closed: never room");
   } finally {
     connection.close();
     remote.close();

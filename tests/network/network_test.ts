@@ -1,16 +1,20 @@
+/**
+ * Whole networks on real sockets and real time, end to end: registration, delivery,
+ * crashes found, clean leaves, seeds down, catch-up. The overlay, the tree and the
+ * failure detector in detail run on fake time (tests/peer/), with a frozen peer found
+ * on real sockets as well (tests/peer/failure_detector_test.ts).
+ */
+
 import assert from "node:assert/strict";
 import { type Address, formatAddress } from "../../lib/wire/address.ts";
-import type { Settings } from "../../lib/settings/config.ts";
 import { JoinError, PeerNode } from "../../lib/peer/peer_node.ts";
 import { countDeliveries, FAST, TestNetwork, waitFor } from "../_helpers.ts";
-import { NodeIdentity, SilentPeer, WireClient } from "../_wire_client.ts";
+import { freePorts } from "../_process.ts";
+import { handNeighbour, HandNode } from "../_wire_client.ts";
 
-/** A port on 127.0.0.1 that nothing listens on (connecting is refused). */
+/** An address on 127.0.0.1 that nothing listens on (connecting is refused). */
 function closedPort(): Address {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return { host: "127.0.0.1", port };
+  return { host: "127.0.0.1", port: freePorts(1)[0]! };
 }
 
 Deno.test("3 seeds and 20 peers: majority registration, a connected overlay, every message delivered exactly once", async () => {
@@ -68,74 +72,6 @@ Deno.test("a peer that crashes is reported by its neighbours, dropped by every s
   }
 });
 
-/** A frozen peer (open sockets, no answers) is reported by its neighbours and dropped by every seed. */
-async function frozenPeerIsDropped(settings: Partial<Settings>): Promise<void> {
-  const net = await TestNetwork.start(3, 0, settings);
-  const { livelinessInterval, probeTimeout } = { ...FAST, ...settings } as Settings;
-  const silent = new SilentPeer();
-  try {
-    await silent.register(net.seedAddresses);
-    await waitFor(() => net.seedsListing(silent.label).length === 3, { what: "the silent peer to register" });
-    const reports: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      const peer = await net.addPeer();
-      peer.events.on("deathReported", ({ addr, why }) => addr === silent.label && reports.push(why));
-    }
-    const linked = net.peers.filter((p) => p.neighbours().some((n) => n.addr === silent.label));
-    assert.ok(linked.length > 0, "some peer took the silent peer as a neighbour");
-    silent.freeze();
-    const started = Date.now();
-    await waitFor(() => net.seedsListing(silent.label).length === 0, {
-      what: "every seed to drop the silent peer",
-    });
-    const elapsed = Date.now() - started;
-    assert.ok(
-      reports.length > 0 &&
-        reports.every((why) => why.startsWith("missed 3 liveliness probes; direct probe: ")),
-      `reports: ${reports}`,
-    );
-    // Neighbours need misses × interval (+ a probe timeout); a seed then probes the accused itself,
-    // misses + 1 times an interval apart, since a silent peer may only be busy.
-    const bound = 6 * livelinessInterval + 4 * probeTimeout + 1000;
-    assert.ok(elapsed < bound, `dropped after ${elapsed} ms, bound ${bound} ms`);
-    for (const peer of net.peers) assert.ok(!peer.neighbours().some((n) => n.addr === silent.label));
-    await waitFor(() => net.isConnected(), { what: "the real peers to stay connected" });
-  } finally {
-    await net.stop();
-    await silent.close();
-  }
-}
-
-Deno.test("a peer that stops answering probes is reported after the configured misses and every seed drops it", async () => {
-  await frozenPeerIsDropped({});
-});
-
-Deno.test("a frozen peer is found even when the probe timeout equals the liveliness interval", async () => {
-  await frozenPeerIsDropped({ livelinessInterval: 200, probeTimeout: 200 });
-});
-
-Deno.test("a peer that dies while a seed is still checking a report about it is removed", async () => {
-  const net = await TestNetwork.start(1, 0);
-  const silent = new SilentPeer();
-  try {
-    const seed = net.seeds[0]!;
-    await silent.register(net.seedAddresses);
-    await waitFor(() => seed.peers().includes(silent.label), { what: "the silent peer to register" });
-    await net.addPeer();
-    silent.freeze();
-    // The peer's neighbour reports it; while the seed's re-probes run, it renews its
-    // registration once more and then dies: the refusal must still settle the check.
-    await waitFor(() => net.peers[0]!.neighbours().length === 0, { what: "the neighbour to give up on it" });
-    const renewal = silent.clients[0]!;
-    await renewal.send(await renewal.registration(silent.identity, silent.label));
-    await silent.close();
-    await waitFor(() => !seed.peers().includes(silent.label), { what: "the seed to drop the dead peer" });
-  } finally {
-    await net.stop();
-    await silent.close();
-  }
-});
-
 Deno.test("a peer that stops cleanly is gone from every seed at once", async () => {
   const net = await TestNetwork.start(3, 5);
   try {
@@ -162,50 +98,6 @@ Deno.test("a peer that stops cleanly is gone from every seed at once", async () 
   }
 });
 
-Deno.test("the first peers to join get their outbound neighbours long before their next overlay round", async () => {
-  // Overlay rounds every 20 s (the first at 10 to 20 s) and registrations renewed (which
-  // also brings a peer list) every 60 s: the first peer joins an empty network and the
-  // second knows only the first, so only asking the seeds again soon (after
-  // overlayInterval / 20, then doubling) gets them 2 outbound links within 8 s, or every
-  // other peer as a neighbour, the most a peer can have.
-  const net = await TestNetwork.start(1, 6, {
-    overlayInterval: 20_000,
-    livelinessInterval: 20_000,
-    degree: 2,
-  });
-  try {
-    const joined = (peer: PeerNode) => {
-      const neighbours = peer.neighbours();
-      return neighbours.length === 5 || neighbours.filter((n) => n.direction === "outbound").length === 2;
-    };
-    await waitFor(() => net.peers.every(joined), {
-      timeoutMs: 8_000,
-      what: "every peer to have 2 outbound neighbours",
-    });
-    assert.ok(net.isConnected());
-  } finally {
-    await net.stop();
-  }
-});
-
-Deno.test("a peer whose chosen neighbour declines dials another candidate at once", async () => {
-  // Six of the eight candidates are full (maxInbound 0) and decline; overlay rounds come
-  // every 20 s, so only dialling another candidate right after a decline gets the new peer
-  // its 2 outbound links within 5 s (unless its first pick is the two open ones: 1 in 28).
-  const slow = { overlayInterval: 20_000, livelinessInterval: 20_000, degree: 1 };
-  const net = await TestNetwork.start(1, 0, slow);
-  try {
-    for (const maxInbound of [0, 0, 0, 0, 0, 0, 12, 12]) await net.addPeer({ maxInbound });
-    const newcomer = await net.addPeer({ degree: 2 });
-    await waitFor(() => newcomer.neighbours().filter((n) => n.direction === "outbound").length === 2, {
-      timeoutMs: 5_000,
-      what: "the newcomer to have 2 outbound neighbours",
-    });
-  } finally {
-    await net.stop();
-  }
-});
-
 Deno.test("with 1 of 3 seeds down peers still join", async () => {
   const net = await TestNetwork.start(2, 0);
   try {
@@ -221,14 +113,10 @@ Deno.test("with 1 of 3 seeds down peers still join", async () => {
 
 Deno.test("with 2 of 3 seeds down the join fails with a clear error in bounded time", async () => {
   const net = await TestNetwork.start(1, 0);
-  // A seed that accepts connections but never answers: the join must time out on it, not hang.
-  const blackHole = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const held: Deno.Conn[] = [];
-  const accepting = (async () => {
-    for await (const conn of blackHole) held.push(conn);
-  })().catch(() => {});
+  // A seed that accepts connections but never answers a registration: the join must time out on it, not hang.
+  const blackHole = new HandNode({ acceptsNeighbours: false });
   const refused = closedPort();
-  const silent = { host: "127.0.0.1", port: (blackHole.addr as Deno.NetAddr).port };
+  const silent = blackHole.address;
   const seedTimeout = 400;
   const peer = new PeerNode({
     host: "127.0.0.1",
@@ -247,9 +135,7 @@ Deno.test("with 2 of 3 seeds down the join fails with a clear error in bounded t
   } finally {
     await peer.stop();
     await net.stop();
-    blackHole.close();
-    await accepting;
-    for (const conn of held) conn.close();
+    await blackHole.close();
   }
 });
 
@@ -272,16 +158,10 @@ Deno.test("a peer that joins after 10 messages were gossiped catches up on all 1
 
 Deno.test("getData answers with the named messages, or with every message the asker lacks", async () => {
   const net = await TestNetwork.start(1, 1);
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const client = await WireClient.connect(net.peers[0]!.address);
+  const peer = net.peers[0]!;
+  const ids = ["one", "two", "three"].map((text) => peer.publish(text).id);
+  const { client, label: me, close } = await handNeighbour(net.ground, peer);
   try {
-    const peer = net.peers[0]!;
-    const ids = ["one", "two", "three"].map((text) => peer.publish(text).id);
-    const me = formatAddress({ host: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port });
-    await client.send(await client.peerRequest(NodeIdentity.generate(), me));
-    await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
-      what: "acceptance",
-    });
     await client.send({ type: "get_data", ids: [ids[1]!] });
     const gossip = () =>
       client.received.filter((m) => m.type === "message").map((m) => m.type === "message" && m.id);
@@ -301,37 +181,7 @@ Deno.test("getData answers with the named messages, or with every message the as
       what: "the peer's own getData",
     });
   } finally {
-    await client.close();
-    listener.close();
-    await net.stop();
-  }
-});
-
-Deno.test("peers keep a bounded number of neighbours and refill after losing some", async () => {
-  const net = await TestNetwork.start(3, 12, { degree: 3, maxInbound: 4 });
-  try {
-    await waitFor(() => net.isConnected(), { what: "a connected overlay" });
-    for (const peer of net.peers) {
-      const n = peer.neighbours();
-      assert.ok(n.filter((x) => x.direction === "inbound").length <= 4, `${peer.label} inbound bound`);
-      assert.ok(n.filter((x) => x.direction === "outbound").length <= 3, `${peer.label} outbound bound`);
-    }
-    // Peers that lose neighbours open new outbound connections until they have `degree` again.
-    await Promise.all(net.peers.slice(0, 3).map((p) => p.stop()));
-    // With 9 survivors a peer may find every other peer already its neighbour or full
-    // (4 inbound): then it rightly stays below its degree.
-    const count = (p: PeerNode, direction: string) =>
-      p.neighbours().filter((x) => x.direction === direction).length;
-    const cannotGrow = (p: PeerNode) =>
-      net.live.every((q) =>
-        q === p || p.neighbours().some((n) => n.addr === q.label) || count(q, "inbound") >= 4
-      );
-    await waitFor(
-      () => net.live.every((p) => count(p, "outbound") === 3 || cannotGrow(p)),
-      { what: "every survivor to hold 3 outbound neighbours again, or to have no candidate left" },
-    );
-    assert.ok(net.live.some((p) => count(p, "outbound") === 3));
-  } finally {
+    await close();
     await net.stop();
   }
 });

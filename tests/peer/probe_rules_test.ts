@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import {
   directProbeTimeout,
+  judgeConfirmation,
   judgeRound,
   type ProbeRound,
   probeTimeout,
@@ -54,5 +55,23 @@ Deno.test("judgeRound counts silence only when this node checked in time and mos
   ];
   for (const [change, counts] of cases) {
     assert.equal(judgeRound({ ...ROUND, ...change }).counts, counts, JSON.stringify(change));
+  }
+});
+
+Deno.test("judgeConfirmation: dead when the direct probe fails, unresponsive when it answers once too often", () => {
+  const cases: [boolean, boolean, number, string][] = [
+    [false, false, 0, "dead"],
+    [false, false, 5, "dead"],
+    [true, false, 0, "spared"],
+    [true, false, 1, "spared"],
+    [true, false, 2, "unresponsive"], // answered fresh probes twice before, its link silent all along
+    [false, true, 9, "spared"], // inconclusive: the silence may be this node's
+  ];
+  for (const [alive, inconclusive, spared, verdict] of cases) {
+    assert.equal(
+      judgeConfirmation({ alive, inconclusive, spared }),
+      verdict,
+      `${alive} ${inconclusive} ${spared}`,
+    );
   }
 });

@@ -11,7 +11,7 @@ import { PeerNode } from "../../lib/peer/peer_node.ts";
 import type { Message } from "../../lib/wire/messages.ts";
 import { SeedNode } from "../../lib/seed/seed_node.ts";
 import { FAST, MAX_FRAME_BYTES, waitFor, withLogs } from "../_helpers.ts";
-import { gossipFrom, identityFor, SilentPeer, WireClient } from "../_wire_client.ts";
+import { answersProbe, gossipFrom, HandNode, identityFor, WireClient } from "../_wire_client.ts";
 
 /** Strangers here all come from 127.0.0.1, so host bans are off unless a test is about them. */
 const HOSTILE: Partial<Settings> = { ...FAST, banThreshold: 0, handshakeTimeout: 1000, frameTimeout: 1000 };
@@ -21,24 +21,10 @@ const text = (s: string) => new TextEncoder().encode(s);
 const json = (value: unknown) => framed(text(JSON.stringify(value)));
 
 function mentions(records: LogRecord[], client: WireClient): LogRecord[] {
-  const port = `:${(client.conn.localAddr as Deno.NetAddr).port}`;
+  const port = `:${client.stream.localAddr.port}`;
   return records.filter((r) =>
     (r.level === "warning" || r.level === "error") && JSON.stringify(r.properties).includes(port)
   );
-}
-
-/** A one-shot probe: proof that the node still answers a valid client. */
-async function answersProbe(port: number): Promise<void> {
-  const client = await WireClient.connect({ host: "127.0.0.1", port });
-  try {
-    await client.send({ type: "liveliness", ts: 42 });
-    await waitFor(() => client.received.some((m) => m.type === "liveliness_reply" && m.ts === 42), {
-      what: "a liveliness reply from the node",
-      timeoutMs: 3000,
-    });
-  } finally {
-    await client.close();
-  }
 }
 
 /** Connects, optionally completes a neighbour handshake, sends `bytes`, and waits for the node to close. */
@@ -118,7 +104,7 @@ Deno.test("a seed closes and logs every malformed frame and keeps serving", asyn
         await assertRefused(seed.address.port, bytes, records, { what });
       }
       assert.ok(Deno.memoryUsage().rss - rssBefore < 64 * 1024 * 1024, "no large allocation");
-      await answersProbe(seed.address.port);
+      await answersProbe(seed.address);
     } finally {
       await seed.stop();
     }
@@ -132,20 +118,20 @@ Deno.test("a peer closes and logs malformed frames, before and after the neighbo
     const peer = new PeerNode({ settings: { ...HOSTILE, seeds: [seed.address], maxInbound: 100 } });
     await peer.start();
     // One announced address per neighbour: the peer may not yet have dropped the last one.
-    const listeners: Deno.Listener[] = [];
+    const neighbours: HandNode[] = [];
     try {
       for (const [what, bytes] of BAD_FRAMES) {
         await assertRefused(peer.address.port, bytes, records, { what });
-        const me = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-        listeners.push(me);
+        const me = new HandNode();
+        neighbours.push(me);
         await assertRefused(peer.address.port, bytes, records, {
           what: `${what} from a neighbour`,
-          handshake: `127.0.0.1:${(me.addr as Deno.NetAddr).port}`,
+          handshake: me.label,
         });
       }
-      await answersProbe(peer.address.port);
+      await answersProbe(peer.address);
     } finally {
-      for (const me of listeners) me.close();
+      await Promise.all(neighbours.map((me) => me.close()));
       await peer.stop();
       await seed.stop();
     }
@@ -249,7 +235,7 @@ Deno.test("limits: connections past maxConnections are refused and logged, and a
       await Promise.all(idle.map((c) => c.close()));
       await waitFor(async () => {
         try {
-          await answersProbe(seed.address.port);
+          await answersProbe(seed.address);
           return true;
         } catch {
           return false;
@@ -266,7 +252,7 @@ Deno.test("limits: a Peer List carries at most peerListLimit peers", async () =>
   const settings = { ...HOSTILE, peerListLimit: 3 };
   const seed = new SeedNode({ settings });
   await seed.start();
-  const silent = Array.from({ length: 6 }, () => new SilentPeer());
+  const silent = Array.from({ length: 6 }, () => new HandNode());
   try {
     for (const s of silent) await s.register([seed.address]);
     await waitFor(() => seed.peers().length === 6, { what: "six registrations" });
@@ -286,7 +272,7 @@ Deno.test("limits: the message store and seen set stay bounded, and oversized co
   const seed = new SeedNode({ settings: HOSTILE });
   await seed.start();
   const peer = new PeerNode({
-    settings: { ...HOSTILE, seeds: [seed.address], storeLimit: 50, seenLimit: 100, maxMessageBytes: 1000 },
+    settings: { ...HOSTILE, seeds: [seed.address], storeLimit: 50, seenLimit: 100, maxContentBytes: 1000 },
   });
   await peer.start();
   try {
@@ -302,13 +288,14 @@ Deno.test("limits: the message store and seen set stay bounded, and oversized co
 
 Deno.test("limits: a frame over maxFrameBytes is refused at its length prefix", async () => {
   await withLogs(async (records) => {
-    const seed = new SeedNode({ settings: { ...HOSTILE, maxFrameBytes: 2048 } });
+    const small = { maxFrameBytes: 8192, maxContentBytes: 300, storeLimit: 40, peerListLimit: 1 };
+    const seed = new SeedNode({ settings: { ...HOSTILE, ...small } });
     await seed.start();
     try {
       const header = new Uint8Array(4);
-      writeHeader(header, 2049);
-      await assertRefused(seed.address.port, header, records, { what: "a frame of 2049 bytes" });
-      await answersProbe(seed.address.port);
+      writeHeader(header, 8193);
+      await assertRefused(seed.address.port, header, records, { what: "a frame of 8193 bytes" });
+      await answersProbe(seed.address);
     } finally {
       await seed.stop();
     }

@@ -12,8 +12,17 @@ import type { GossipMessage } from "../../lib/wire/messages.ts";
 import { messageId } from "../../lib/wire/message_id.ts";
 import type { StoredMessage } from "../../lib/peer/message_store.ts";
 import { SeedNode } from "../../lib/seed/seed_node.ts";
-import { FAST, recordText, TestNetwork, waitFor, withLogs } from "../_helpers.ts";
-import { identityFor, NodeIdentity, proof, signedMessage, WireClient } from "../_wire_client.ts";
+import { FAST, REAL_GROUND, recordText, TestNetwork, waitFor, withLogs } from "../_helpers.ts";
+import {
+  handNeighbour,
+  HandNode,
+  identityFor,
+  NodeIdentity,
+  proof,
+  signedMessage,
+  WireClient,
+} from "../_wire_client.ts";
+import type { PeerNode } from "../../lib/peer/peer_node.ts";
 
 /** Strikes are counted, never enough for a ban: every client here comes from 127.0.0.1. */
 const SETTINGS: Partial<Settings> = { ...FAST, banThreshold: 1000 };
@@ -22,25 +31,10 @@ const strikes = (records: LogRecord[], why: RegExp) =>
   records.filter((r) => r.properties.event === "connection.strike" && why.test(String(r.properties.why)))
     .length;
 
-/** A client linked to `peer` as a neighbour listening at an address of its own. */
-async function neighbourOf(peer: { address: { host: string; port: number } }) {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const addr = `127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
-  const identity = identityFor(addr);
-  const client = await WireClient.connect(peer.address, (m, c) => c.answerProbe(m, identity, addr));
-  await client.send(await client.peerRequest(identity, addr));
-  await waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
-    what: "acceptance",
-  });
-  return {
-    client,
-    addr,
-    identity,
-    close: async () => {
-      await client.close();
-      listener.close();
-    },
-  };
+/** A hand-written neighbour of `peer`, with the identity it proved. */
+async function neighbourOf(peer: PeerNode) {
+  const neighbour = await handNeighbour(REAL_GROUND, peer);
+  return { ...neighbour, identity: identityFor(neighbour.label) };
 }
 
 Deno.test("a message that speaks for another peer, or whose content or signature was changed, is dropped with a strike", async () => {
@@ -118,6 +112,9 @@ Deno.test("a message that speaks for another peer, or whose content or signature
   });
 });
 
+/** The node id a seed lists for `addr`. */
+const idAt = (seed: SeedNode, addr: string) => seed.members().find((m) => m.addr === addr)?.id;
+
 /** A stored message as it went over the wire. */
 function realMessage(m: StoredMessage): GossipMessage {
   const { id, origin, originId, content, created, sig } = m;
@@ -148,18 +145,12 @@ Deno.test("a forged leave is refused with a strike, at a seed and at a neighbour
     const net = await TestNetwork.start(1, 1, SETTINGS);
     const seed = net.seeds[0]!;
     const victim = net.peers[0]!;
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const addr = `127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
-    const me = identityFor(addr);
-    const answering: WireClient[] = [];
-    const accepting = (async () => {
-      for await (const conn of listener) {
-        answering.push(WireClient.wrap(conn, (m, c) => c.answerProbe(m, me, addr)));
-      }
-    })().catch(() => {});
+    const hand = new HandNode({ acceptsNeighbours: false });
+    const addr = hand.label;
+    const me = hand.identity;
     const clients: WireClient[] = [];
     const connect = async () => {
-      const client = await WireClient.connect(seed.address);
+      const client = await hand.connect(seed.address);
       clients.push(client);
       await client.send(await client.registration(me, addr));
       await waitFor(() => client.received.some((m) => m.type === "peer_list"), { what: "registration" });
@@ -175,7 +166,7 @@ Deno.test("a forged leave is refused with a strike, at a seed and at a neighbour
       });
       assert.ok(seed.peers().includes(victim.label));
       // Its own leave, signed for the first connection, replayed on a later one.
-      first.conn.close();
+      await first.close();
       await waitFor(() => first.isClosed, { what: "the first connection closed" });
       const second = await connect();
       const before = strikes(records, /bad signature on a leave/);
@@ -206,9 +197,7 @@ Deno.test("a forged leave is refused with a strike, at a seed and at a neighbour
         await close();
       }
     } finally {
-      await Promise.all([...clients, ...answering].map((c) => c.close()));
-      listener.close();
-      await accepting;
+      await hand.close();
       await net.stop();
     }
   });
@@ -243,18 +232,21 @@ Deno.test("a second key claiming a live peer's address is refused with a strike;
       const alive = await claim(1);
       assert.match(alive?.type === "refused" ? alive.reason : "", /another node id/);
       assert.equal(strikes(records, /another node id/), 2);
-      assert.ok(restarted.peers().every((p) => restarted.peerIds().get(p) === victim.id));
-      assert.equal(net.seeds[0]!.peerIds().get(victim.label), victim.id);
+      assert.ok(restarted.members().every((m) => m.id === victim.id));
+      assert.equal(idAt(net.seeds[0]!, victim.label), victim.id);
 
       // Once the holder is gone, whoever answers at the address with its key may take it.
       const victimPort = victim.address.port;
       await victim.stop();
       await waitFor(() => !net.seeds[0]!.peers().includes(victim.label), { what: "the holder to leave" });
-      const heir = Deno.listen({ hostname: "127.0.0.1", port: victimPort });
+      const heir = REAL_GROUND.transport("127.0.0.1").listen("127.0.0.1", victimPort);
       const heirs: WireClient[] = [];
       const accepting = (async () => {
-        for await (const conn of heir) {
-          heirs.push(WireClient.wrap(conn, (m, c) => c.answerProbe(m, intruder, victim.label)));
+        for (;;) {
+          const stream = await heir.accept();
+          heirs.push(
+            WireClient.wrap(stream, { onMessage: (m, c) => c.answerProbe(m, intruder, victim.label) }),
+          );
         }
       })().catch(() => {});
       try {
@@ -264,7 +256,7 @@ Deno.test("a second key claiming a live peer's address is refused with a strike;
         await waitFor(() => client.received.some((m) => m.type === "peer_list"), {
           what: "the heir registered",
         });
-        assert.equal(net.seeds[0]!.peerIds().get(victim.label), intruder.id);
+        assert.equal(idAt(net.seeds[0]!, victim.label), intruder.id);
       } finally {
         heir.close();
         await accepting;

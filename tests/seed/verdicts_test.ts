@@ -1,7 +1,14 @@
 /** Table tests of a seed's decisions about death reports. */
 
 import assert from "node:assert/strict";
-import { admitReport, judgeProbe, type ProbeStep, type ReportFacts } from "../../lib/seed/verdicts.ts";
+import {
+  admitReport,
+  type ContradictionFacts,
+  excuseReport,
+  judgeProbe,
+  type ProbeStep,
+  type ReportFacts,
+} from "../../lib/seed/verdicts.ts";
 
 const DEAD: ReportFacts = {
   reason: "dead",
@@ -92,5 +99,47 @@ Deno.test("judgeProbe keeps answering peers, removes refused ones at once and si
       ? "retry, inconclusive"
       : v.action;
     assert.equal(shown, expected, what);
+  }
+});
+
+Deno.test("excuseReport counts a contradicted report as a lie only when the seed kept contact with both sides", () => {
+  const steady = { lastHeard: 9_900, silenceEndedAt: -Infinity };
+  const facts: ContradictionFacts = {
+    now: 10_000,
+    reportAt: 9_000,
+    windowMs: 3000,
+    silenceMs: 500,
+    reporter: steady,
+    accused: steady,
+  };
+  const cases: [string, Partial<ContradictionFacts>, string | undefined][] = [
+    ["in contact with both throughout: a lie", {}, undefined],
+    [
+      "the reporter is silent now",
+      { reporter: { lastHeard: 9_400, silenceEndedAt: -Infinity } },
+      "lost contact with the reporter",
+    ],
+    [
+      "the reporter's silence ended within the window (its report came late, after a partition)",
+      { reporter: { lastHeard: 9_990, silenceEndedAt: 9_200 } },
+      "out of contact with the reporter lately",
+    ],
+    [
+      "a silence that ended before the window does not excuse",
+      { reporter: { lastHeard: 9_990, silenceEndedAt: 5_999 } },
+      undefined,
+    ],
+    [
+      "the accused was cut off from this seed during the check",
+      { accused: { lastHeard: 9_990, silenceEndedAt: 9_950 } },
+      "out of contact with the accused lately",
+    ],
+    ["the accused has no connection to this seed", { accused: undefined }, "no connection to the accused"],
+    ["the reporter has none", { reporter: undefined }, "no connection to the reporter"],
+  ];
+  for (const [what, change, excuse] of cases) {
+    const got = excuseReport({ ...facts, ...change });
+    if (excuse === undefined) assert.equal(got, undefined, what);
+    else assert.ok(got?.includes(excuse), `${what}: ${got}`);
   }
 });

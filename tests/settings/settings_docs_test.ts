@@ -32,7 +32,7 @@ Deno.test("every settable flag appears in the --help of each command that takes 
       assert.ok(help.includes(`[${flag.name} ${flag.arg}]`), `${command} usage names ${flag.name}`);
       assert.match(
         help,
-        new RegExp(`^  ${flag.name} ${flag.arg} +\\S`, "m"),
+        new RegExp(`^  ${flag.name} ${flag.arg.replace(/[[\]().*+?]/g, "\\$&")} +\\S`, "m"),
         `${command} --help explains ${flag.name}`,
       );
       assert.ok(flag.name.slice(2) in flagOptions(command), `${command} parses ${flag.name}`);
@@ -42,7 +42,9 @@ Deno.test("every settable flag appears in the --help of each command that takes 
   assert.match(HELP.peer, /--gossip-mode M +how messages spread: tree or flood \(default: tree\)/);
   assert.match(
     HELP.seed,
-    new RegExp(`--host H +host to listen on and announce \\(default: ${DEFAULT_SETTINGS.host}\\)`),
+    new RegExp(
+      `--host H +host to listen on, and to announce unless advertise is set \\(default: ${DEFAULT_SETTINGS.host}\\)`,
+    ),
   );
 });
 
@@ -53,12 +55,15 @@ Deno.test("a command parses only the setting flags the table gives it", () => {
 });
 
 Deno.test("settingsFromFlags settles the flags given and names a bad one", () => {
-  assert.deepEqual(settingsFromFlags({ degree: "6", "liveliness-interval": "2s", config: "x.json" }), {
-    degree: 6,
-    livelinessInterval: 2000,
-  });
+  assert.deepEqual(
+    settingsFromFlags({ degree: "6", "liveliness-interval": "2s", config: "x.json" }, "peer"),
+    {
+      degree: 6,
+      livelinessInterval: 2000,
+    },
+  );
   assert.throws(
-    () => settingsFromFlags({ "gossip-mode": "gossip" }),
+    () => settingsFromFlags({ "gossip-mode": "gossip" }, "peer"),
     (error) =>
       error instanceof ConfigError &&
       error.message === '--gossip-mode: must be "tree" or "flood", got "gossip"',

@@ -15,6 +15,7 @@ import {
   resolveSettings,
   type Settings,
 } from "../../lib/settings/config.ts";
+import { withTempDir } from "../_process.ts";
 
 // ---- helpers ----------------------------------------------------------------------
 
@@ -32,25 +33,12 @@ function configError(fn: () => unknown, note = ""): string {
   return thrown.message;
 }
 
+/** The message of the ConfigError that `fn`'s promise rejects with; fails on any other outcome. */
 async function configErrorAsync(fn: () => Promise<unknown>): Promise<string> {
-  let thrown: unknown;
-  try {
-    await fn();
-  } catch (error) {
-    thrown = error;
-  }
-  assert.ok(thrown instanceof ConfigError, `expected a ConfigError, got ${thrown ?? "no error"}`);
-  return thrown.message;
-}
-
-/** Runs `body` with a temp directory that is removed afterwards. */
-async function withTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "p2pnet-config-test-" });
-  try {
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  const failure = await fn().then(() => undefined, (error) => ({ error }));
+  return configError(() => {
+    if (failure) throw failure.error;
+  });
 }
 
 /** Writes `text` to a config file in a temp directory and runs `body` with its path. */
@@ -87,7 +75,7 @@ Deno.test("a config object with every kind of field settles into typed settings"
     gossipCount: 0,
     gossipMode: "flood",
     announceInterval: "1s",
-    maxFrameBytes: 4096,
+    maxFrameBytes: 8192,
     networkKey: "",
   }, FILE);
   assert.deepEqual(parsed, {
@@ -113,7 +101,7 @@ Deno.test("a config object with every kind of field settles into typed settings"
     gossipCount: 0,
     gossipMode: "flood",
     announceInterval: 1000,
-    maxFrameBytes: 4096,
+    maxFrameBytes: 8192,
     networkKey: "",
   });
   assert.deepEqual(parseConfigObject({}, FILE), {});
@@ -125,8 +113,11 @@ Deno.test("every field a config file may hold is accepted by name", () => {
     if (field in values) continue;
     const kind = typeof DEFAULT_SETTINGS[field as keyof Settings];
     values[field] = kind === "number"
-      ? (field === "port" ? 0 : field === "maxFrameBytes" ? 4096 : 1000)
-      : ({ logFormat: "text", gossipMode: "tree", signMessages: "on" } as Record<string, string>)[field] ??
+      ? (field === "port" ? 0 : field === "maxFrameBytes" ? 8192 : 1000)
+      : ({ logFormat: "text", gossipMode: "tree", api: "127.0.0.1:0", signMessages: "on" } as Record<
+        string,
+        string
+      >)[field] ??
         "x";
   }
   const parsed = parseConfigObject(values, FILE);
@@ -205,7 +196,7 @@ Deno.test("wrong-typed and out-of-range fields are refused naming the file, the 
     [{ degree: null }, `${FILE}: degree: must be an integer >= 1, got null`],
     [{ maxInbound: -1 }, `${FILE}: maxInbound: must be an integer >= 0, got -1`],
     [{ gossipCount: true }, `${FILE}: gossipCount: must be an integer >= 0, got true`],
-    [{ maxFrameBytes: "1MB" }, `${FILE}: maxFrameBytes: must be an integer >= 1024, got "1MB"`],
+    [{ maxFrameBytes: "1MB" }, `${FILE}: maxFrameBytes: must be an integer >= 8192, got "1MB"`],
     [{ seenLimit: 2 ** 60 }, `${FILE}: seenLimit: must be an integer >= 1, got ${2 ** 60}`],
     [{ host: "" }, `${FILE}: host: must be a non-empty string, got ""`],
     [{ logDir: 5 }, `${FILE}: logDir: must be a non-empty string, got 5`],
@@ -446,14 +437,68 @@ Deno.test("a probe timeout set longer than the liveliness interval is refused, w
   );
 });
 
-Deno.test("a maximum frame under 1 KiB is refused, in a file as in a library layer", () => {
+Deno.test("a maximum frame under 8 KiB is refused, in a file as in a library layer", () => {
   assert.equal(
-    configError(() => resolveSettings({ maxFrameBytes: 1023 })),
-    "settings: maxFrameBytes: must be an integer >= 1024, got 1023",
+    configError(() => resolveSettings({ maxFrameBytes: 8191 })),
+    "settings: maxFrameBytes: must be an integer >= 8192, got 8191",
   );
   assert.equal(
     configError(() => parseConfigObject({ maxFrameBytes: 1000 }, FILE)),
-    `${FILE}: maxFrameBytes: must be an integer >= 1024, got 1000`,
+    `${FILE}: maxFrameBytes: must be an integer >= 8192, got 1000`,
   );
-  assert.equal(resolveSettings({ maxFrameBytes: 1024 }).maxFrameBytes, 1024);
+  const small = { maxFrameBytes: 8192, maxContentBytes: 300, storeLimit: 40, peerListLimit: 1 };
+  assert.equal(resolveSettings(small).maxFrameBytes, 8192);
+});
+
+Deno.test("limits under which a valid message would not fit in a frame are refused, naming what to change", () => {
+  const cases: [Partial<Settings>, string, string][] = [
+    [
+      { maxContentBytes: 200_000 },
+      "maxContentBytes",
+      "maxFrameBytes must be >= the largest message frame with maxContentBytes 200000 (1202090 bytes, " +
+      "JSON escaping at its worst): current values 1048576 < 1202090; raise maxFrameBytes or lower maxContentBytes",
+    ],
+    [
+      { storeLimit: 20_000 },
+      "storeLimit",
+      "maxFrameBytes must be >= the largest get_data frame with storeLimit 20000 (1400060 bytes, " +
+      "JSON escaping at its worst): current values 1048576 < 1400060; raise maxFrameBytes or lower storeLimit",
+    ],
+    [
+      { maxFrameBytes: 200_000, maxQueuedBytes: 400_000, storeLimit: 100, peerListLimit: 200 },
+      "peerListLimit",
+      "maxFrameBytes must be >= the largest get_peer_list frame with peerListLimit 200 (723251 bytes, " +
+      "JSON escaping at its worst): current values 200000 < 723251; raise maxFrameBytes or lower peerListLimit",
+    ],
+    [
+      { maxQueuedBytes: 2 * 1024 * 1024 },
+      "maxQueuedBytes",
+      "maxQueuedBytes must be >= 2097160, so that a frame of maxFrameBytes 1048576 fits in the 50% of the " +
+      "write queue that catch-up may fill: current values 2097152 < 2097160; raise maxQueuedBytes or lower " +
+      "maxFrameBytes",
+    ],
+  ];
+  for (const [layer, field, message] of cases) {
+    let thrown: unknown;
+    try {
+      resolveSettings(layer);
+    } catch (error) {
+      thrown = error;
+    }
+    assert.ok(thrown instanceof ConfigError, JSON.stringify(layer));
+    assert.equal(thrown.message, message);
+    assert.equal(thrown.field, field);
+  }
+  // At their defaults the limits fit, and so do the largest content and store that 1 MiB frames allow.
+  resolveSettings({ maxContentBytes: 174_414 });
+  resolveSettings({ storeLimit: 14_978 });
+  assert.throws(() => resolveSettings({ maxContentBytes: 174_415 }), ConfigError);
+});
+
+Deno.test("a config file with the old maxMessageBytes is refused, naming maxContentBytes", () => {
+  assert.equal(
+    configError(() => parseConfigObject({ maxMessageBytes: 1000 }, FILE)),
+    `${FILE}: maxMessageBytes: renamed to maxContentBytes, which counts bytes of UTF-8 rather than UTF-16 code units`,
+  );
+  assert.equal(resolveSettings({ maxContentBytes: 1000 }).maxContentBytes, 1000);
 });

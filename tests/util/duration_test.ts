@@ -35,7 +35,7 @@ Deno.test("parseDuration reads units and bare milliseconds, and returns undefine
   for (const [text, ms] of table) assert.equal(parseDuration(text), ms, JSON.stringify(text));
 });
 
-Deno.test("formatDuration writes the largest whole unit among ms, s and m", () => {
+Deno.test("formatDuration writes the largest whole unit among ms, s, m and h", () => {
   const table: [number, string][] = [
     [0, "0ms"],
     [1, "1ms"],
@@ -48,7 +48,9 @@ Deno.test("formatDuration writes the largest whole unit among ms, s and m", () =
     [60_000, "1m"],
     [90_000, "90s"],
     [120_000, "2m"],
-    [3_600_000, "60m"],
+    [3_600_000, "1h"],
+    [5_400_000, "90m"],
+    [86_400_000, "24h"],
   ];
   for (const [ms, text] of table) assert.equal(formatDuration(ms), text, String(ms));
 });

@@ -5,6 +5,7 @@ import { sample, shuffled } from "../../lib/util/random.ts";
 import { TokenBucket } from "../../lib/util/rate_limiter.ts";
 import { DecayingMax } from "../../lib/util/decaying_max.ts";
 import { Scheduler } from "../../lib/util/scheduler.ts";
+import { fitsUtf8, utf8Length } from "../../lib/util/utf8.ts";
 
 Deno.test("TokenBucket passes a burst, then the rate", () => {
   const bucket = new TokenBucket(10, 20, 0);
@@ -52,4 +53,26 @@ Deno.test("sample and shuffled pick distinct items without losing any", () => {
   const picked = sample(items, 10);
   assert.equal(new Set(picked).size, 10);
   assert.deepEqual(sample(items.slice(0, 3), 10).sort(), [0, 1, 2]);
+});
+
+Deno.test("utf8Length counts the bytes TextEncoder writes, lone surrogates as U+FFFD", () => {
+  const encoder = new TextEncoder();
+  const cases = [
+    "",
+    "hello",
+    "é",
+    "€",
+    "€".repeat(5),
+    "😀",
+    "a😀b",
+    "\ud800",
+    "\udc00x",
+    "\ud800\ud800",
+    "\u0001\u007f\u0080\u07ff\u0800\uffff",
+  ];
+  for (const text of cases) assert.equal(utf8Length(text), encoder.encode(text).length, JSON.stringify(text));
+  assert.equal(fitsUtf8("€".repeat(100), 300), true);
+  assert.equal(fitsUtf8("€".repeat(101), 300), false, "101 characters, 303 bytes");
+  assert.equal(fitsUtf8("x".repeat(301), 300), false);
+  assert.equal(fitsUtf8("x".repeat(100), 300), true);
 });

@@ -1,7 +1,8 @@
 /** Addresses as they go over the wire: `host:port`, and whether a claimed address is on the connection's host. */
 
 import assert from "node:assert/strict";
-import { hostMatches, isAddress, parseAddress } from "../../lib/wire/address.ts";
+import { hostMatches, isAddress, makeAddress, parseAddress } from "../../lib/wire/address.ts";
+import { SeedNode } from "../../lib/seed/seed_node.ts";
 
 Deno.test("isAddress accepts exactly what parseAddress parses", () => {
   const parses = (text: string) => {
@@ -53,4 +54,24 @@ Deno.test("hostMatches accepts only an announced address on the connection's own
   assert.equal(hostMatches({ host: "::ffff:127.0.0.1", port: 1 }, "127.0.0.1:7000"), true);
   assert.equal(hostMatches(remote, "10.0.0.1:7000"), false);
   assert.equal(hostMatches(remote, "not an address"), false);
+});
+
+Deno.test("an Address prints as host:port in templates, String, JSON and the console, and equals a plain object", () => {
+  const v6 = parseAddress("[::1]:6001");
+  assert.equal(`${v6}`, "[::1]:6001");
+  assert.equal(String(parseAddress("127.0.0.1:6002")), "127.0.0.1:6002");
+  assert.equal(JSON.stringify({ seeds: [v6] }), '{"seeds":["[::1]:6001"]}');
+  assert.equal(Deno.inspect(v6), "[::1]:6001");
+  assert.deepEqual(v6, { host: "::1", port: 6001 });
+  assert.equal(`${makeAddress("example.org", 80)}`, "example.org:80");
+});
+
+Deno.test("a node's address prints as its label", async () => {
+  const seed = new SeedNode({ port: 0 });
+  await seed.start();
+  try {
+    assert.equal(`${seed.address}`, seed.label);
+  } finally {
+    await seed.stop();
+  }
 });

@@ -620,7 +620,7 @@ Deno.test("schema violations are invalid_field and name the field", () => {
 });
 
 Deno.test("message limits passed to decodeMessage bound list and content sizes", () => {
-  const limits: MessageLimits = { maxPeers: 2, maxIds: 3, maxContent: 10 };
+  const limits: MessageLimits = { maxPeers: 2, maxIds: 3, maxContentBytes: 10 };
   const ok: Message[] = [
     { type: "peer_list", peers: [ADDR, "[::1]:1"], node: NODE, sig: SIG },
     { type: "get_data", ids: [ID, ID, ID] },
@@ -755,4 +755,22 @@ Deno.test("versionRefusal accepts PROTOCOL_VERSION and names both versions for a
   assert.equal(versionRefusal(PROTOCOL_VERSION), undefined);
   assert.equal(versionRefusal(1), "protocol version 1 not supported; this node speaks 2");
   assert.equal(versionRefusal(0), "protocol version 0 not supported; this node speaks 2");
+});
+
+Deno.test("a catch-up page is asked for with from and closed by page_end with next, both whole numbers from 0", () => {
+  const ok: Message[] = [
+    { type: "get_data", have: [ID], from: 0 },
+    { type: "get_data", from: 12 },
+    { type: "page_end", next: 40 },
+    { type: "page_end" },
+  ];
+  for (const m of ok) assert.deepEqual(decodeMessage(body(m), LIMITS), m);
+  const bad: [Record<string, unknown>, string][] = [
+    [{ type: "get_data", from: -1 }, "from"],
+    [{ type: "get_data", from: 1.5 }, "from"],
+    [{ type: "get_data", from: "3" }, "from"],
+    [{ type: "page_end", next: -2 }, "next"],
+    [{ type: "page_end", next: null }, "next"],
+  ];
+  for (const [m, field] of bad) assertWireError(() => decodeMessage(body(m), LIMITS), "invalid_field", field);
 });
