@@ -18,7 +18,26 @@ import { sample } from "../lib/util/random.ts";
 import { removalBoundMs } from "../lib/settings/bounds.ts";
 import type { PeerNode } from "../lib/peer/peer_node.ts";
 
+/**
+ * What a run secures: `unsigned` neither signs nor encrypts (signMessages off, no key),
+ * `plain` signs every message (the default settings, no key), `secure` signs and
+ * encrypts (a network key).
+ */
+export const MODES = ["unsigned", "plain", "secure"] as const;
+export type Mode = (typeof MODES)[number];
+
+/** The settings a mode adds. */
+function modeSettings(mode: Mode, key: string): Partial<Settings> {
+  if (mode === "unsigned") return { signMessages: "off" };
+  if (mode === "secure") return { networkKey: key };
+  return {};
+}
+
 export interface BenchOptions {
+  /** Modes to measure for each size, one run each, in this order. @default ["plain", "secure"] */
+  modes: Mode[];
+  /** The network key of the secure mode. @default "bench" */
+  key: string;
   /** Network sizes to measure, one run each. @default [10, 100, 500, 1000] */
   peers: number[];
   /** Outbound neighbours per peer. @default 4 */
@@ -45,11 +64,14 @@ export interface BenchOptions {
 const HELP =
   `Usage: deno task bench [--peers 10,100,500,1000] [--degree 4] [--messages 1000] [--latency-messages 200]
                        [--size 100] [--kill 5] [--liveliness-interval 13s] [--liveliness-misses 3]
-                       [--probe-timeout 2s] [--gossip-mode tree|flood] [--key SECRET] [--data-dir] [--in-process]
+                       [--probe-timeout 2s] [--gossip-mode tree|flood] [--modes plain,secure]
+                       [--key SECRET] [--data-dir] [--in-process]
 
-Prints one JSON object per scenario and network size on stdout; progress goes to stderr.
+Prints one JSON object per scenario, network size and mode on stdout; progress goes to stderr.
 --gossip-mode flood pushes every message to every neighbour, to compare with tree gossip (the default).
---key runs a private network (every frame encrypted), to measure what the key costs.
+--modes lists what to measure for each size, each run in turn: unsigned (no signatures, no key),
+plain (signed messages, the default, no key), secure (signed messages and a network key, --key).
+After the modes of one size, a "compare" object gives each mode's burst and p99 against the first.
 --data-dir gives each peer a data directory of its own, to measure what the durable store costs.
 Each size runs in a child process whose V8 young generation fits it (semi-spaces of N/32 MiB, at least 4);
 --in-process runs them all in this process, with the V8 flags it was started with (memory figures then
@@ -81,8 +103,9 @@ function progress(text: string): void {
 function emit(result: Record<string, unknown>, options: BenchOptions): void {
   console.log(JSON.stringify({
     ...result,
+    mode: options.modes[0],
     gossipMode: options.settings.gossipMode ?? DEFAULT_SETTINGS.gossipMode,
-    key: options.settings.networkKey ? true : false,
+    key: options.modes[0] === "secure",
     dataDir: options.dataDir,
   }));
 }
@@ -112,7 +135,15 @@ function content(sequence: number, size: number): string {
 }
 
 function totalTraffic(peers: PeerNode[]) {
-  const total = { framesSent: 0, bytesSent: 0, announcements: 0, fetches: 0, grafts: 0, prunes: 0 };
+  const total = {
+    framesSent: 0,
+    bytesSent: 0,
+    announcements: 0,
+    fetches: 0,
+    grafts: 0,
+    prunes: 0,
+    verifications: 0,
+  };
   for (const peer of peers) {
     const t = peer.traffic();
     for (const key of Object.keys(total) as (keyof typeof total)[]) total[key] += t[key];
@@ -143,9 +174,14 @@ async function overlayReady(cluster: Cluster, degree: number, timeoutMs: number)
   return false;
 }
 
-/** Runs every scenario for one network size. */
+/** Runs every scenario for one network size, in the first of `options.modes`. */
 export async function benchOne(n: number, options: BenchOptions): Promise<void> {
-  const settings = { ...BENCH_SETTINGS, degree: options.degree, ...options.settings };
+  const settings = {
+    ...BENCH_SETTINGS,
+    degree: options.degree,
+    ...options.settings,
+    ...modeSettings(options.modes[0]!, options.key),
+  };
   const timers = resolveSettings(settings);
   gc();
   // This process before any node: the baseline that per-peer memory is measured from.
@@ -250,8 +286,16 @@ export async function benchOne(n: number, options: BenchOptions): Promise<void> 
       fetches: after.fetches - before.fetches,
       grafts: after.grafts - before.grafts,
       prunes: after.prunes - before.prunes,
+      // Signatures checked during the burst, over the deliveries to peers other than the origin.
+      verifications: after.verifications - before.verifications,
+      verificationsPerDelivery: round(
+        (after.verifications - before.verifications) / (options.messages * (n - 1)),
+        4,
+      ),
     }, options);
-    progress(`N=${n}: throughput ${round(options.messages / burstSeconds, 0)} messages/s`);
+    progress(
+      `N=${n} ${options.modes[0]}: throughput ${round(options.messages / burstSeconds, 0)} messages/s`,
+    );
 
     // failure: kill k peers without goodbye
     const victims = sample(cluster.live, Math.min(options.kill, Math.max(0, n - 2)));
@@ -291,6 +335,41 @@ export async function benchOne(n: number, options: BenchOptions): Promise<void> 
   }
 }
 
+/** `args` without the given flags and their values. */
+function withoutFlags(args: readonly string[], flags: string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (flags.includes(arg)) i++;
+    else if (!flags.some((flag) => arg.startsWith(`${flag}=`))) kept.push(arg);
+  }
+  return kept;
+}
+
+/** Each mode's burst rate and latency p99 beside the first mode's, for one size. */
+export function compare(
+  n: number,
+  modes: Mode[],
+  results: Record<string, unknown>[],
+): Record<string, unknown> {
+  const of = (mode: Mode, scenario: string) =>
+    results.find((r) => r.mode === mode && r.scenario === scenario);
+  const base = modes[0]!;
+  const figures = Object.fromEntries(modes.map((mode) => {
+    const burst = of(mode, "throughput")?.messagesPerSecond as number;
+    const p99 = of(mode, "latency")?.p99Ms as number;
+    const baseBurst = of(base, "throughput")?.messagesPerSecond as number;
+    const baseP99 = of(base, "latency")?.p99Ms as number;
+    return [mode, {
+      burst,
+      p99Ms: p99,
+      burstRatio: round(burst / baseBurst, 3),
+      p99Ratio: round(p99 / baseP99, 3),
+    }];
+  }));
+  return { scenario: "compare", peers: n, against: base, ...figures };
+}
+
 function parseList(text: string): number[] {
   const list = text.split(",").map((x) => Number(x.trim()));
   if (list.some((x) => !Number.isSafeInteger(x) || x < 2)) {
@@ -323,6 +402,7 @@ export function parseBenchArgs(args: string[]): BenchOptions | "help" {
       "probe-timeout": { type: "string" },
       key: { type: "string" },
       "gossip-mode": { type: "string" },
+      modes: { type: "string" },
       "in-process": { type: "boolean" },
       "data-dir": { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -335,13 +415,20 @@ export function parseBenchArgs(args: string[]): BenchOptions | "help" {
     ["livelinessInterval", values["liveliness-interval"], "--liveliness-interval"],
     ["livelinessMisses", values["liveliness-misses"], "--liveliness-misses"],
     ["probeTimeout", values["probe-timeout"], "--probe-timeout"],
-    ["networkKey", values.key, "--key"],
     ["gossipMode", values["gossip-mode"], "--gossip-mode"],
   ];
   for (const [field, text, flag] of flags) {
     if (text !== undefined) (settings as Record<string, unknown>)[field] = parseFlagValue(field, flag, text);
   }
+  const modes = (values.modes ?? "plain,secure").split(",").map((m) => m.trim());
+  for (const mode of modes) {
+    if (!(MODES as readonly string[]).includes(mode)) {
+      throw new Error(`--modes: expected a list of ${MODES.join(", ")}, got "${values.modes}"`);
+    }
+  }
   return {
+    modes: modes as Mode[],
+    key: values.key ?? "bench",
     peers: values.peers ? parseList(values.peers) : [10, 100, 500, 1000],
     degree: values.degree === undefined
       ? DEFAULT_SETTINGS.degree
@@ -369,29 +456,38 @@ if (import.meta.main) {
     Deno.exit(0);
   }
   if (options.inProcess) {
-    for (const n of options.peers) await benchOne(n, options);
-  } else {
-    // One process per network size, so memory figures do not carry over between sizes,
-    // each with a young generation sized for it (gc() is for the memory figures).
     for (const n of options.peers) {
-      const args = [...Deno.args];
-      const at = args.findIndex((a) => a === "--peers" || a.startsWith("--peers="));
-      if (at >= 0) args.splice(at, args[at] === "--peers" ? 2 : 1);
-      const { code } = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          `--v8-flags=--expose-gc,--max-semi-space-size=${semiSpaceMiB(n)}`,
-          new URL(import.meta.url).pathname,
-          ...args,
-          "--peers",
-          String(n),
-          "--in-process",
-        ],
-        stdout: "inherit",
-        stderr: "inherit",
-      }).output();
-      if (code !== 0) Deno.exit(code);
+      for (const mode of options.modes) await benchOne(n, { ...options, modes: [mode] });
+    }
+  } else {
+    // One process per network size and mode, so memory figures do not carry over, each
+    // with a young generation sized for it (gc() is for the memory figures).
+    for (const n of options.peers) {
+      const results: Record<string, unknown>[] = [];
+      for (const mode of options.modes) {
+        const args = withoutFlags(Deno.args, ["--peers", "--modes"]);
+        const { code, stdout } = await new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "-A",
+            `--v8-flags=--expose-gc,--max-semi-space-size=${semiSpaceMiB(n)}`,
+            new URL(import.meta.url).pathname,
+            ...args,
+            "--peers",
+            String(n),
+            "--modes",
+            mode,
+            "--in-process",
+          ],
+          stdout: "piped",
+          stderr: "inherit",
+        }).output();
+        const text = new TextDecoder().decode(stdout);
+        Deno.stdout.writeSync(stdout);
+        if (code !== 0) Deno.exit(code);
+        for (const line of text.split("\n")) if (line.trim()) results.push(JSON.parse(line));
+      }
+      if (options.modes.length > 1) console.log(JSON.stringify(compare(n, options.modes, results)));
     }
   }
 }

@@ -5,11 +5,11 @@
  */
 
 import type { Settings } from "../lib/settings/config.ts";
-import type { NodeOptions } from "../lib/net/endpoint.ts";
+import type { CoreOptions } from "../lib/node/node_core.ts";
 import { MemoryNetwork } from "../lib/net/memory_transport.ts";
 import type { Transport } from "../lib/net/transport.ts";
 import { FakeClock } from "../lib/util/clock.ts";
-import { type Ground, mulberry32, TestNetwork, type WaitOptions } from "./_helpers.ts";
+import { type Ground, identityStoreFor, mulberry32, TestNetwork, type WaitOptions } from "./_helpers.ts";
 
 /** One memory network and one fake clock; node `i` draws from `mulberry32(seed * 1000 + i)`. */
 export class FakeGround implements Ground {
@@ -23,14 +23,17 @@ export class FakeGround implements Ground {
     this.#seed = seed;
   }
 
-  place(): NodeOptions {
+  place(): CoreOptions {
     const host = this.host();
+    const n = this.#seed * 1000 + this.#nodes++;
     return {
       host,
       port: 0,
       clock: this.clock,
       transport: this.memory.transport(host),
-      random: mulberry32(this.#seed * 1000 + this.#nodes++),
+      random: mulberry32(n),
+      // Node ids and so message ids are part of a run: the same for the same seed.
+      identityStore: identityStoreFor(`fake node ${n}`),
     };
   }
 

@@ -3,7 +3,10 @@
 import { configure, type LogRecord, reset } from "@logtape/logtape";
 import { DEFAULT_SETTINGS, messageLimits, type Settings } from "../lib/settings/config.ts";
 import { type Address, formatAddress } from "../lib/wire/address.ts";
-import type { NodeOptions } from "../lib/net/endpoint.ts";
+import type { CoreOptions } from "../lib/node/node_core.ts";
+import type { IdentityStore } from "../lib/node/identity.ts";
+import { hash } from "node:crypto";
+import { Buffer } from "node:buffer";
 import { TcpTransport } from "../lib/net/tcp_transport.ts";
 import type { Transport } from "../lib/net/transport.ts";
 import { isOverlayConnected } from "../lib/demo/cluster.ts";
@@ -60,7 +63,7 @@ export interface WaitOptions {
  */
 export interface Ground {
   /** Where the next node runs: its host, and off real ground its clock, transport and random source. */
-  place(): NodeOptions;
+  place(): CoreOptions;
   /** A host of its own for a hand-written node (real ground: every node is on 127.0.0.1). */
   host(): string;
   /** The transport of a hand-written node on `host`. */
@@ -184,6 +187,15 @@ export async function withLogs<T>(body: (records: LogRecord[]) => Promise<T>): P
 /** A record as one searchable line: its message and its properties. */
 export function recordText(record: LogRecord): string {
   return record.message.map(String).join("") + " " + JSON.stringify(record.properties);
+}
+
+/** DER prefix of an Ed25519 PKCS#8 private key; the 32-byte seed follows. */
+const ED25519_PKCS8 = "302e020100300506032b657004220420";
+
+/** A store holding the same node key for the same name in every run: its seed is the name's SHA-256. */
+export function identityStoreFor(name: string): IdentityStore {
+  const pkcs8 = new Uint8Array(Buffer.from(ED25519_PKCS8 + hash("sha256", name, "hex"), "hex"));
+  return { load: () => pkcs8, save: () => {} };
 }
 
 /** A small seeded PRNG, so that a failing random case can be replayed from its seed. */

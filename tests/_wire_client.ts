@@ -6,11 +6,74 @@
 
 import { type Address, formatAddress } from "../lib/wire/address.ts";
 import { encodeFrame, FrameDecoder } from "../lib/wire/codec.ts";
-import { decodeMessage, type Message, PROTOCOL_VERSION } from "../lib/wire/messages.ts";
+import {
+  type Death,
+  decodeMessage,
+  type GetPeerList,
+  type GossipMessage,
+  type LivelinessReply,
+  type Message,
+  type PeerRequest,
+  PROTOCOL_VERSION,
+} from "../lib/wire/messages.ts";
 import type { Listener, Stream, Transport } from "../lib/net/transport.ts";
 import type { PeerNode } from "../lib/peer/peer_node.ts";
 import type { Settings } from "../lib/settings/config.ts";
-import { type Ground, LIMITS, REAL_GROUND, TestNetwork } from "./_helpers.ts";
+import { gossipMessage } from "../lib/wire/gossip_frame.ts";
+import { messageId } from "../lib/wire/message_id.ts";
+import { messageBytes, newNonce, proofBytes, type ProofPurpose } from "../lib/wire/signatures.ts";
+import { NodeIdentity } from "../lib/node/identity.ts";
+import { type Ground, identityStoreFor, LIMITS, REAL_GROUND, TestNetwork } from "./_helpers.ts";
+
+export { NodeIdentity };
+
+/** The same identity for the same name in every run. */
+export function identityFor(name: string): NodeIdentity {
+  return NodeIdentity.load(identityStoreFor(name));
+}
+
+/** A signature by `identity` for `purpose` over `nonce`, as `addr`, on a connection without a network key. */
+export function proof(identity: NodeIdentity, purpose: ProofPurpose, nonce: string, addr: string): string {
+  return identity.sign(proofBytes(purpose, nonce, addr, ""));
+}
+
+/** A gossip message from `origin` (node `identity`), signed by `signer` (the origin's own key by default). */
+export function signedMessage(
+  identity: NodeIdentity,
+  origin: string,
+  content: string,
+  { created = 1, hops = 1, offTree = false, signer = identity }: {
+    created?: number;
+    hops?: number;
+    offTree?: boolean;
+    signer?: NodeIdentity;
+  } = {},
+): GossipMessage {
+  const fields = { originId: identity.id, origin, created, content };
+  const bytes = messageBytes(fields);
+  return gossipMessage({ ...fields, id: messageId(bytes), sig: signer.sign(bytes) }, hops, offTree);
+}
+
+/** A gossip message `content` from `origin`, signed by `identityFor(origin)`. */
+export function gossipFrom(origin: string, content: string, hops = 1, offTree = false): GossipMessage {
+  return signedMessage(identityFor(origin), origin, content, { hops, offTree });
+}
+
+/** The answer to a probe as `identity` at `addr`: signed when the prober asks for proof. */
+export function probeReply(
+  ts: number,
+  nonce: string | undefined,
+  identity: NodeIdentity,
+  addr: string,
+): LivelinessReply {
+  if (nonce === undefined) return { type: "liveliness_reply", ts };
+  return {
+    type: "liveliness_reply",
+    ts,
+    node: identity.id,
+    sig: proof(identity, "liveliness_reply", nonce, addr),
+  };
+}
 
 type OnMessage = (message: Message, client: WireClient) => void;
 
@@ -34,6 +97,7 @@ export class WireClient {
   readonly #onMessage: OnMessage | undefined;
   readonly #raw: boolean;
   #closed = false;
+  #challenge = Promise.withResolvers<string>();
   #nextBody: ((body: Uint8Array | undefined) => void) | undefined;
   readonly #reader: Promise<void>;
 
@@ -58,6 +122,48 @@ export class WireClient {
   /** True once the remote closed the connection (or it was closed here). */
   get isClosed(): boolean {
     return this.#closed;
+  }
+
+  /** The nonce of the challenge that the accepting node sent first; rejects if the connection closes first. */
+  challenge(): Promise<string> {
+    return this.#challenge.promise;
+  }
+
+  /** A `get_peer_list` registering `addr` as `identity`, signed over this connection's challenge. */
+  async registration(identity: NodeIdentity, addr: string): Promise<GetPeerList> {
+    const sig = proof(identity, "get_peer_list", await this.challenge(), addr);
+    return {
+      type: "get_peer_list",
+      version: PROTOCOL_VERSION,
+      addr,
+      node: identity.id,
+      nonce: newNonce(),
+      sig,
+    };
+  }
+
+  /** A `peer_request` from `addr` as `identity`, signed over this connection's challenge. */
+  async peerRequest(identity: NodeIdentity, addr: string): Promise<PeerRequest> {
+    const sig = proof(identity, "peer_request", await this.challenge(), addr);
+    return {
+      type: "peer_request",
+      version: PROTOCOL_VERSION,
+      addr,
+      node: identity.id,
+      nonce: newNonce(),
+      sig,
+    };
+  }
+
+  /** `addr`'s goodbye as `identity`, signed over this connection's challenge. */
+  async goodbye(identity: NodeIdentity, addr: string): Promise<Death> {
+    const sig = proof(identity, "leaving", await this.challenge(), addr);
+    return { type: "death", addr, reason: "leaving", reporter: addr, sig };
+  }
+
+  /** Answers a probe as `identity` at `addr`, signed when the prober asks for proof. */
+  answerProbe(message: Message, identity: NodeIdentity, addr: string): void {
+    if (message.type === "liveliness") this.send(probeReply(message.ts, message.nonce, identity, addr));
   }
 
   /** Sends a message as one frame. */
@@ -103,6 +209,7 @@ export class WireClient {
             continue;
           }
           const message = decodeMessage(body, LIMITS);
+          if (message.type === "challenge") this.#challenge.resolve(message.nonce);
           this.received.push(message);
           this.#onMessage?.(message, this);
         }
@@ -112,6 +219,8 @@ export class WireClient {
     } finally {
       this.#closed = true;
       this.#nextBody?.(undefined);
+      this.#challenge.reject(new Error("closed before a challenge"));
+      this.#challenge.promise.catch(() => {});
     }
   }
 
@@ -139,6 +248,8 @@ export interface HandNodeOptions {
    * a node that answers probes on fresh connections but does not read its links. @default true
    */
   answersOnLinks?: boolean;
+  /** The protocol version of the challenge it sends on each connection it accepts. @default PROTOCOL_VERSION */
+  version?: number;
 }
 
 /**
@@ -157,6 +268,7 @@ export class HandNode {
   readonly #acceptsNeighbours: boolean;
   readonly #answer: Answer | undefined;
   readonly #answersOnLinks: boolean;
+  readonly #version: number;
   /** Connections it accepted as neighbour links. */
   readonly #links = new WeakSet<WireClient>();
   #frozen = false;
@@ -170,9 +282,16 @@ export class HandNode {
   };
 
   constructor(
-    { ground = REAL_GROUND, acceptsNeighbours = true, answer, answersOnLinks = true }: HandNodeOptions = {},
+    {
+      ground = REAL_GROUND,
+      acceptsNeighbours = true,
+      answer,
+      answersOnLinks = true,
+      version = PROTOCOL_VERSION,
+    }: HandNodeOptions = {},
   ) {
     this.#answersOnLinks = answersOnLinks;
+    this.#version = version;
     const host = ground.host();
     this.#ground = ground;
     this.#transport = ground.transport(host);
@@ -192,11 +311,17 @@ export class HandNode {
     return formatAddress(this.address);
   }
 
+  /** Its node id's key: the same for the same address, so that {@link gossipFrom} speaks for it. */
+  get identity(): NodeIdentity {
+    return this.#identity ??= identityFor(this.label);
+  }
+  #identity: NodeIdentity | undefined;
+
   /** Registers with each seed over a new connection it keeps open, once each has answered with its peer list. */
   async register(seeds: Address[]): Promise<WireClient[]> {
     const opened = await Promise.all(seeds.map(async (seed) => {
       const client = await this.connect(seed);
-      await client.send({ type: "get_peer_list", version: PROTOCOL_VERSION, addr: this.label });
+      await client.send(await client.registration(this.identity, this.label));
       return client;
     }));
     await this.#ground.waitFor(() => opened.every((c) => c.received.some((m) => m.type === "peer_list")), {
@@ -217,9 +342,12 @@ export class HandNode {
 
   #reply(message: Message): Message | undefined {
     if (this.#frozen) return undefined;
-    if (message.type === "liveliness") return { type: "liveliness_reply", ts: message.ts };
-    if (message.type === "peer_request" && this.#acceptsNeighbours) {
-      return { type: "peer_reply", accepted: true, addr: this.label };
+    if (message.type === "liveliness") {
+      return probeReply(message.ts, message.nonce, this.identity, this.label);
+    }
+    if (message.type === "peer_request" && this.#acceptsNeighbours && message.nonce !== undefined) {
+      const sig = proof(this.identity, "peer_reply", message.nonce, this.label);
+      return { type: "peer_reply", accepted: true, addr: this.label, node: this.identity.id, sig };
     }
     return this.#answer?.(message, this.label);
   }
@@ -228,7 +356,10 @@ export class HandNode {
     try {
       for (;;) {
         const stream = await this.#listener.accept();
-        this.clients.push(WireClient.wrap(stream, { onMessage: this.#onMessage }));
+        const client = WireClient.wrap(stream, { onMessage: this.#onMessage });
+        this.clients.push(client);
+        // As a node does: whoever connects proves its node id over this.
+        client.send({ type: "challenge", version: this.#version, nonce: newNonce() });
       }
     } catch {
       // Listener closed.
@@ -262,7 +393,7 @@ export async function handNeighbour(ground: Ground, peer: PeerNode, answer?: Ans
   const close = () => node.close();
   try {
     const client = await node.connect(peer.address);
-    await client.send({ type: "peer_request", version: PROTOCOL_VERSION, addr: node.label });
+    await client.send(await client.peerRequest(node.identity, node.label));
     await ground.waitFor(() => client.received.some((m) => m.type === "peer_reply" && m.accepted), {
       what: `${node.label} to be accepted as a neighbour`,
     });
@@ -323,11 +454,13 @@ export async function answersProbe(address: Address, ground: Ground = REAL_GROUN
   try {
     const ts = 42;
     await client.send({ type: "liveliness", ts });
-    await ground.waitFor(() => client.received.length > 0 || client.isClosed, {
+    // The node's challenge comes first.
+    const answers = () => client.received.filter((m) => m.type !== "challenge");
+    await ground.waitFor(() => answers().length > 0 || client.isClosed, {
       what: `a liveliness reply from ${formatAddress(address)}`,
       timeoutMs: 3000,
     });
-    if (JSON.stringify(client.received) !== JSON.stringify([{ type: "liveliness_reply", ts }])) {
+    if (JSON.stringify(answers()) !== JSON.stringify([{ type: "liveliness_reply", ts }])) {
       throw new Error(`${formatAddress(address)} answered a probe with ${JSON.stringify(client.received)}`);
     }
   } finally {

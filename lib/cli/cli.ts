@@ -25,13 +25,12 @@ import {
 import { CLIENT_COMMANDS, runClient } from "./client.ts";
 import { printTrace, traceFromLogs } from "./trace_command.ts";
 import type { Command } from "../settings/kinds.ts";
-import { closeLogging, loggingOptions, nodeFileName, nodeLogger, setupLogging } from "../log/logging.ts";
+import { closeLogging, loggingOptions, nodeLogger, setupLogging } from "../log/logging.ts";
 import type { Logger } from "@logtape/logtape";
 import { formatConnections, formatMessages, readLines } from "./peer_console.ts";
 import { JoinError, PeerNode } from "../peer/peer_node.ts";
 import { SeedNode } from "../seed/seed_node.ts";
 import { DataDirError } from "../store/node_database.ts";
-import { join } from "node:path";
 import { HELP, USAGE_HINT } from "./cli_help.ts";
 
 export { VERSION };
@@ -76,10 +75,16 @@ async function runSeed(args: string[]): Promise<number> {
   const stop = onStopSignal();
   try {
     for (const { address, advertise } of nodes) {
-      // Each seed keeps its own database, in a folder named like its log file.
-      const dataDir = settings.dataDir &&
-        join(settings.dataDir, nodeFileName("seed", formatAddress(address)));
-      const seed = new SeedNode({ ...address, advertise, settings: { ...settings, dataDir } });
+      // Seeds started together are distinct nodes: each keeps its state in a directory of its own.
+      const dataDir = settings.dataDir && nodes.length > 1
+        ? `${settings.dataDir}/seed-${address.port}`
+        : settings.dataDir;
+      const seed = new SeedNode({
+        host: address.host,
+        port: address.port,
+        advertise,
+        settings: { ...settings, dataDir },
+      });
       try {
         await seed.start();
       } catch (error) {

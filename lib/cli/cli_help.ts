@@ -73,9 +73,9 @@ Every setting of config.json: docs/configuration.md.`,
 
 Runs seed nodes. Without --port, starts every seed listed in the config (or --seeds) whose host
 is this machine (or is --advertise's host, else --host), each with its own log file; with --port,
-starts one seed at --host:--port. With --data-dir DIR each seed keeps its registrations in
-DIR/seed-HOST-PORT/ and re-verifies them with probes when it starts again. Stops cleanly on
-Ctrl+C or SIGTERM.
+starts one seed at --host:--port. With --data-dir DIR a seed keeps its key and registrations
+in DIR (several seeds: DIR/seed-PORT/) and re-verifies them with probes when it starts again.
+Stops cleanly on Ctrl+C or SIGTERM.
 
 Options:
 ${CONFIG}

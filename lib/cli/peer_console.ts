@@ -23,6 +23,7 @@ export function formatConnections(neighbours: NeighbourInfo[], now: number): str
   if (neighbours.length === 0) return "0 active connections";
   const rows = neighbours.map((n) => [
     n.addr,
+    n.id,
     n.direction,
     formatDuration(Math.max(0, Math.round((now - n.since) / 1000)) * 1000),
     n.rttMs === undefined ? "-" : `${n.rttMs}ms`,
@@ -30,7 +31,7 @@ export function formatConnections(neighbours: NeighbourInfo[], now: number): str
     n.gossip,
   ]);
   return `${plural(neighbours.length, "active connection")}:\n` +
-    table(["ADDRESS", "DIRECTION", "CONNECTED", "RTT", "MISSED", "GOSSIP"], rows);
+    table(["ADDRESS", "NODE ID", "DIRECTION", "CONNECTED", "RTT", "MISSED", "GOSSIP"], rows);
 }
 
 /** The answer to `2`: each message seen, oldest first. */

@@ -20,7 +20,7 @@ import { repeatLimited } from "./repeat_limit.ts";
 import { jsonFormatter, textFormatter } from "./formatters.ts";
 import { createLogFolders, NodeFileSinks, type NodeRole } from "./node_files.ts";
 
-export { LogDirError, nodeFileName, nodeLogPath, type NodeRole } from "./node_files.ts";
+export { LogDirError, nodeLogPath, type NodeRole } from "./node_files.ts";
 
 /**
  * The logger of one node: category `["p2pnet", role]`, and `role` and `addr` (its

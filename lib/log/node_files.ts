@@ -23,12 +23,8 @@ const FILE_FLUSH_MS = 1000;
  * never share a file: `seeds/seed-127.0.0.1-6001.log`, `peers/peer-127.0.0.1-6003.jsonl`.
  */
 export function nodeLogPath(logDir: string, role: NodeRole, label: string, format: LogFormat): string {
-  return join(logDir, `${role}s`, `${nodeFileName(role, label)}.${format === "json" ? "jsonl" : "log"}`);
-}
-
-/** A node's name in file names, `seed-127.0.0.1-6001`: an IPv6 host loses its brackets, colons turn to `-`. */
-export function nodeFileName(role: NodeRole, label: string): string {
-  return `${role}-${label.replace(/^\[|\]/g, "").replaceAll(":", "-")}`;
+  const slug = label.replace(/^\[|\]/g, "").replaceAll(":", "-");
+  return join(logDir, `${role}s`, `${role}-${slug}.${format === "json" ? "jsonl" : "log"}`);
 }
 
 /** The log directory cannot be written to; the CLI prints the message as one line and exits 1. */

@@ -8,8 +8,9 @@ import { type Address, formatAddress } from "../wire/address.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { readFailureReason, type Stream, writeFailureReason } from "./transport.ts";
 import { encodeFrame, FrameDecoder, FramePool } from "../wire/codec.ts";
-import { type NetworkKey, SEAL_TAG_BYTES } from "../wire/secure_channel.ts";
+import { type NetworkKey, RECORD_BYTES, TAG_BYTES } from "../wire/secure_channel.ts";
 import { KeyHandshake } from "./key_handshake.ts";
+import type { ConnectionAuth } from "./connection_auth.ts";
 import { decodeMessage, type Message } from "../wire/messages.ts";
 import { DEFAULT_SETTINGS, messageLimits, TUNING } from "../settings/config.ts";
 import { TokenBucket } from "../util/rate_limiter.ts";
@@ -84,6 +85,8 @@ export class Connection {
   framesReceived = 0;
   framesSent = 0;
   bytesSent = 0;
+  /** Node ids and nonces of this connection's identity handshake. */
+  readonly auth: ConnectionAuth = {};
 
   readonly #stream: Stream;
   readonly #decoder: FrameDecoder;
@@ -127,9 +130,9 @@ export class Connection {
     const now = this.#clock.now();
     if (frames !== undefined) this.#frameBudget = new TokenBucket(frames, 2 * frames, now);
     if (bytes !== undefined) this.#byteBudget = new TokenBucket(bytes, 2 * bytes, now);
-    // Views are safe: each body is decoded before the next read reuses the buffer.
-    // Sealed frames carry a 16-byte authentication tag on top of the body.
-    this.#decoder = new FrameDecoder(this.#maxFrameBytes + (options.networkKey ? SEAL_TAG_BYTES : 0), {
+    // Views are safe: each body is decoded before the next read reuses the buffer. With a
+    // key the stream carries records, each holding a piece of the frame stream.
+    this.#decoder = new FrameDecoder(options.networkKey ? RECORD_BYTES + TAG_BYTES : this.#maxFrameBytes, {
       views: true,
     });
     if (options.networkKey) {
@@ -138,6 +141,7 @@ export class Connection {
         options.initiator ? "initiator" : "responder",
         (frame) => this.#writeAll(frame),
         (error) => this.close(writeFailureReason(error)),
+        this.#maxFrameBytes,
       );
     }
     this.remote = formatAddress(stream.remoteAddr);
@@ -157,7 +161,15 @@ export class Connection {
 
   /** Bytes of a frame that has started to arrive but is not complete. */
   get pendingBytes(): number {
-    return this.#decoder.pendingBytes;
+    return this.#decoder.pendingBytes + (this.#secure?.pendingBytes ?? 0);
+  }
+
+  /**
+   * Names this connection's session keys (empty without a network key): handshake
+   * signatures cover it, so that they prove nothing on another connection.
+   */
+  get binding(): string {
+    return this.#secure?.session?.binding ?? "";
   }
 
   /** Bytes waiting to be written. */
@@ -223,19 +235,24 @@ export class Connection {
 
   /** Starts writing what was queued this tick; one function per connection, not a closure per tick. */
   readonly #startWriting = () => {
-    if (this.#secure) void this.#writeSealed();
-    else this.#writeNext();
+    const secure = this.#secure;
+    if (secure !== undefined && secure.session === undefined) {
+      // Frames wait for the handshake: they go out sealed, after its frames.
+      secure.ready.then(() => this.#writeNext());
+    } else this.#writeNext();
   };
 
   /**
-   * Plain connections write through callbacks rather than an async function: a write per
-   * delivered message is the hot path, and each async call and await allocates.
+   * Writes through callbacks rather than an async function: a write per delivered
+   * message is the hot path, and each async call and await allocates. With a network
+   * key, what one write carries is sealed as records, one per {@link RECORD_BYTES}.
    */
   #writeNext(): void {
     if (this.#queue.length === 0 || this.#closeReason !== undefined) return this.#writeDone();
     const frames = this.#queue;
     this.#queue = [];
-    this.#write.bytes = this.#coalesce(frames);
+    const plain = this.#coalesce(frames);
+    this.#write.bytes = this.#secure ? this.#secure.session!.seal.seal(plain) : plain;
     this.#write.written = 0;
     this.#write.plainBytes = totalLength(frames);
     this.#writeRest();
@@ -275,25 +292,6 @@ export class Connection {
     this.#drained = undefined;
   }
 
-  /** Writes queued frames on a connection with a network key: each is sealed first, which is asynchronous. */
-  async #writeSealed(): Promise<void> {
-    const secure = this.#secure!;
-    try {
-      if (!secure.seal) await secure.ready;
-      while (this.#queue.length > 0 && this.#closeReason === undefined) {
-        const frames = this.#queue;
-        this.#queue = [];
-        await this.#writeAll(this.#coalesce(await secure.sealAll(frames)));
-        this.#queuedBytes -= totalLength(frames);
-        this.#roomWaiters.changed(this.#queuedBytes);
-      }
-    } catch (error) {
-      this.close(writeFailureReason(error));
-    } finally {
-      this.#writeDone();
-    }
-  }
-
   /** Writes all of `bytes`, in as many writes as the stream takes. */
   async #writeAll(bytes: Uint8Array): Promise<void> {
     let written = 0;
@@ -322,6 +320,7 @@ export class Connection {
    */
   async read(onMessage: (message: Message) => void): Promise<void> {
     const buffer = new Uint8Array(this.#readBufferBytes);
+    const onFrame = (body: Uint8Array) => this.#frame(body, onMessage);
     try {
       while (this.#closeReason === undefined) {
         let n: number | null;
@@ -334,6 +333,7 @@ export class Connection {
         if (n === null) {
           try {
             this.#decoder.end();
+            this.#secure?.end();
           } finally {
             this.close("closed by remote");
           }
@@ -343,28 +343,14 @@ export class Connection {
         if (this.#byteBudget && !this.#byteBudget.take(n, now)) {
           throw new WireError("rate_limited", `more than ${this.#byteBudget.rate} bytes per second`);
         }
-        const before = this.#decoder.pendingBytes;
+        const before = this.pendingBytes;
         const bodies = this.#decoder.push(buffer.subarray(0, n));
-        // A frame's deadline runs from its first byte, however slowly the rest trickles in.
-        if (this.#decoder.pendingBytes > 0 && (before === 0 || bodies.length > 0)) this.frameStartedAt = now;
-        for (let body of bodies) {
-          if (this.#frameBudget && !this.#frameBudget.take(1, now)) {
-            throw new WireError("rate_limited", `more than ${this.#frameBudget.rate} frames per second`);
-          }
-          if (this.#secure) {
-            if (!this.#secure.open) {
-              await this.#secure.step(body);
-              continue;
-            }
-            body = await this.#secure.open.open(body.slice());
-          }
-          this.framesReceived++;
-          this.lastFrameAt = now;
-          this.#stats?.received(body);
-          if (this.#skipFrame?.(body, this)) continue;
-          onMessage(this.#decode(body));
-          if (this.#closeReason !== undefined) return;
+        const secure = this.#secure;
+        for (const body of bodies) {
+          if (!(secure ? secure.receive(body, onFrame) : this.#frame(body, onMessage))) return;
         }
+        // A frame's deadline runs from its first byte, however slowly the rest trickles in.
+        if (this.pendingBytes > 0 && (before === 0 || bodies.length > 0)) this.frameStartedAt = now;
       }
     } catch (error) {
       if (error instanceof WireError) {
@@ -375,6 +361,20 @@ export class Connection {
     } finally {
       this.close("reader done");
     }
+  }
+
+  /** Hands one received frame on; false once the connection closed. */
+  #frame(body: Uint8Array, onMessage: (message: Message) => void): boolean {
+    const now = this.lastByteAt;
+    if (this.#frameBudget && !this.#frameBudget.take(1, now)) {
+      throw new WireError("rate_limited", `more than ${this.#frameBudget.rate} frames per second`);
+    }
+    this.framesReceived++;
+    this.lastFrameAt = now;
+    this.#stats?.received(body);
+    if (this.#skipFrame?.(body, this)) return true;
+    onMessage(this.#decode(body));
+    return this.#closeReason === undefined;
   }
 
   /** Closes the connection once; later calls do nothing. */

@@ -73,6 +73,8 @@ export interface EndpointOptions {
   networkKey?: NetworkKey;
   /** Drops raw frames before decoding; see `ConnectionOptions.skipFrame`. */
   skipFrame?: (body: Uint8Array, conn: Connection) => boolean;
+  /** Called with each connection this endpoint accepted, before any of its frames is read. */
+  onAccept?: (conn: Connection) => void;
   /** Called once when a connection has closed, with its reason. */
   onClose?: (conn: Connection) => void;
   /** Called when a connection earns its host a strike (it broke the protocol), before it closes. */
@@ -191,6 +193,7 @@ export class Endpoint {
   strike(conn: Connection, why: string): void {
     this.#options.onStrike?.(conn, why);
     const host = conn.remoteAddress.host;
+    this.#options.log().debug("strike against {host}: {why}", { event: "connection.strike", host, why });
     if (this.#bans.strike(host, this.#now())) {
       const { banTime, banThreshold } = this.#options.settings;
       this.#options.log().warn("banned {host} for {ms} ms after {strikes} strikes; last: {why}", {
@@ -306,7 +309,7 @@ export class Endpoint {
       maxConnectionsPerHost,
       loopback: isLoopback(remote.host),
     });
-    if (refused === undefined) return void this.#adopt(stream, false);
+    if (refused === undefined) return void this.#options.onAccept?.(this.#adopt(stream, false));
     stream.close();
     this.stats.refused(refused.reason);
     // A banned host's attempts are routine until its ban ends; full is worth a warning.

@@ -1,33 +1,36 @@
 /**
  * The network key handshake of one connection, as a connection runs it (the protocol is
  * in secure_channel.ts): this end's hello and proof go out, the remote's come in, and
- * then the two frame ciphers are ready.
+ * then the session (record sealer, opener, channel binding) is ready.
  */
 
-import { framed, HEADER_BYTES } from "../wire/codec.ts";
+import { framed, FrameDecoder } from "../wire/codec.ts";
 import {
   checkProof,
-  type FrameCipher,
+  deriveSession,
+  type Hello,
   helloBody,
   makeProof,
   type NetworkKey,
-  newNonce,
-  parseAuthBody,
+  newHello,
+  parseHello,
+  parseProof,
   proofBody,
   type Role,
-  sessionCiphers,
+  type Session,
+  type Transcript,
 } from "../wire/secure_channel.ts";
 import { WireError } from "../wire/wire_error.ts";
 
 export class KeyHandshake {
-  /** Seals this end's frames, once the handshake is done. */
-  seal: FrameCipher | undefined;
-  /** Opens the remote's frames, once the handshake is done. */
-  open: FrameCipher | undefined;
+  /** The session, once the handshake is done. */
+  session: Session | undefined;
+  /** The frames inside the records the connection reads; views, valid until the next record. */
+  readonly #frames: FrameDecoder;
   readonly #key: NetworkKey;
   readonly #role: Role;
-  readonly #nonce = newNonce();
-  #peerNonce: Uint8Array | undefined;
+  readonly #hello: Hello = newHello();
+  #transcript: Transcript | undefined;
   readonly #ready = Promise.withResolvers<void>();
   /** Handshake frames go out one after another, ahead of everything else. */
   #writes: Promise<unknown> = Promise.resolve();
@@ -43,12 +46,14 @@ export class KeyHandshake {
     role: Role,
     write: (frame: Uint8Array) => Promise<void>,
     failed: (error: unknown) => void,
+    maxFrameBytes: number,
   ) {
+    this.#frames = new FrameDecoder(maxFrameBytes, { views: true });
     this.#key = key;
     this.#role = role;
     this.#write = write;
     this.#failed = failed;
-    this.#send(helloBody(this.#nonce));
+    this.#send(helloBody(this.#hello));
   }
 
   /** Settles once the handshake is done and its frames are written, or it was {@link abandon}ed. */
@@ -56,7 +61,32 @@ export class KeyHandshake {
     return this.#ready.promise;
   }
 
-  /** Settles {@link ready} without ciphers: the connection closed. */
+  /** Bytes of a frame inside the records that has not all arrived. */
+  get pendingBytes(): number {
+    return this.#frames.pendingBytes;
+  }
+
+  /**
+   * Takes one body off the wire: a handshake step, or a record whose frames go to
+   * `frame` in order. Returns false once `frame` does (the connection closed). Throws
+   * {@link WireError} on a failed step or a record that does not authenticate.
+   */
+  receive(body: Uint8Array, frame: (body: Uint8Array) => boolean): boolean {
+    const session = this.session;
+    if (session === undefined) {
+      this.step(body);
+      return true;
+    }
+    for (const inner of this.#frames.push(session.open.open(body))) if (!frame(inner)) return false;
+    return true;
+  }
+
+  /** The stream ended: throws `truncated` if it ended inside a frame. */
+  end(): void {
+    this.#frames.end();
+  }
+
+  /** Settles {@link ready} without a session: the connection closed. */
   abandon(): void {
     this.#ready.resolve();
   }
@@ -65,33 +95,23 @@ export class KeyHandshake {
    * Runs one step on a frame body that arrived before the handshake was done. Throws
    * {@link WireError} on a malformed step or a proof of another key.
    */
-  async step(body: Uint8Array): Promise<void> {
+  step(body: Uint8Array): void {
     const initiator = this.#role === "initiator";
-    if (this.#peerNonce === undefined) {
-      this.#peerNonce = parseAuthBody(body, "hello");
-      const [nonceI, nonceR] = initiator ? [this.#nonce, this.#peerNonce] : [this.#peerNonce, this.#nonce];
-      this.#send(proofBody(await makeProof(this.#key, this.#role, nonceI, nonceR)));
+    if (this.#transcript === undefined) {
+      const peer = parseHello(body);
+      const mine = this.#hello;
+      this.#transcript = initiator
+        ? { nonceI: mine.nonce, nonceR: peer.nonce, dhI: mine.dh, dhR: peer.dh }
+        : { nonceI: peer.nonce, nonceR: mine.nonce, dhI: peer.dh, dhR: mine.dh };
+      this.#send(proofBody(makeProof(this.#key, this.#role, this.#transcript)));
       return;
     }
-    const mac = parseAuthBody(body, "proof");
-    const [nonceI, nonceR] = initiator ? [this.#nonce, this.#peerNonce] : [this.#peerNonce, this.#nonce];
-    const other = initiator ? "responder" : "initiator";
-    if (!(await checkProof(this.#key, other, nonceI, nonceR, mac as Uint8Array<ArrayBuffer>))) {
+    const mac = parseProof(body);
+    if (!checkProof(this.#key, initiator ? "responder" : "initiator", this.#transcript, mac)) {
       throw new WireError("auth_failed", "network key mismatch: the remote proved a different key");
     }
-    const ciphers = await sessionCiphers(this.#key, this.#role, nonceI, nonceR);
-    this.seal = ciphers.seal;
-    this.open = ciphers.open;
-    await this.#writes;
-    this.#ready.resolve();
-  }
-
-  /** Each plaintext frame sealed into a new frame (the shared plaintext frame is not touched). */
-  async sealAll(frames: Uint8Array[]): Promise<Uint8Array[]> {
-    const seal = this.seal!;
-    const sealed: Uint8Array[] = [];
-    for (const frame of frames) sealed.push(framed(await seal.seal(frame.slice(HEADER_BYTES))));
-    return sealed;
+    this.session = deriveSession(this.#key, this.#role, this.#transcript, this.#hello);
+    this.#writes.then(() => this.#ready.resolve());
   }
 
   /** Writes one handshake frame, after the previous one. */

@@ -3,23 +3,28 @@
  * before removing it, a peer checks a neighbour whose connection dropped.
  */
 
-import { type Address, parseAddress } from "../wire/address.ts";
+import { type Address, formatAddress, parseAddress } from "../wire/address.ts";
 import type { Connection } from "./connection.ts";
 import type { Endpoint } from "./endpoint.ts";
 import type { Message } from "../wire/messages.ts";
 import { TUNING } from "../settings/config.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
+import { newNonce, proofBytes, type PublicKeys } from "../wire/signatures.ts";
 
 export type ProbeResult =
-  | { alive: true; rttMs: number }
+  /** `id`: the node id the target proved, when the probe asked it to. */
+  | { alive: true; rttMs: number; id?: string }
   /** `inconclusive`: the target was silent, but so was this node when it probed itself. */
   | { alive: false; reason: string; inconclusive?: boolean };
 
 export class Prober {
   readonly #waiting = new Map<Connection, (message: Message) => void>();
 
-  /** @param clock where probes read the time and arm their timeouts. @default systemClock */
-  constructor(readonly endpoint: Endpoint, readonly clock: Clock = systemClock) {}
+  /**
+   * @param clock where probes read the time and arm their timeouts. @default systemClock
+   * @param keys checks the node ids that targets prove. @default none: probes cannot ask for proof
+   */
+  constructor(readonly endpoint: Endpoint, readonly clock: Clock = systemClock, readonly keys?: PublicKeys) {}
 
   /**
    * Offers a message to a waiting probe. Returns true when it was a probe's answer
@@ -35,14 +40,20 @@ export class Prober {
   /**
    * Probes `addr`: connect, send Liveliness, wait for its reply; each attempt within
    * `timeoutMs`. An attempt that times out (a busy node answers late) is retried up to
-   * `attempts` in all; a refused connection is final: nothing listens there.
+   * `attempts` in all; a refused connection is final: nothing listens there. With
+   * `identify`, the target must also prove its node id (the result's `id`, if it did).
    */
-  probe(addr: string | Address, timeoutMs: number, attempts = 1): Promise<ProbeResult> {
+  probe(
+    addr: string | Address,
+    timeoutMs: number,
+    attempts = 1,
+    { identify = false } = {},
+  ): Promise<ProbeResult> {
     const address = typeof addr === "string" ? parseAddress(addr) : addr;
     return this.endpoint.track((async () => {
       let result: ProbeResult = { alive: false, reason: "not probed" };
       for (let i = 0; i < attempts && !this.endpoint.isClosed; i++) {
-        result = await this.#probe(address, timeoutMs);
+        result = await this.#probe(address, timeoutMs, identify);
         if (result.alive || result.reason === "connect refused") break;
       }
       return result;
@@ -76,7 +87,7 @@ export class Prober {
     })());
   }
 
-  async #probe(address: Address, timeoutMs: number): Promise<ProbeResult> {
+  async #probe(address: Address, timeoutMs: number, identify: boolean): Promise<ProbeResult> {
     const started = this.clock.now();
     let conn: Connection;
     try {
@@ -85,6 +96,7 @@ export class Prober {
       return { alive: false, reason: `connect ${(error as Error).message}` };
     }
     const ts = this.clock.now();
+    const nonce = identify && this.keys ? newNonce() : undefined;
     const answered = new Promise<ProbeResult>((resolve) => {
       const timer = this.clock.setTimer(
         () => resolve({ alive: false, reason: "no reply" }),
@@ -94,14 +106,24 @@ export class Prober {
         this.clock.clearTimer(timer);
         resolve(result);
       };
+      // Anything else is ignored: the target's challenge comes first.
       this.#waiting.set(conn, (message) => {
-        if (message.type === "liveliness_reply" && message.ts === ts) {
-          settle({ alive: true, rttMs: this.clock.now() - ts });
-        }
+        if (message.type !== "liveliness_reply" || message.ts !== ts) return;
+        const rttMs = this.clock.now() - ts;
+        const { node, sig } = message;
+        const proved = nonce !== undefined && node !== undefined && sig !== undefined &&
+          this.keys!.verify(
+            node,
+            proofBytes("liveliness_reply", nonce, formatAddress(address), conn.binding),
+            sig,
+          );
+        settle(proved ? { alive: true, rttMs, id: node } : { alive: true, rttMs });
       });
       conn.closed.then(() => settle({ alive: false, reason: conn.closeReason ?? "closed" }));
     });
-    conn.send({ type: "liveliness", ts }, { urgent: true });
+    conn.send(nonce === undefined ? { type: "liveliness", ts } : { type: "liveliness", ts, nonce }, {
+      urgent: true,
+    });
     const result = await answered;
     this.#waiting.delete(conn);
     conn.close("probe done");

@@ -1,7 +1,9 @@
 /**
- * Connections waiting for their first answer: a peer's registration waits for a
- * Peer List, its dial for a Peer Reply. The answer is handled synchronously in the
- * read loop, so the frames right behind it already find the new state.
+ * Connections waiting for their first answer: a connection this node opened waits for
+ * the other end's challenge, a peer's registration for a Peer List, its dial for a Peer
+ * Reply. The answer is handled synchronously in the read loop, so the frames right
+ * behind it already find the new state. A challenge may arrive before anyone waits for
+ * it (the other end sends it as soon as it accepts): it is kept for the first wait.
  */
 
 import type { Connection } from "../net/connection.ts";
@@ -12,6 +14,7 @@ type Waiter = (message: Message | undefined) => void;
 
 export class FirstReplies {
   readonly #waiters = new Map<Connection, Waiter>();
+  readonly #early = new WeakMap<Connection, Message>();
 
   constructor(readonly clock: Clock) {}
 
@@ -22,23 +25,34 @@ export class FirstReplies {
    */
   wait<T>(conn: Connection, timeoutMs: number, handle: (message: Message | undefined) => T): Promise<T> {
     return new Promise((resolve, reject) => {
-      const timer = this.clock.setTimer(() => conn.close("timed out"), timeoutMs);
-      this.#waiters.set(conn, (message) => {
-        this.clock.clearTimer(timer);
-        this.#waiters.delete(conn);
+      const settle = (message: Message | undefined) => {
         try {
           resolve(handle(message));
         } catch (error) {
           reject(error);
         }
+      };
+      const early = this.#early.get(conn);
+      this.#early.delete(conn);
+      // A connection may close, or its first frame arrive, before anyone waits on it.
+      if (early !== undefined || conn.isClosed) return settle(early);
+      const timer = this.clock.setTimer(() => conn.close("timed out"), timeoutMs);
+      this.#waiters.set(conn, (message) => {
+        this.clock.clearTimer(timer);
+        this.#waiters.delete(conn);
+        settle(message);
       });
     });
   }
 
-  /** Hands `message` to the waiter of `conn`, if one waits; true when it did. */
+  /** Hands `message` to the waiter of `conn`, if one waits, or keeps a first challenge; true when it did. */
   offer(conn: Connection, message: Message): boolean {
     const waiter = this.#waiters.get(conn);
-    if (waiter === undefined) return false;
+    if (waiter === undefined) {
+      if (message.type !== "challenge" || this.#early.has(conn) || conn.framesReceived > 1) return false;
+      this.#early.set(conn, message);
+      return true;
+    }
     waiter(message);
     return true;
   }

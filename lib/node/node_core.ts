@@ -12,12 +12,25 @@ import { Endpoint, type NodeOptions, sweepInterval } from "../net/endpoint.ts";
 import { nodeLogger, type NodeRole } from "../log/logging.ts";
 import { Prober } from "../net/prober.ts";
 import type { Transport } from "../net/transport.ts";
-import type { Message, MessageLimits } from "../wire/messages.ts";
+import type { Liveliness, Message, MessageLimits } from "../wire/messages.ts";
 import type { Random } from "../util/random.ts";
 import { Scheduler } from "../util/scheduler.ts";
 import { type Clock, systemClock } from "../util/clock.ts";
 import { importNetworkKey } from "../wire/secure_channel.ts";
 import { NodeDatabase } from "../store/node_database.ts";
+import { PublicKeys } from "../wire/signatures.ts";
+import { FileIdentityStore, type IdentityStore, KeyTakenOver, NodeIdentity } from "./identity.ts";
+import { Proofs } from "./proofs.ts";
+
+/** Options of a seed or a peer: where it listens, its settings, and where it keeps its key. */
+export interface CoreOptions extends NodeOptions {
+  /**
+   * Where the node's key is kept between runs. @default the database in `settings.dataDir`
+   * (taking over a key file an earlier version left there), or nowhere (a fresh node id each
+   * run) when that is empty
+   */
+  identityStore?: IdentityStore;
+}
 
 /** Handlers a node gives its endpoint when it starts listening. */
 export interface NodeHandlers {
@@ -38,6 +51,10 @@ export interface NodeContext {
   readonly random: Random;
   readonly scheduler: Scheduler;
   readonly limits: MessageLimits;
+  /** This node's id and its signatures over connections' nonces. */
+  readonly proofs: Proofs;
+  /** Public keys of the nodes met, for checking their signatures. */
+  readonly keys: PublicKeys;
   /** The node's logger (named once it listens). */
   readonly log: Logger;
   /** Whether debug (and info) records are wanted: per-message logging costs a flag check when off. */
@@ -61,6 +78,8 @@ export interface NodeContext {
   send(conn: Connection, message: Message, options?: { urgent?: boolean }): void;
   /** Closes `conn` for breaking the protocol, with a log line and (unless `strike` is false) a strike against its host. */
   reject(conn: Connection, why: string, options?: { strike?: boolean }): void;
+  /** Answers a probe (signed if it asked for proof). */
+  answerProbe(conn: Connection, probe: Liveliness): void;
 }
 
 export class NodeCore implements NodeContext {
@@ -71,6 +90,8 @@ export class NodeCore implements NodeContext {
   readonly limits: MessageLimits;
   /** The node's database in `settings.dataDir`; undefined without one (everything stays in memory). */
   readonly database: NodeDatabase | undefined;
+  readonly proofs: Proofs;
+  readonly keys: PublicKeys = new PublicKeys(TUNING.publicKeyCacheSize);
   readonly #role: NodeRole;
   readonly #host: string;
   readonly #port: number;
@@ -89,8 +110,11 @@ export class NodeCore implements NodeContext {
   #openedAt = 0;
   #openedWall = 0;
 
-  /** Throws a DataDirError (lib/store/database.ts) when `settings.dataDir` holds no usable database. */
-  constructor(role: NodeRole, options: NodeOptions, defaultPort: number) {
+  /**
+   * Throws a DataDirError (lib/store/database.ts) when `settings.dataDir` holds no usable
+   * database, an IdentityError (identity.ts) when the node's key cannot be loaded.
+   */
+  constructor(role: NodeRole, options: CoreOptions, defaultPort: number) {
     this.#role = role;
     this.settings = resolveSettings(options.settings ?? {});
     this.clock = options.clock ?? systemClock;
@@ -106,8 +130,18 @@ export class NodeCore implements NodeContext {
         this.#log.error("scheduled task failed: {error}", { event: "node.task_failed", error }),
     });
     this.limits = messageLimits(this.settings);
-    // Opened last: nothing above can fail and leave it open.
-    this.database = this.settings.dataDir === "" ? undefined : NodeDatabase.open(this.settings.dataDir, role);
+    // Opened last but for the key: nothing above can fail and leave it open.
+    const { dataDir } = this.settings;
+    this.database = dataDir === "" ? undefined : NodeDatabase.open(dataDir, role);
+    const store = options.identityStore ??
+      (this.database && new KeyTakenOver(this.database.identity, new FileIdentityStore(dataDir)));
+    try {
+      const identity = store ? NodeIdentity.load(store) : NodeIdentity.generate();
+      this.proofs = new Proofs(identity, this.keys, () => this.#self);
+    } catch (error) {
+      this.database?.close();
+      throw error;
+    }
   }
 
   get role(): NodeRole {
@@ -202,6 +236,8 @@ export class NodeCore implements NodeContext {
       ...(this.#transport ? { transport: this.#transport } : {}),
       onMessage: (conn, message) => handlers.onMessage(conn, message),
       onClose: (conn) => handlers.onClose(conn),
+      // Whoever connects proves its node id over this nonce.
+      onAccept: (conn) => this.send(conn, this.proofs.challenge(conn)),
       ...(handlers.skipFrame ? { skipFrame: (body, conn) => handlers.skipFrame!(body, conn) } : {}),
       ...(handlers.onStrike ? { onStrike: (conn, why) => handlers.onStrike!(conn, why) } : {}),
       ...(networkKey ? { networkKey } : {}),
@@ -214,7 +250,7 @@ export class NodeCore implements NodeContext {
     // Bound to every interface and told nothing: the first seed connection shows which address others see.
     this.#needsAddress = advertised === undefined && isWildcardHost(bound.host);
     this.#name(advertised ? { host: advertised.host, port: advertised.port ?? bound.port } : bound);
-    this.#prober = new Prober(endpoint, this.clock);
+    this.#prober = new Prober(endpoint, this.clock, this.keys);
     this.scheduler.every(sweepInterval(this.settings), () => {
       const now = this.clock.now();
       endpoint.sweep(now);
@@ -224,6 +260,7 @@ export class NodeCore implements NodeContext {
     this.#log.info(`${this.#role} listening on {bound}`, {
       event: "node.listening",
       bound: formatAddress(bound),
+      id: this.proofs.id,
       private: networkKey !== undefined,
       ...(this.#self === formatAddress(bound)
         ? {}
@@ -268,6 +305,10 @@ export class NodeCore implements NodeContext {
         frame: message,
       });
     }
+  }
+
+  answerProbe(conn: Connection, probe: Liveliness): void {
+    this.send(conn, this.proofs.probeReply(conn, probe.ts, probe.nonce), { urgent: true });
   }
 
   reject(conn: Connection, why: string, { strike = true }: { strike?: boolean } = {}): void {

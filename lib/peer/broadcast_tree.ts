@@ -9,6 +9,7 @@
 import type { GossipMessage } from "../wire/messages.ts";
 import { encodeGossip, peekGossipHops, peekGossipId, peekGossipOffTree } from "../wire/gossip_frame.ts";
 import { messageId } from "../wire/message_id.ts";
+import { messageBytes } from "../wire/signatures.ts";
 import type { NodeContext } from "../node/node_core.ts";
 import type { Neighbour } from "./neighbours.ts";
 import type { MessageStore, StoredMessage } from "./message_store.ts";
@@ -51,6 +52,8 @@ export const HOP_BUCKETS: readonly number[] = [1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 
 export interface TreeStats extends GossipControl {
   /** Copies of messages this peer already had. */
   repeats: number;
+  /** Message signatures checked: at most one per message first seen from a neighbour. */
+  verifications: number;
   /** Messages seen for the first time, by how they came (`self`: published here). */
   delivered: Record<Via, number>;
   /** Links between origin and this peer of each message received (not published here). */
@@ -61,8 +64,10 @@ export interface TreeStats extends GossipControl {
 export interface TreeHooks {
   /** A message seen for the first time, stored (published here when `from` is undefined). */
   deliver(message: StoredMessage): void;
-  /** A neighbour sent a message whose id does not match its content. */
-  forged(neighbour: Neighbour): void;
+  /** A neighbour sent a message whose id does not match its signed fields, or whose signature is bad. */
+  forged(neighbour: Neighbour, why: string): void;
+  /** The node id a neighbour at `addr` proved, if `addr` is a neighbour's. */
+  idAt(addr: string): string | undefined;
   /** Whether `neighbour` listed `id` as history it holds: an off-tree copy is not passed on to it. */
   holds(neighbour: Neighbour, id: string): boolean;
 }
@@ -80,6 +85,9 @@ export class BroadcastTree {
   /** The message this peer saw first most recently. */
   #newestId: string | undefined;
   #repeats = 0;
+  /** Signatures of messages checked: at most one per message first seen from a neighbour. */
+  #verifications = 0;
+  readonly #signing: boolean;
   #grafts = 0;
   #prunes = 0;
   readonly #delivered: Record<Via, number> = { self: 0, push: 0, fetch: 0, catch_up: 0 };
@@ -90,6 +98,7 @@ export class BroadcastTree {
     this.#store = store;
     this.#hooks = hooks;
     this.#tree = node.settings.gossipMode === "tree";
+    this.#signing = node.settings.signMessages === "on";
     this.#announcer = new Announcer(node, () => this.#linkList);
     this.#fetcher = new Fetcher(node, {
       hasPushLink: () => this.#linkList.some((l) => l.mode === "push"),
@@ -104,6 +113,7 @@ export class BroadcastTree {
   /** Upkeep frames sent, repeats received and messages delivered so far. */
   stats(): TreeStats {
     return {
+      verifications: this.#verifications,
       announcements: this.#announcer.announcements,
       fetches: this.#fetcher.fetches,
       grafts: this.#grafts,
@@ -152,9 +162,9 @@ export class BroadcastTree {
       this.#onRepeat(message.id, from, message.hops, message.offTree === true);
       return;
     }
-    if (from !== undefined && messageId(message.origin, message.content) !== message.id) {
-      this.#hooks.forged(from);
-      return;
+    if (from !== undefined) {
+      const forged = this.#check(message);
+      if (forged !== undefined) return this.#hooks.forged(from, forged);
     }
     const link = from === undefined ? undefined : this.#links.get(from);
     const arrival = this.#fetcher.arrived(message.id);
@@ -166,8 +176,10 @@ export class BroadcastTree {
     const stored: StoredMessage = {
       id: message.id,
       origin: message.origin,
+      originId: message.originId,
       content: message.content,
       created: message.created,
+      sig: message.sig,
       firstSeen: now,
       seenAt: this.#node.clock.wallNow(),
       from: from?.addr,
@@ -194,6 +206,25 @@ export class BroadcastTree {
     }
     this.#hooks.deliver(stored);
     this.#forward(stored, link, offTree);
+  }
+
+  /**
+   * Why a message first seen from a neighbour cannot be taken, or undefined: its id must
+   * be the hash of its signed fields, its origin must not be a neighbour's address under
+   * another node id and, with signing on, its origin's signature over them must hold.
+   * Checked once, before the message is stored or passed on.
+   */
+  #check(message: GossipMessage): string | undefined {
+    const bytes = messageBytes(message);
+    if (messageId(bytes) !== message.id) return "message id does not match its content";
+    // Where the origin address is a neighbour's, the origin id must be the one it proved.
+    const known = this.#hooks.idAt(message.origin);
+    if (known !== undefined && known !== message.originId) return "origin address belongs to another node id";
+    if (!this.#signing) return undefined;
+    if (message.sig === undefined) return "message is not signed";
+    this.#verifications++;
+    if (!this.#node.keys.verify(message.originId, bytes, message.sig)) return "bad message signature";
+    return undefined;
   }
 
   /**

@@ -1,27 +1,22 @@
 /** A peer that leaves cleanly says so to its seeds and neighbours before it closes their links. */
 
 import { TUNING } from "../settings/config.ts";
-import { encodeFrame } from "../wire/codec.ts";
 import type { Connection } from "../net/connection.ts";
 import type { NodeContext } from "../node/node_core.ts";
 import { sleep } from "../util/clock.ts";
 
 /**
- * Sends `death` with reason `leaving` on every seed and neighbour link and waits until
- * they are written, at most TUNING.leaveFlushMs.
+ * Sends `death` with reason `leaving` on every seed and neighbour link, signed for each
+ * (a goodbye counts only where it was said), and waits until they are written, at most
+ * TUNING.leaveFlushMs.
  */
 export async function sayGoodbye(
   node: NodeContext,
   seedLinks: Connection[],
   links: Connection[],
 ): Promise<void> {
-  const self = node.self;
-  const goodbye = encodeFrame(
-    { type: "death", addr: self, reason: "leaving", reporter: self },
-    node.settings.maxFrameBytes,
-  );
   const conns = [...seedLinks, ...links];
-  for (const conn of conns) conn.sendFrame(goodbye);
+  for (const conn of conns) conn.send(node.proofs.goodbye(conn));
   await Promise.race([
     Promise.all(conns.map((conn) => conn.flush())),
     sleep(node.clock, TUNING.leaveFlushMs),

@@ -16,9 +16,13 @@ export type Via = "self" | "push" | "fetch" | "catch_up";
 export interface StoredMessage {
   id: string;
   origin: string;
+  /** The origin's node id. */
+  originId: string;
   content: string;
   /** Origin's clock when created, in milliseconds since the epoch. */
   created: number;
+  /** The origin's signature, passed on with the message; undefined where signing is off. */
+  sig: string | undefined;
   /** This peer's monotonic clock when it first saw the message, in milliseconds. */
   firstSeen: number;
   /** Wall-clock time when this peer first saw the message, in milliseconds since the epoch. */

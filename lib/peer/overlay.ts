@@ -9,10 +9,17 @@
 import { hostMatches, parseAddress } from "../wire/address.ts";
 import { TUNING } from "../settings/config.ts";
 import type { Connection } from "../net/connection.ts";
-import { type PeerReply, PROTOCOL_VERSION, versionRefusal } from "../wire/messages.ts";
+import {
+  type Death,
+  type PeerReply,
+  type PeerRequest,
+  PROTOCOL_VERSION,
+  versionRefusal,
+} from "../wire/messages.ts";
+import { newNonce } from "../wire/signatures.ts";
 import type { NodeContext } from "../node/node_core.ts";
 import type { FirstReplies } from "../node/first_reply.ts";
-import type { Direction, NeighbourTable } from "./neighbours.ts";
+import type { Direction, Neighbour, NeighbourTable } from "./neighbours.ts";
 import {
   declineReason,
   healRetryDelay,
@@ -172,9 +179,18 @@ export class Overlay {
   };
 
   /** A Peer Request on a new connection: accept it as an inbound neighbour, or decline with a reason. */
-  onPeerRequest(conn: Connection, addr: string, version: number): void {
+  onPeerRequest(conn: Connection, request: PeerRequest): void {
     const node = this.#node;
-    const reason = versionRefusal(version) ?? declineReason({
+    const { addr, version } = request;
+    const refusal = versionRefusal(version);
+    if (refusal === undefined) {
+      const { node: id, nonce, sig } = request as Required<PeerRequest>;
+      if (!node.proofs.check(conn, "peer_request", id, addr, sig)) {
+        return node.reject(conn, `bad signature for ${addr} from node id ${id}`);
+      }
+      conn.auth.remote = nonce;
+    }
+    const reason = refusal ?? declineReason({
       self: node.self,
       addr,
       onRemoteHost: hostMatches(conn.remoteAddress, addr),
@@ -194,9 +210,24 @@ export class Overlay {
       conn.flush().then(() => conn.close("declined"));
       return;
     }
-    node.send(conn, { type: "peer_reply", accepted: true, addr: node.self });
+    const sig = node.proofs.sign(conn, "peer_reply");
+    node.send(conn, { type: "peer_reply", accepted: true, addr: node.self, node: node.proofs.id, sig });
     this.#lost.delete(addr);
     this.#link(addr, conn, "inbound");
+  }
+
+  /** A neighbour's `death`: only its own leave, signed for this link, is taken (the link closes). */
+  onLeaving(neighbour: Neighbour, death: Death): void {
+    const { conn, addr } = neighbour;
+    if (death.reason !== "leaving" || death.addr !== addr) {
+      return this.#node.reject(conn, "death reports go to seeds");
+    }
+    if (!this.#node.proofs.check(conn, "leaving", conn.auth.remoteId ?? "", addr, death.sig ?? "")) {
+      return this.#node.reject(conn, "leave not signed by the neighbour for this link");
+    }
+    this.#node.log.info("neighbour {peer} is leaving", { event: "neighbour.leaving", peer: addr });
+    this.forget(addr);
+    this.#table.drop(neighbour, "left");
   }
 
   #wanted(): number {
@@ -227,11 +258,23 @@ export class Overlay {
     this.#dialling.add(addr);
     return node.endpoint.track((async () => {
       let conn: Connection | undefined;
+      const started = node.clock.now();
+      const left = () => Math.max(1, node.settings.connectTimeout - (node.clock.now() - started));
       try {
         conn = await node.endpoint.connect(parseAddress(addr), node.settings.connectTimeout);
         const opened = conn;
-        node.send(opened, { type: "peer_request", version: PROTOCOL_VERSION, addr: node.self });
-        await this.#replies.wait(opened, node.settings.connectTimeout, (reply) => {
+        await node.proofs.challenged(this.#replies, opened, left());
+        const nonce = opened.auth.local = newNonce();
+        const sig = node.proofs.sign(opened, "peer_request");
+        node.send(opened, {
+          type: "peer_request",
+          version: PROTOCOL_VERSION,
+          addr: node.self,
+          node: node.proofs.id,
+          nonce,
+          sig,
+        });
+        await this.#replies.wait(opened, left(), (reply) => {
           if (reply?.type === "refused") throw new Error(`refused: ${reply.reason}`);
           if (reply?.type !== "peer_reply") {
             throw new Error(reply ? `answered ${reply.type}` : opened.closeReason ?? "closed");
@@ -274,6 +317,10 @@ export class Overlay {
       this.#retryLost(addr, false);
       conn.close("declined");
       return;
+    }
+    if (!this.#node.proofs.check(conn, "peer_reply", reply.node!, addr, reply.sig!)) {
+      this.#node.reject(conn, `bad signature in the reply of ${addr}`);
+      throw new Error("answered with a bad signature");
     }
     if (this.#table.has(addr) || this.#node.stopping) {
       conn.close("duplicate");

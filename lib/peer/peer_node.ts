@@ -99,14 +99,12 @@ export class PeerNode {
     this.#tree = new BroadcastTree(core, this.#store, {
       // With a data directory, once the message is committed.
       deliver: (message) => this.#saved ? this.#saved.deliver(message) : this.#deliver(message),
-      forged: (neighbour) => {
-        core.log.warn("closing {remote}: message id does not match its content", {
-          event: "message.forged",
-          remote: neighbour.addr,
-        });
-        core.endpoint.strike(neighbour.conn, "forged message id");
-        this.#table.drop(neighbour, "forged message id");
+      forged: (neighbour, why) => {
+        core.log.warn("closing {remote}: {why}", { event: "message.forged", remote: neighbour.addr, why });
+        core.endpoint.strike(neighbour.conn, why);
+        this.#table.drop(neighbour, why);
       },
+      idAt: (addr) => this.#table.get(addr)?.conn.auth.remoteId,
       holds: (neighbour, id) => this.#catchUp.holds(neighbour, id),
     });
     this.#catchUp = new CatchUp(core, this.#store, () => this.#table.list);
@@ -117,6 +115,11 @@ export class PeerNode {
   /** The address this peer listens on and announces; set by {@link start}. */
   get address(): Address {
     return this.#core.address("PeerNode.address");
+  }
+
+  /** The peer's node id: its public key, 43 characters of base64url. */
+  get id(): string {
+    return this.#core.proofs.id;
   }
 
   /** `host:port` of the peer. */
@@ -200,7 +203,11 @@ export class PeerNode {
   publish(content: string): StoredMessage {
     const core = this.#core;
     if (!core.started || this.#stopping) throw new Error("PeerNode.publish: the peer is not running");
-    const message = newMessage(core.self, content, core.clock.wallNow(), this.settings.maxContentBytes);
+    const message = newMessage(
+      { origin: core.self, originId: core.proofs.id, content, created: core.clock.wallNow() },
+      this.settings.maxContentBytes,
+      this.settings.signMessages === "on" ? (bytes) => core.proofs.signMessage(bytes) : undefined,
+    );
     this.#tree.accept(message, undefined);
     return this.#store.get(message.id)!;
   }
@@ -279,10 +286,10 @@ export class PeerNode {
     if (this.#seeds.owns(conn)) return this.#seeds.onMessage(conn, message);
     switch (message.type) {
       case "peer_request":
-        return this.#overlay.onPeerRequest(conn, message.addr, message.version);
+        return this.#overlay.onPeerRequest(conn, message);
       case "liveliness":
         // A probe from a seed or a peer checking on us: answer, then end the one-shot connection.
-        core.send(conn, { type: "liveliness_reply", ts: message.ts }, { urgent: true });
+        core.answerProbe(conn, message);
         conn.flush().then(() => conn.close("probe answered"));
         return;
       default:
@@ -295,8 +302,7 @@ export class PeerNode {
       case "message":
         return this.#tree.accept(message, neighbour);
       case "liveliness":
-        this.#core.send(neighbour.conn, { type: "liveliness_reply", ts: message.ts }, { urgent: true });
-        return;
+        return this.#core.answerProbe(neighbour.conn, message);
       case "liveliness_reply":
         return this.#detector.onReply(neighbour, message.ts);
       case "get_data":
@@ -310,16 +316,7 @@ export class PeerNode {
       case "prune":
         return this.#tree.onPrune(neighbour);
       case "death":
-        if (message.reason === "leaving" && message.addr === neighbour.addr) {
-          this.#core.log.info("neighbour {peer} is leaving", {
-            event: "neighbour.leaving",
-            peer: neighbour.addr,
-          });
-          this.#overlay.forget(neighbour.addr);
-          this.#table.drop(neighbour, "left");
-          return;
-        }
-        return this.#core.reject(neighbour.conn, "death reports go to seeds");
+        return this.#overlay.onLeaving(neighbour, message);
       default:
         this.#core.reject(neighbour.conn, `unexpected ${message.type} from a neighbour`);
     }

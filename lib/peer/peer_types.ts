@@ -1,17 +1,20 @@
 /** What a peer shows the code that embeds it: its options, neighbours, traffic and events. */
 
-import type { NodeOptions, Traffic } from "../net/endpoint.ts";
+import type { Traffic } from "../net/endpoint.ts";
+import type { CoreOptions } from "../node/node_core.ts";
 import type { GossipControl, LinkMode } from "./broadcast_tree.ts";
 import type { StoredMessage } from "./message_store.ts";
 import type { Direction } from "./neighbours.ts";
 
 /** Options of a peer; its port defaults to `settings.port` (0: a free one). */
-export type PeerNodeOptions = NodeOptions;
+export type PeerNodeOptions = CoreOptions;
 
 /** A neighbour as the console and tests see it. */
 export interface NeighbourInfo {
   /** The neighbour's listening address. */
   addr: string;
+  /** The neighbour's node id, as it proved it when the link opened. */
+  id: string;
   direction: Direction;
   /** When the link opened, in monotonic clock milliseconds. */
   since: number;
@@ -26,8 +29,11 @@ export interface NeighbourInfo {
   gossip: LinkMode;
 }
 
-/** A peer's traffic: frames and bytes, repeats received, and tree upkeep sent. */
-export type PeerTraffic = Traffic & GossipControl & { repeats: number };
+/**
+ * A peer's traffic: frames and bytes, repeats received, tree upkeep sent, and message
+ * signatures verified (at most one per message first seen from a neighbour).
+ */
+export type PeerTraffic = Traffic & GossipControl & { repeats: number; verifications: number };
 
 export interface PeerEvents extends Record<string, unknown> {
   /** A message seen for the first time (published here when `from` is undefined). */

@@ -59,6 +59,7 @@ export class PeerView {
     const { table, detector, tree } = this.#parts;
     return table.list.map((n) => ({
       addr: n.addr,
+      id: n.conn.auth.remoteId ?? "",
       direction: n.direction,
       since: n.since,
       ...detector.figures(n),
@@ -82,8 +83,8 @@ export class PeerView {
   traffic(): PeerTraffic {
     const { core, tree } = this.#parts;
     const wire = core.started ? core.endpoint.traffic() : { framesSent: 0, bytesSent: 0, framesReceived: 0 };
-    const { announcements, fetches, grafts, prunes, repeats } = tree.stats();
-    return { ...wire, announcements, fetches, grafts, prunes, repeats };
+    const { announcements, fetches, grafts, prunes, repeats, verifications } = tree.stats();
+    return { ...wire, announcements, fetches, grafts, prunes, repeats, verifications };
   }
 
   registeredSeeds(): string[] {

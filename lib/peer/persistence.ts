@@ -167,10 +167,11 @@ export class PeerPersistence implements StoreJournal {
     } catch {
       m = {};
     }
-    const ok = typeof m.id === "string" && typeof m.origin === "string" && typeof m.content === "string" &&
-      typeof m.created === "number" && typeof m.seenAt === "number" && typeof m.hops === "number" &&
-      typeof m.offTree === "boolean" && typeof m.via === "string" &&
-      (m.from === undefined || typeof m.from === "string");
+    const ok = typeof m.id === "string" && typeof m.origin === "string" && typeof m.originId === "string" &&
+      typeof m.content === "string" && typeof m.created === "number" && typeof m.seenAt === "number" &&
+      typeof m.hops === "number" && typeof m.offTree === "boolean" && typeof m.via === "string" &&
+      (m.from === undefined || typeof m.from === "string") &&
+      (m.sig === undefined || typeof m.sig === "string");
     if (!ok) {
       throw new DataDirError(
         this.#db.dataDir,
@@ -178,6 +179,6 @@ export class PeerPersistence implements StoreJournal {
       );
     }
     const message = m as unknown as StoredMessage;
-    return { ...message, from: message.from, firstSeen: message.seenAt + offset };
+    return { ...message, from: message.from, sig: message.sig, firstSeen: message.seenAt + offset };
   }
 }

@@ -3,6 +3,7 @@
 import { gossipMessage } from "../wire/gossip_frame.ts";
 import type { GossipMessage } from "../wire/messages.ts";
 import { messageId } from "../wire/message_id.ts";
+import { messageBytes, type SignedFields } from "../wire/signatures.ts";
 import { utf8Length } from "../util/utf8.ts";
 
 /** `PeerNode.publish` was given content larger than `maxContentBytes`; nothing was published. */
@@ -17,16 +18,19 @@ export class ContentTooLargeError extends RangeError {
 }
 
 /**
- * The gossip message `content` from `origin`, created at wall time `created`, one link
- * from its origin once sent. Throws {@link ContentTooLargeError} past `maxContentBytes`.
+ * The gossip message of `fields` (its `created` rounded to whole milliseconds), one link
+ * from its origin once sent, signed with `sign` unless signing is off (undefined). Throws
+ * {@link ContentTooLargeError} past `maxContentBytes`.
  */
 export function newMessage(
-  origin: string,
-  content: string,
-  created: number,
+  fields: SignedFields,
   maxContentBytes: number,
+  sign: ((bytes: Uint8Array) => string) | undefined,
 ): GossipMessage {
-  const bytes = utf8Length(content);
-  if (bytes > maxContentBytes) throw new ContentTooLargeError(bytes, maxContentBytes);
-  return gossipMessage({ id: messageId(origin, content), origin, content, created }, 1);
+  const size = utf8Length(fields.content);
+  if (size > maxContentBytes) throw new ContentTooLargeError(size, maxContentBytes);
+  const signed = { ...fields, created: Math.round(fields.created) };
+  const bytes = messageBytes(signed);
+  const sig = sign?.(bytes);
+  return gossipMessage({ ...signed, id: messageId(bytes), ...(sig === undefined ? {} : { sig }) }, 1);
 }

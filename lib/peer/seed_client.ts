@@ -9,7 +9,8 @@
 import { type Address, formatAddress, parseAddress } from "../wire/address.ts";
 import { seedMajority } from "../settings/config.ts";
 import type { Connection } from "../net/connection.ts";
-import { type Message, PROTOCOL_VERSION } from "../wire/messages.ts";
+import { type HandshakeProof, type Message, PROTOCOL_VERSION } from "../wire/messages.ts";
+import { newNonce } from "../wire/signatures.ts";
 import type { NodeContext } from "../node/node_core.ts";
 import type { FirstReplies } from "../node/first_reply.ts";
 import { shuffled } from "../util/random.ts";
@@ -46,6 +47,8 @@ export class SeedClient {
   /** By seed that could not be reached: the last wait before trying it again (see {@link nextSeedRetry}). */
   readonly #retryMs = new Map<string, number>();
   #lastRefresh = -Infinity;
+  /** The proof each seed connection repeats in its Get Peer Lists: made once per connection. */
+  readonly #proofs = new WeakMap<Connection, HandshakeProof>();
   #deathsReported = 0;
 
   constructor(node: NodeContext, replies: FirstReplies, candidates: Candidates) {
@@ -198,8 +201,7 @@ export class SeedClient {
         this.#candidates.fill();
         return;
       case "liveliness":
-        this.#node.send(conn, { type: "liveliness_reply", ts: message.ts }, { urgent: true });
-        return;
+        return this.#node.answerProbe(conn, message);
       case "refused":
         // Not a strike: a seed that will not serve this peer (another protocol version) says why.
         this.#node.log.warn("seed {seed} refused this peer: {reason}", {
@@ -229,16 +231,27 @@ export class SeedClient {
     }
   }
 
-  /** A Get Peer List: registers this peer and reports its links for the seed's view of the overlay. */
-  #registration(): Message {
-    const max = this.#node.settings.peerListLimit;
+  /**
+   * A Get Peer List on `conn`: registers this peer, proving its node id over the seed's
+   * challenge, and reports its links for the seed's view of the overlay.
+   */
+  #registration(conn: Connection): Message {
+    const node = this.#node;
+    const max = node.settings.peerListLimit;
     const { neighbours, push } = this.#candidates.links();
+    let proof = this.#proofs.get(conn);
+    if (proof === undefined) {
+      const nonce = conn.auth.local = newNonce();
+      proof = { node: node.proofs.id, nonce, sig: node.proofs.sign(conn, "get_peer_list") };
+      this.#proofs.set(conn, proof);
+    }
     return {
       type: "get_peer_list",
       version: PROTOCOL_VERSION,
-      addr: this.#node.self,
+      addr: node.self,
       neighbours: neighbours.slice(0, max),
       push: push.slice(0, max),
+      ...proof,
     };
   }
 
@@ -252,7 +265,7 @@ export class SeedClient {
     const node = this.#node;
     const link = this.#links.get(seed);
     if (link === undefined || link.isClosed) return void this.#reconnect(seed);
-    node.send(link, this.#registration());
+    node.send(link, this.#registration(link));
     const framesBefore = link.framesReceived;
     node.scheduler.after(node.settings.seedTimeout, () => {
       if (link.isClosed || link.framesReceived > framesBefore || node.stopping) return;
@@ -269,16 +282,29 @@ export class SeedClient {
   /** Connects to a seed, registers and takes its Peer List. Throws with a few words on failure. */
   async #registerWith(seed: Address): Promise<void> {
     const key = formatAddress(seed);
-    const conn = await this.#node.endpoint.connect(seed, this.#node.settings.seedTimeout);
+    const node = this.#node;
+    const started = node.clock.now();
+    const conn = await node.endpoint.connect(seed, node.settings.seedTimeout);
     // Bound to a wildcard and told no address: announce the one this connection leaves from.
-    if (this.#node.needsAddress) this.#node.adoptAddress(conn.localAddress.host, key);
+    if (node.needsAddress) node.adoptAddress(conn.localAddress.host, key);
     this.#seedOf.set(conn, key);
-    this.#node.send(conn, this.#registration());
-    await this.#replies.wait(conn, this.#node.settings.seedTimeout, (reply) => {
+    const left = () => Math.max(1, node.settings.seedTimeout - (node.clock.now() - started));
+    try {
+      await node.proofs.challenged(this.#replies, conn, left());
+    } catch (error) {
+      conn.close((error as Error).message);
+      throw error;
+    }
+    node.send(conn, this.#registration(conn));
+    await this.#replies.wait(conn, left(), (reply) => {
       if (reply?.type === "refused") throw new Error(`refused: ${reply.reason}`);
       if (reply?.type !== "peer_list") {
         conn.close(reply ? `expected peer_list, got ${reply.type}` : conn.closeReason);
         throw new Error(reply ? `answered ${reply.type}` : conn.closeReason ?? "closed");
+      }
+      if (!node.proofs.check(conn, "peer_list", reply.node, "", reply.sig)) {
+        node.reject(conn, `bad signature from seed ${key}`);
+        throw new Error("answered with a bad signature");
       }
       this.#registered.add(key);
       this.#links.set(key, conn);

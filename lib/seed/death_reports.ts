@@ -1,7 +1,8 @@
 /**
- * A seed's handling of death reports: a leave is taken from the peer itself; a
- * report of a dead peer is checked with probes before the peer is removed, and a
- * reporter caught in enough false reports is removed and refused for a while.
+ * A seed's handling of death reports: a leave is taken from the peer itself, signed by
+ * its key; a report of a dead peer is checked with probes before the peer is removed,
+ * and a reporter whose key is caught in enough false reports is removed and refused
+ * for a while.
  */
 
 import { TUNING } from "../settings/config.ts";
@@ -20,6 +21,8 @@ export interface Registry {
   has(addr: string): boolean;
   /** The connection `addr` registered on, if it is listed. */
   connectionOf(addr: string): Connection | undefined;
+  /** The node id that registered `addr`, if it is listed. */
+  idOf(addr: string): string | undefined;
   remove(addr: string, reason: RemovalReason, reporter: string): void;
   /** A report was refused (for the seed's event). */
   refused(addr: string, reporter: string, why: string): void;
@@ -32,7 +35,7 @@ export interface Registry {
 export class DeathReports {
   readonly #node: NodeContext;
   readonly #registry: Registry;
-  /** Reporters caught in false death reports. */
+  /** Node ids of reporters caught in false death reports. */
   readonly #liars: BanList;
   /** Accused peers being checked, and when the check began; concurrent reports share one check. */
   readonly #verifying = new Map<string, number>();
@@ -45,13 +48,13 @@ export class DeathReports {
     this.#liars = new BanList(node.settings.banThreshold, node.settings.banTime);
   }
 
-  /** Whether `addr` is refused for false reports. */
-  isBanned(addr: string): boolean {
-    return this.#liars.isBanned(addr, this.#node.clock.now());
+  /** Whether node id `id` is refused for false reports. */
+  isBanned(id: string): boolean {
+    return this.#liars.isBanned(id, this.#node.clock.now());
   }
 
-  /** A death report from `reporter`, registered on `conn`. */
-  onReport(conn: Connection, reporter: string, death: Death): void {
+  /** A death report from `reporter`, registered on `conn` by node id `reporterId`. */
+  onReport(conn: Connection, reporter: string, reporterId: string, death: Death): void {
     const node = this.#node;
     this.counts.received++;
     node.log.info("received death of {peer} from {reporter}", {
@@ -70,6 +73,16 @@ export class DeathReports {
     });
     switch (decision.action) {
       case "leave":
+        // Signed over this seed's nonce for this connection: it cannot be replayed on another.
+        if (!node.proofs.check(conn, "leaving", reporterId, reporter, death.sig ?? "")) {
+          this.#refuse(
+            death.addr,
+            reporter,
+            reporterId,
+            "leave not signed by the leaver for this connection",
+          );
+          return node.reject(conn, "bad signature on a leave");
+        }
         return this.#registry.remove(death.addr, "leaving", reporter);
       case "ignore":
         node.log.debug("death report about unknown peer {peer} ignored", {
@@ -79,11 +92,11 @@ export class DeathReports {
         });
         return;
       case "refuse":
-        return this.#refuse(death.addr, reporter, decision.why);
+        return this.#refuse(death.addr, reporter, reporterId, decision.why);
       case "verify":
         if (this.#verifying.has(death.addr)) return;
         this.#verifying.set(death.addr, node.clock.now());
-        this.#probe(death.addr, reporter, 1, 0);
+        this.#probe(death.addr, reporter, reporterId, 1, 0);
     }
   }
 
@@ -91,7 +104,7 @@ export class DeathReports {
    * Probes an accused peer; removes it only if the seed cannot reach it either (see
    * {@link judgeProbe}). Each probe after a silent one waits a liveliness interval.
    */
-  #probe(addr: string, reporter: string, attempt: number, inconclusive: number): void {
+  #probe(addr: string, reporter: string, reporterId: string, attempt: number, inconclusive: number): void {
     const node = this.#node;
     const { probeTimeout, livelinessInterval, livelinessMisses } = node.settings;
     node.prober.probeWithControl(addr, node.selfAddress, probeTimeout).then((result) => {
@@ -118,14 +131,17 @@ export class DeathReports {
         const [next, inconclusiveNext] = verdict.inconclusive
           ? [attempt, inconclusive + 1]
           : [attempt + 1, inconclusive];
-        node.scheduler.after(livelinessInterval, () => this.#probe(addr, reporter, next, inconclusiveNext));
+        node.scheduler.after(
+          livelinessInterval,
+          () => this.#probe(addr, reporter, reporterId, next, inconclusiveNext),
+        );
         return;
       }
       this.#verifying.delete(addr);
       if (verdict.action === "keep") {
         const excuse = verdict.falseReport ? this.#excuse(addr, reporter, since) : undefined;
         const why = excuse === undefined ? verdict.why : `${verdict.why}; in good faith: ${excuse}`;
-        return this.#refuse(addr, reporter, why, {
+        return this.#refuse(addr, reporter, reporterId, why, {
           falseReport: verdict.falseReport && excuse === undefined,
         });
       }
@@ -157,10 +173,16 @@ export class DeathReports {
 
   /**
    * Logs a death report not acted on. A `false` one (the accused answered, or the
-   * reporter claimed what it cannot) is a strike against the reporter; enough strikes
-   * remove and refuse it for `banTime`.
+   * reporter claimed what it cannot) is a strike against the reporter's node id; enough
+   * strikes remove it and refuse that id for `banTime`.
    */
-  #refuse(addr: string, reporter: string, why: string, { falseReport = true } = {}): void {
+  #refuse(
+    addr: string,
+    reporter: string,
+    reporterId: string,
+    why: string,
+    { falseReport = true } = {},
+  ): void {
     const node = this.#node;
     this.counts.rejected++;
     node.log.warn("rejected death report about {peer} from {reporter}: {why}", {
@@ -170,13 +192,16 @@ export class DeathReports {
       why,
     });
     this.#registry.refused(addr, reporter, why);
-    if (!falseReport || !this.#liars.strike(reporter, node.clock.now())) return;
+    if (!falseReport || !this.#liars.strike(reporterId, node.clock.now())) return;
     node.log.warn("banned {reporter} for {ms} ms after {strikes} false reports", {
       event: "seed.reporter_banned",
       reporter,
+      id: reporterId,
       ms: node.settings.banTime,
       strikes: node.settings.banThreshold,
     });
+    // The reporter's registration goes only if its key still holds it.
+    if (this.#registry.idOf(reporter) !== reporterId) return;
     const conn = this.#registry.connectionOf(reporter);
     this.#registry.remove(reporter, "banned", reporter);
     conn?.close("banned for false reports");

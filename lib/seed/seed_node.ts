@@ -7,63 +7,19 @@
 import { type Address, formatAddress, hostMatches } from "../wire/address.ts";
 import type { Settings } from "../settings/config.ts";
 import type { Connection } from "../net/connection.ts";
-import type { NodeOptions } from "../net/endpoint.ts";
 import { Emitter } from "../util/events.ts";
 import { fitReason, type GetPeerList, type Message, versionRefusal } from "../wire/messages.ts";
 import { sample } from "../util/random.ts";
 import { NodeCore } from "../node/node_core.ts";
 import { DeathReports, type RemovalReason } from "./death_reports.ts";
 import { Contact } from "./contact.ts";
-import type { WireStatsSnapshot } from "../net/wire_stats.ts";
 import { SavedRegistry } from "./saved_registry.ts";
+import type { Member, Registration, SeedEvents, SeedNodeOptions, SeedStats } from "./seed_types.ts";
 
-export type { RemovalReason };
-
-/** Options of a seed; its port defaults to 0 (a free one). */
-export type SeedNodeOptions = NodeOptions;
-
-export interface SeedEvents extends Record<string, unknown> {
-  registered: { addr: string };
-  removed: { addr: string; reason: RemovalReason; reporter: string };
-  reportRejected: { addr: string; reporter: string; why: string };
-}
-
-interface Registration {
-  readonly addr: string;
-  readonly since: number;
-  /** Wall-clock milliseconds of the registration. */
-  readonly at: number;
-  /** Undefined for a registration kept from an earlier run, until its peer registers again. */
-  conn: Connection | undefined;
-  /** The links the peer reported with its last registration (see GetPeerList). */
-  links: { neighbours: string[]; push: string[] };
-}
-
-/** A registered peer as the control API shows it. */
-export interface Member {
-  addr: string;
-  /** Wall-clock milliseconds when the seed registered it. */
-  registeredAt: number;
-  /** Its neighbours as it reported them with its last registration, and those it pushes to. */
-  neighbours: string[];
-  push: string[];
-}
+export type { Member, RemovalReason, SeedEvents, SeedNodeOptions, SeedStats };
 
 /** Removals a seed remembers for its view of the network. */
 const RECENT_REMOVALS = 50;
-
-/** A seed's counters and sizes at one moment, for metrics and status. */
-export interface SeedStats {
-  uptimeMs: number;
-  startedAt: number;
-  peers: number;
-  /** Peers registered so far (a peer registered again after a removal counts again). */
-  registered: number;
-  removed: Record<RemovalReason, number>;
-  /** Death reports received, confirmed by the seed's own probes, and rejected. */
-  reports: { received: number; confirmed: number; rejected: number };
-  wire: WireStatsSnapshot;
-}
 
 export class SeedNode {
   readonly settings: Settings;
@@ -90,6 +46,7 @@ export class SeedNode {
     this.#reports = new DeathReports(this.#core, {
       has: (addr) => this.#peers.has(addr),
       connectionOf: (addr) => this.#peers.get(addr)?.conn,
+      idOf: (addr) => this.#peers.get(addr)?.id,
       remove: (addr, reason, reporter) => this.#remove(addr, reason, reporter),
       refused: (addr, reporter, why) => this.events.emit("reportRejected", { addr, reporter, why }),
       contactOf: (addr) => contact.record(this.#peers.get(addr)?.conn),
@@ -99,9 +56,9 @@ export class SeedNode {
     });
     this.#saved = this.#core.database && new SavedRegistry(this.#core, this.#core.database, {
       has: (addr) => this.#peers.has(addr),
-      list: (addr, at) => {
+      list: (addr, at, id) => {
         const links = { neighbours: [], push: [] };
-        this.#peers.set(addr, { addr, since: this.#core.clock.now(), at, conn: undefined, links });
+        this.#peers.set(addr, { addr, id, since: this.#core.clock.now(), at, conn: undefined, links });
         this.events.emit("registered", { addr });
       },
     });
@@ -110,6 +67,11 @@ export class SeedNode {
   /** The address the seed listens on; set by {@link start}. */
   get address(): Address {
     return this.#core.address("SeedNode.address");
+  }
+
+  /** The seed's node id. */
+  get id(): string {
+    return this.#core.proofs.id;
   }
 
   /** `host:port` of the seed. */
@@ -124,7 +86,7 @@ export class SeedNode {
 
   /** The active peers with their registration times, oldest first. */
   members(): Member[] {
-    return [...this.#peers.values()].map((r) => ({ addr: r.addr, registeredAt: r.at, ...r.links }));
+    return [...this.#peers.values()].map((r) => ({ addr: r.addr, id: r.id, registeredAt: r.at, ...r.links }));
   }
 
   /** The latest peers removed (at most a few dozen), oldest first, unless registered again since. */
@@ -154,9 +116,7 @@ export class SeedNode {
       onClose: (conn) => this.#onClose(conn),
     });
     core.everyJittered(this.settings.livelinessInterval, () => this.#contact.round());
-    void this.#saved?.reverify().catch((error) => {
-      core.log.error("cannot re-verify kept registrations: {error}", { event: "store.read_failed", error });
-    });
+    void this.#saved?.reverify();
     return address;
   }
 
@@ -184,7 +144,9 @@ export class SeedNode {
         return this.#register(conn, message, registered);
       }
       case "liveliness":
-        core.send(conn, { type: "liveliness_reply", ts: message.ts }, { urgent: true });
+        return core.answerProbe(conn, message);
+      case "challenge":
+        // The opening of a probe this seed made, arrived before the probe waits on it.
         return;
       case "liveliness_reply":
         // An answer to this seed's keep-alive: noted above as contact.
@@ -192,54 +154,71 @@ export class SeedNode {
         return;
       case "death":
         if (registered === undefined) return core.reject(conn, "death before get_peer_list");
-        return this.#reports.onReport(conn, registered, message);
+        return this.#reports.onReport(conn, registered, conn.auth.remoteId!, message);
       default:
         core.reject(conn, `unexpected ${message.type}`);
     }
   }
 
   /**
-   * Tells a peer why this seed will not serve it, then closes; not a strike: the peer
-   * can act on the reason (another version, another address to announce, later).
+   * Tells a peer why this seed will not serve it, then closes; a strike only with `strike`
+   * (a claim on another node's address): the peer can act on the other reasons.
    */
-  #refuse(conn: Connection, why: string): void {
+  #refuse(conn: Connection, why: string, strike = false): void {
     const core = this.#core;
     const reason = fitReason(why);
     core.log.warn("refused {remote}: {reason}", { event: "seed.refused_peer", remote: conn.remote, reason });
+    if (strike) core.endpoint.strike(conn, reason);
     core.send(conn, { type: "refused", reason });
     conn.flush().then(() => conn.close(`refused: ${reason}`));
   }
 
   #register(conn: Connection, message: GetPeerList, registered: string | undefined): void {
     const core = this.#core;
-    const addr = message.addr;
+    const { addr, node, nonce, sig } = message as Required<GetPeerList>;
     const links = { neighbours: message.neighbours ?? [], push: message.push ?? [] };
     if (registered !== undefined && registered !== addr) {
       return core.reject(conn, `connection registered ${registered} and now claims ${addr}`);
     }
+    if (conn.auth.remoteId !== undefined && conn.auth.remoteId !== node) {
+      return core.reject(conn, `connection proved node id ${conn.auth.remoteId} and now claims ${node}`);
+    }
+    if (!core.proofs.check(conn, "get_peer_list", node, addr, sig)) {
+      return core.reject(conn, `bad signature for ${addr} from node id ${node}`);
+    }
+    conn.auth.remote ??= nonce;
     if (!hostMatches(conn.remoteAddress, addr)) {
       return this.#refuse(
         conn,
         `announced address ${addr} is not on the host this connection comes from, ${conn.remoteAddress.host}: announce one of that host (--advertise)`,
       );
     }
-    if (this.#reports.isBanned(addr)) return this.#refuse(conn, `${addr} is banned for false death reports`);
+    if (this.#reports.isBanned(node)) {
+      return this.#refuse(conn, `node id ${node} is banned for false death reports`);
+    }
     const existing = this.#peers.get(addr);
     if (existing?.conn === conn) {
       existing.links = links;
       return this.#sendPeerList(conn, addr, { refresh: true });
     }
+    if (existing !== undefined && existing.id !== node && this.#holds(existing)) {
+      return this.#refuse(conn, `${addr} is registered to another node id whose connection is open`, true);
+    }
     if (existing?.conn?.isClosed === false) return this.#checkOld(existing, conn, message);
-    // A new registration: check that the announced address answers before listing it.
+    // A new registration: check that the announced address answers, as this node id, before listing it.
     if (this.#checking.has(conn)) return;
     this.#checking.add(conn);
-    core.prober.probe(addr, this.settings.probeTimeout).then((result) => {
+    core.prober.probe(addr, this.settings.probeTimeout, 1, { identify: true }).then((result) => {
       this.#checking.delete(conn);
       if (conn.isClosed || core.stopping) return;
       if (!result.alive) {
         // Not a strike: an honest peer that is slow or restarting fails this too, and on one
         // machine every node shares the host that a ban would shut out.
         return this.#refuse(conn, `cannot reach announced address ${addr}: ${result.reason}`);
+      }
+      if (result.id !== node) {
+        const answer = result.id === undefined ? "does not prove a node id" : "answers as another node id";
+        return this.#refuse(conn, `${addr} ${answer}`, true);
       }
       const current = this.#peers.get(addr);
       if (current !== undefined && current.conn !== conn && this.#holds(current)) {
@@ -248,17 +227,20 @@ export class SeedNode {
       if (current !== undefined && current.conn !== conn) current.conn?.close("registered again elsewhere");
       if (current === undefined) {
         const at = core.clock.wallNow();
-        this.#peers.set(addr, { addr, since: core.clock.now(), at, conn, links });
+        this.#peers.set(addr, { addr, id: node, since: core.clock.now(), at, conn, links });
         this.#registered++;
         core.log.info("registered peer {peer}", {
           event: "seed.peer_registered",
           peer: addr,
           peers: this.#peers.size,
         });
-        this.#saved?.registered(addr, at);
+        this.#saved?.registered({ addr, registeredAt: at, nodeId: node });
         this.events.emit("registered", { addr });
       } else {
+        // The old holder is gone: the address answered as this node id.
+        if (current.id !== node) this.#saved?.registered({ addr, registeredAt: current.at, nodeId: node });
         current.conn = conn;
+        current.id = node;
         current.links = links;
       }
       this.#registeredBy.set(conn, addr);
@@ -323,7 +305,12 @@ export class SeedNode {
     const core = this.#core;
     const others = [...this.#peers.keys()].filter((peer) => peer !== addr);
     const peers = sample(others, this.settings.peerListLimit, core.random);
-    core.send(conn, { type: "peer_list", peers });
+    core.send(conn, {
+      type: "peer_list",
+      peers,
+      node: core.proofs.id,
+      sig: core.proofs.sign(conn, "peer_list"),
+    });
     core.log[refresh ? "debug" : "info"]("sent peer_list to {peer}", {
       event: "seed.peer_list_sent",
       peer: addr,

@@ -48,7 +48,7 @@ function typeOf(r: Row): string {
 
 function boundsText(r: Row): string {
   if (r.kind === "addresses") return "at least 1, no duplicates";
-  if (r.kind === "text") return "not empty";
+  if (r.kind === "text") return r.default === "" ? "" : "not empty";
   if (r.kind === "hostPort") return "no wildcard";
   const bounds = boundsOf(r);
   if (bounds === undefined) return "";
@@ -59,7 +59,7 @@ function boundsText(r: Row): string {
 function defaultText(field: SettingName): string {
   const r = ROWS[field];
   const shown = formatDefault(field);
-  if ((r.kind === "secret" || r.kind === "hostPort") && shown === "") return '"" (none)';
+  if ((r.kind === "secret" || r.kind === "hostPort" || r.kind === "text") && shown === "") return '"" (none)';
   if (r.kind === "listen" && shown === "") return '"" (off)';
   if (
     r.kind === "int" && (r.unit === "bytes" || r.unit === "bytes/s") && r.default >= 1024 &&

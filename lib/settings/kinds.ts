@@ -65,11 +65,10 @@ export interface PortRow extends RowBase {
   readonly default: number;
 }
 
-/** A non-empty string; with `optional`, the empty string too, meaning none. */
+/** A non-empty string; where the default is empty, the empty string too, meaning none. */
 export interface TextRow extends RowBase {
   readonly kind: "text";
   readonly default: string;
-  readonly optional?: boolean;
 }
 
 /** A string that is never shown, not even in an error. */
@@ -176,7 +175,7 @@ export function boundsOf(row: Row): [number, number | undefined] | undefined {
 export function checkValue(row: Row, value: unknown, fromFlag = false): unknown {
   switch (row.kind) {
     case "text":
-      if (typeof value !== "string" || (value === "" && row.optional !== true)) {
+      if (typeof value !== "string" || (value === "" && row.default !== "")) {
         throw new ValueProblem(`must be a non-empty string, got ${show(value)}`);
       }
       return value;

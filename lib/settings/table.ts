@@ -1,24 +1,15 @@
 /**
- * Every setting of p2pnet in one table (row fields: kinds.ts), and from tuning.ts the fixed ratios
- * beside it. The `Settings` type, defaults, validation, flags, `--help` and docs/configuration.md
- * derive from these rows: a new setting is a new row (then `deno task docs`).
+ * Every setting of p2pnet in one table, with (from tuning.ts) the fixed ratios and pauses of the algorithms.
+ * The `Settings` type, the defaults, validation, the CLI flags, `--help` and docs/configuration.md are all
+ * derived from these rows: a new setting is a new row (then `deno task docs`). Row fields: kinds.ts.
  */
 
 import type { InputOf, Row, ValueOf } from "./kinds.ts";
+import { GOSSIP_MODES, KiB, LOG_FORMATS, LOG_LEVELS, MiB, SWITCH } from "./values.ts";
 
 export { TUNING, TUNING_TABLE, type TuningRow } from "./tuning.ts";
+export * from "./values.ts";
 
-/** Log levels accepted by `--log-level` and `logLevel`, least to most severe. */
-export const LOG_LEVELS = ["trace", "debug", "info", "warning", "error", "fatal"] as const;
-export type LogLevelName = (typeof LOG_LEVELS)[number];
-/** Log file formats. */
-export const LOG_FORMATS = ["text", "json"] as const;
-export type LogFormat = (typeof LOG_FORMATS)[number];
-/** How a peer spreads messages; see the `gossipMode` row. */
-export const GOSSIP_MODES = ["tree", "flood"] as const;
-export type GossipMode = (typeof GOSSIP_MODES)[number];
-const KiB = 1024;
-const MiB = 1024 * KiB;
 /** The settings, in the order config errors list them and the docs show them. */
 export const SETTINGS_TABLE = {
   seeds: {
@@ -56,7 +47,6 @@ export const SETTINGS_TABLE = {
   },
   dataDir: {
     kind: "text",
-    optional: true,
     default: "",
     doc:
       "Directory for the node's durable state (its key, and its database); none keeps everything in memory",
@@ -113,6 +103,7 @@ export const SETTINGS_TABLE = {
       "`networkKey` every request needs the bearer token derived from the key. See docs/operations.md#control-api.",
     flag: { name: "--api", arg: "HOST:PORT", commands: ["seed", "peer"] },
   },
+
   degree: {
     kind: "int",
     unit: "count",
@@ -184,11 +175,10 @@ export const SETTINGS_TABLE = {
     default: "tree",
     doc: "How messages spread",
     details: "`tree`: full messages go along a spanning tree of the overlay that builds and repairs " +
-      "itself (a link that delivers a repeat is pruned to announcements; a message announced but " +
-      "missing is fetched, and a link that brings a message first is grafted back), and the ids go " +
-      "to every other neighbour in batched `ihave` frames: every neighbour still learns of every " +
-      "message, for a fraction of the frames of flooding. `flood`: every message goes in full to " +
-      "every neighbour but its sender.",
+      "itself (a link that delivers a repeat is pruned to announcements; a message announced but missing " +
+      "is fetched, and a link that brings a message first is grafted back), and the ids go to every other " +
+      "neighbour in batched `ihave` frames: every neighbour still learns of every message, for a fraction " +
+      "of the frames of flooding. `flood`: every message goes in full to every neighbour but its sender.",
     flag: { name: "--gossip-mode", arg: "M", commands: ["peer"] },
   },
   announceInterval: {
@@ -196,9 +186,9 @@ export const SETTINGS_TABLE = {
     unit: "ms",
     default: 1_000,
     doc: "Time a peer gathers new message ids before announcing them",
-    details: "Announcements go to the neighbours it does not push to; each batch waits this times " +
-      "(1 ± `TUNING.announceJitter`), so peers do not announce in step. Bounds how long a break in " +
-      "the push tree delays a message; longer batches more ids into each frame.",
+    details: "Announcements go to the neighbours it does not push to; each batch waits this times (1 ± " +
+      "`TUNING.announceJitter`), so peers do not announce in step. Bounds how long a break in the push " +
+      "tree delays a message; longer batches more ids into each frame.",
   },
   fetchTimeout: {
     kind: "duration",
@@ -206,10 +196,9 @@ export const SETTINGS_TABLE = {
     default: 1_000,
     doc: "Time an announced message may stay missing before the peer asks for it",
     details: "Also the time between asks to further announcers. The first ask waits " +
-      "`TUNING.busyTreeFetchTimeouts` more, or as long as the push tree ran late lately, except " +
-      "shortly after a push link was cut; a peer that no link pushes to asks at once. Shorter " +
-      "repairs a broken push tree sooner; longer fetches fewer copies that were only queued behind " +
-      "a burst.",
+      "`TUNING.busyTreeFetchTimeouts` more, or as long as the push tree ran late lately, except shortly " +
+      "after a push link was cut; a peer that no link pushes to asks at once. Shorter repairs a broken " +
+      "push tree sooner; longer fetches fewer copies that were only queued behind a burst.",
   },
   seedTimeout: {
     kind: "duration",
@@ -252,6 +241,7 @@ export const SETTINGS_TABLE = {
     default: 30_000,
     doc: "Time a connection that is neither a neighbour link nor a seed registration may go without a frame",
   },
+
   maxFrameBytes: {
     kind: "int",
     unit: "bytes",
@@ -365,7 +355,7 @@ export const SETTINGS_TABLE = {
     default: 10,
     doc: "Strikes that earn a ban; 0 never bans",
     details: "Invalid frames and protocol violations count against the remote host (refused at " +
-      "connect); false death reports count against the reporting peer's address (removed from the " +
+      "connect); false death reports count against the reporting peer's node id (removed from the " +
       "seed and refused).",
   },
   banTime: {
@@ -373,6 +363,14 @@ export const SETTINGS_TABLE = {
     unit: "ms",
     default: 60_000,
     doc: "How long a ban lasts, and the window in which strikes add up",
+  },
+  signMessages: {
+    kind: "choice",
+    values: SWITCH,
+    default: "on",
+    doc: "Whether gossip messages are signed, and checked once each before they are stored or passed on",
+    details: "`off` only measures what signatures cost: any peer can then speak for any other, and peers " +
+      "with `on` refuse the unsigned messages. It must match across a network.",
   },
   networkKey: {
     kind: "secret",
@@ -384,6 +382,7 @@ export const SETTINGS_TABLE = {
 } as const satisfies Record<string, Row>;
 
 type Table = typeof SETTINGS_TABLE;
+
 /** A settings field name. */
 export type SettingName = keyof Table;
 
@@ -391,8 +390,8 @@ export type SettingName = keyof Table;
 export type Settings = { -readonly [K in SettingName]: ValueOf<Table[K]> };
 
 /**
- * Settings as a library caller may give them, any subset: durations as milliseconds or text (`"13s"`),
- * seeds as `host:port` text or `Address` objects. An undefined field is left to the layers below.
+ * Settings as a library caller may give them, any subset: durations as milliseconds or text (`"13s"`), seeds
+ * as `host:port` text or `Address` objects. An undefined field is left to the layers below.
  */
 export type SettingsLayer = { [K in SettingName]?: InputOf<Table[K]> | undefined };
 

@@ -213,6 +213,11 @@ export const TUNING_TABLE = {
     unit: "bytes",
     doc: "Bytes of each slab outgoing frames are carved from",
   },
+  publicKeyCacheSize: {
+    value: 4096,
+    unit: "count",
+    doc: "Public keys of other nodes a node keeps decoded for checking their signatures",
+  },
 } as const satisfies Record<string, TuningRow>;
 
 /** The values of {@link TUNING_TABLE} by name. */

@@ -6,9 +6,9 @@
 
 import type { DatabaseSync } from "node:sqlite";
 
-/** Where a node keeps its private key between runs. */
+/** Where a node keeps its private key between runs (see lib/node/identity.ts). */
 export interface IdentityStore {
-  /** The stored private key (PKCS#8 DER), or undefined if none was stored yet. */
+  /** The stored private key (PKCS#8 DER), or undefined if none was stored yet. Throws an IdentityError. */
   load(): Uint8Array | undefined;
   /** Stores the private key (PKCS#8 DER) for the next run. */
   save(pkcs8: Uint8Array): void;

@@ -6,6 +6,7 @@
 import { isAddress } from "./address.ts";
 import { MAX_HOPS } from "./gossip_frame.ts";
 import { WireError } from "./wire_error.ts";
+import { NODE_ID, NONCE, SIGNATURE } from "./signatures.ts";
 
 /** Longest reason text a Peer Reply or a Refused may carry. */
 export const MAX_REASON = 200;
@@ -50,9 +51,9 @@ export function timestamp(obj: Fields, type: string, field: string): number {
  * parser, refuses another version, with a reason the sender can read. A frame without
  * one comes from before versions existed: version 0.
  */
-export function version(obj: Fields, type: string): number {
+export function version(obj: Fields, type: string, required = false): number {
   const value = obj.version;
-  if (value === undefined) return 0;
+  if (value === undefined && !required) return 0;
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
     fail(type, "version", "must be a whole number", value);
   }
@@ -103,4 +104,25 @@ export function idList(obj: Fields, type: string, field: string, max: number): s
     if (typeof id !== "string" || !MESSAGE_ID.test(id)) fail(type, field, "must hold 32-hex-digit ids", id);
   }
   return value as string[];
+}
+
+function matching(obj: Fields, type: string, field: string, pattern: RegExp, what: string): string {
+  const value = obj[field];
+  if (typeof value !== "string" || !pattern.test(value)) fail(type, field, `must be ${what}`, value);
+  return value;
+}
+
+/** A node id field (lib/wire/signatures.ts). */
+export function nodeId(obj: Fields, type: string, field: string): string {
+  return matching(obj, type, field, NODE_ID, "a node id (43 base64url characters)");
+}
+
+/** A signature field. */
+export function signature(obj: Fields, type: string, field: string): string {
+  return matching(obj, type, field, SIGNATURE, "a signature (86 base64url characters)");
+}
+
+/** A nonce field. */
+export function nonce(obj: Fields, type: string, field: string): string {
+  return matching(obj, type, field, NONCE, "a nonce (22 base64url characters)");
 }

@@ -2,7 +2,7 @@
  * Gossip frames: the one place that knows how a gossip message is laid out on the wire.
  * Its keys always come in this order:
  *
- *   {"type":"message","id":"<32 hex>","hops":<n>[,"offTree":true],"origin":…,"content":…,"created":…}
+ *   {"type":"message","id":"<32 hex>","hops":<n>[,"offTree":true],"origin":…,"originId":…,"content":…,"created":…[,"sig":…]}
  *
  * so that a peer can read the id, hop count and mark of a repeat from the raw frame,
  * without parsing it ({@link peekGossipId}). Peers, the parser and tests build gossip
@@ -17,17 +17,19 @@ import type { GossipMessage } from "./messages.ts";
 export const MAX_HOPS = 65_535;
 
 /** What a gossip message says whatever path it took. */
-export type GossipFields = Pick<GossipMessage, "id" | "origin" | "content" | "created">;
+export type GossipFields = Pick<GossipMessage, "id" | "origin" | "originId" | "content" | "created" | "sig">;
 
 /** The gossip message with `hops` and, when `offTree`, the off-tree mark, in wire key order. */
 export function gossipMessage(
-  { id, origin, content, created }: GossipFields,
+  { id, origin, originId, content, created, sig }: GossipFields,
   hops: number,
   offTree = false,
 ): GossipMessage {
-  return offTree
-    ? { type: "message", id, hops, offTree, origin, content, created }
-    : { type: "message", id, hops, origin, content, created };
+  const message: GossipMessage = offTree
+    ? { type: "message", id, hops, offTree, origin, originId, content, created }
+    : { type: "message", id, hops, origin, originId, content, created };
+  if (sig !== undefined) message.sig = sig;
+  return message;
 }
 
 /**

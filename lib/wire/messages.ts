@@ -17,22 +17,33 @@ import {
   isHopCount,
   MAX_REASON,
   MESSAGE_ID,
+  nodeId,
+  nonce,
   position,
   reasonText,
+  signature,
   timestamp,
   version,
 } from "./fields.ts";
+import {
+  type Challenge,
+  type HandshakeProof,
+  handshakeProof,
+  type Signed,
+  signedBy,
+} from "./proof_fields.ts";
 
 export { MAX_ADDRESS, MAX_REASON } from "./fields.ts";
+export type { Challenge, HandshakeProof, Signed };
 
 /**
  * The version of the protocol this code speaks, carried by the frames that open a
  * connection ({@link GetPeerList}, {@link PeerRequest}); a node refuses any other.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Peer → seed, first frame on a seed connection and later refreshes: register `addr` and ask for peers. */
-export interface GetPeerList {
+export interface GetPeerList extends HandshakeProof {
   type: "get_peer_list";
   /** The protocol version the peer speaks, {@link PROTOCOL_VERSION}; 0 when the frame carries none. */
   version: number;
@@ -47,19 +58,19 @@ export interface GetPeerList {
   push?: string[];
 }
 /** Seed → peer: the other active peers (a random sample when there are many). */
-export interface PeerList {
+export interface PeerList extends Signed {
   type: "peer_list";
   peers: string[];
 }
 /** Peer → peer, first frame on an overlay connection: the sender, listening at `addr`, asks to be a neighbour. */
-export interface PeerRequest {
+export interface PeerRequest extends HandshakeProof {
   type: "peer_request";
   /** The protocol version the sender speaks, {@link PROTOCOL_VERSION}; 0 when the frame carries none. */
   version: number;
   addr: string;
 }
 /** Peer → peer: answer to {@link PeerRequest}; a declined request carries a reason and the connection closes. */
-export interface PeerReply {
+export interface PeerReply extends Partial<Signed> {
   type: "peer_reply";
   accepted: boolean;
   /** The answering peer's listening address. */
@@ -71,8 +82,11 @@ export interface Liveliness {
   type: "liveliness";
   /** Sender's monotonic clock in milliseconds when it sent the probe (not the time of day); echoed as is. */
   ts: number;
+  /** Asks the target to prove its node id by signing this nonce in its reply. */
+  nonce?: string;
 }
-export interface LivelinessReply {
+/** With a probe's `nonce`, it carries the target's node id and signature over it. */
+export interface LivelinessReply extends Partial<Signed> {
   type: "liveliness_reply";
   ts: number;
 }
@@ -98,7 +112,7 @@ export interface PageEnd {
   type: "page_end";
   next?: number;
 }
-/** A gossiped message. `id` is {@link messageId} of `origin` and `content`. */
+/** A gossiped message. `id` is {@link messageId} of the fields its origin signs. */
 export interface GossipMessage {
   type: "message";
   id: string;
@@ -110,9 +124,13 @@ export interface GossipMessage {
   hops: number;
   /** Listening address of the peer that created it. */
   origin: string;
+  /** Node id of the peer that created it. */
+  originId: string;
   content: string;
-  /** Origin's clock in milliseconds since the epoch when it created the message. */
+  /** Origin's clock in whole milliseconds since the epoch when it created the message. */
   created: number;
+  /** The origin's signature over origin id and address, created and content; absent only where signing is off. */
+  sig?: string;
   /**
    * Set on a copy that came by no path of the push tree, and on every copy passed on from
    * one: history served in answer to a catch-up (a {@link GetData} without `ids`) on a new
@@ -164,9 +182,12 @@ export interface Death {
   reason: "leaving" | "dead";
   /** The reporting peer's listening address. */
   reporter: string;
+  /** Required for `leaving`: the leaver's signature over the receiver's nonce of this connection. */
+  sig?: string;
 }
 
 export type Message =
+  | Challenge
   | GetPeerList
   | PeerList
   | PeerRequest
@@ -200,6 +221,7 @@ export const MESSAGE_TYPES = [
   "peer_reply",
   "death",
   "refused",
+  "challenge",
 ] as const satisfies readonly MessageType[];
 
 /** Bounds that a decoded message must respect; the node passes its settings (see `messageLimits`). */
@@ -237,24 +259,36 @@ export function parseMessage(value: unknown, limits: MessageLimits): Message {
   const obj = value as Fields;
   const type = obj.type;
   switch (type) {
+    case "challenge":
+      return { type, version: version(obj, type, true), nonce: nonce(obj, type, "nonce") };
     case "get_peer_list": {
-      const request: GetPeerList = { type, version: version(obj, type), addr: address(obj, type, "addr") };
+      const v = version(obj, type);
+      const request: GetPeerList = { type, version: v, addr: address(obj, type, "addr") };
       const neighbours = addressList(obj, type, "neighbours", limits.maxPeers);
       const push = addressList(obj, type, "push", limits.maxPeers);
       if (neighbours) request.neighbours = neighbours;
       if (push) request.push = push;
-      return request;
+      return { ...request, ...handshakeProof(obj, type, v === PROTOCOL_VERSION) };
     }
-    case "peer_request":
-      return { type, version: version(obj, type), addr: address(obj, type, "addr") };
-    case "peer_list":
-      return { type, peers: addressList(obj, type, "peers", limits.maxPeers, true)! };
+    case "peer_request": {
+      const v = version(obj, type);
+      return {
+        type,
+        version: v,
+        addr: address(obj, type, "addr"),
+        ...handshakeProof(obj, type, v === PROTOCOL_VERSION),
+      };
+    }
+    case "peer_list": {
+      const peers = addressList(obj, type, "peers", limits.maxPeers, true)!;
+      return { type, peers, ...(signedBy(obj, type, true) as Signed) };
+    }
     case "peer_reply": {
       if (typeof obj.accepted !== "boolean") fail(type, "accepted", "must be true or false", obj.accepted);
       const reason = reasonText(obj, type);
       const reply: PeerReply = { type, accepted: obj.accepted, addr: address(obj, type, "addr") };
       if (reason !== undefined) reply.reason = reason;
-      return reply;
+      return { ...reply, ...signedBy(obj, type, obj.accepted) };
     }
     case "refused": {
       const reason = reasonText(obj, type);
@@ -263,9 +297,13 @@ export function parseMessage(value: unknown, limits: MessageLimits): Message {
       }
       return { type, reason };
     }
-    case "liveliness":
+    case "liveliness": {
+      const probe: Liveliness = { type, ts: timestamp(obj, type, "ts") };
+      if (obj.nonce !== undefined) probe.nonce = nonce(obj, type, "nonce");
+      return probe;
+    }
     case "liveliness_reply":
-      return { type, ts: timestamp(obj, type, "ts") };
+      return { type, ts: timestamp(obj, type, "ts"), ...signedBy(obj, type) };
     case "get_data": {
       const ids = idList(obj, type, "ids", limits.maxIds);
       const have = idList(obj, type, "have", limits.maxIds);
@@ -308,7 +346,11 @@ export function parseMessage(value: unknown, limits: MessageLimits): Message {
         );
       }
       address(obj, type, "origin");
-      timestamp(obj, type, "created");
+      nodeId(obj, type, "originId");
+      if (!Number.isSafeInteger(obj.created) || (obj.created as number) < 0) {
+        fail(type, "created", "must be a whole, non-negative number of milliseconds", obj.created);
+      }
+      if (obj.sig !== undefined) signature(obj, type, "sig");
       const hops = obj.hops;
       if (!isHopCount(hops, 1)) {
         fail(type, "hops", `must be a whole number from 1 to ${MAX_HOPS}`, hops);
@@ -325,12 +367,14 @@ export function parseMessage(value: unknown, limits: MessageLimits): Message {
       if (obj.reason !== "leaving" && obj.reason !== "dead") {
         fail(type, "reason", 'must be "leaving" or "dead"', obj.reason);
       }
-      return {
+      const death: Death = {
         type,
         addr: address(obj, type, "addr"),
         reason: obj.reason,
         reporter: address(obj, type, "reporter"),
       };
+      if (obj.reason === "leaving" || obj.sig !== undefined) death.sig = signature(obj, type, "sig");
+      return death;
     }
     default:
       if (type === undefined && "auth" in obj) {

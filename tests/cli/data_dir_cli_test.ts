@@ -37,7 +37,7 @@ Deno.test("clean --data removes a peer's data directory, and each seed's in the 
     dataDir(peer, "peer");
     dataDir(shared, "peer");
     Deno.writeTextFileSync(join(shared, "notes.txt"), "mine");
-    for (const port of [6001, 6002]) dataDir(join(seeds, `seed-127.0.0.1-${port}`), "seed");
+    for (const port of [6001, 6002]) dataDir(join(seeds, `seed-${port}`), "seed");
 
     const run = await runP2pnet(["clean", "--data", peer, shared, seeds]);
     assert.equal(run.code, 0, run.stderr);
@@ -46,8 +46,8 @@ Deno.test("clean --data removes a peer's data directory, and each seed's in the 
     const removed = (path: string) => new RegExp(`^removed ${path} \\(2 files, \\d+ bytes\\)$`);
     assert.match(out[0]!, removed(peer));
     assert.match(out[1]!, removed(shared));
-    assert.match(out[2]!, removed(`${seeds}/seed-127.0.0.1-6001`));
-    assert.match(out[3]!, removed(`${seeds}/seed-127.0.0.1-6002`));
+    assert.match(out[2]!, removed(`${seeds}/seed-6001`));
+    assert.match(out[3]!, removed(`${seeds}/seed-6002`));
     assert.match(out[4]!, /^removed 8 files, \d+ bytes in all$/);
     assert.equal(out[5], `kept ${shared}: it holds files p2pnet did not write`);
     assert.equal(out.length, 6);
@@ -133,9 +133,9 @@ Deno.test("a peer or a seed whose data directory holds a damaged or foreign data
       mode: 0o600,
     });
     const [port] = freePorts(1) as [number];
-    const seedDir = join(dir, "seeds");
-    const foreign = join(seedDir, `seed-127.0.0.1-${port}`);
-    Deno.mkdirSync(foreign, { recursive: true });
+    // One seed keeps its state in the directory itself.
+    const foreign = join(dir, "seed");
+    Deno.mkdirSync(foreign);
     const db = new DatabaseSync(join(foreign, "p2pnet.db"));
     db.exec("CREATE TABLE accounts (id INTEGER)");
     db.close();
@@ -144,7 +144,7 @@ Deno.test("a peer or a seed whose data directory holds a damaged or foreign data
     const common = ["--log-dir", join(dir, "logs"), "--seeds", `127.0.0.1:${port}`];
     const [peer, seed] = await Promise.all([
       runP2pnet(["peer", "--data-dir", damaged, "--retry-join", "0", "--no-console", ...common]),
-      runP2pnet(["seed", "--port", String(port), "--data-dir", seedDir, ...common]),
+      runP2pnet(["seed", "--port", String(port), "--data-dir", foreign, ...common]),
     ]);
     assert.equal(peer.code, 1);
     assert.equal(

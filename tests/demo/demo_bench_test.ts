@@ -26,7 +26,7 @@ Deno.test("p2pnet demo runs a network for a few seconds and reports full deliver
   });
 });
 
-Deno.test("deno task bench runs its smallest configuration and prints one JSON object per scenario", async () => {
+Deno.test("deno task bench runs its smallest configuration in both modes, one JSON object per scenario, and compares them", async () => {
   const { code, stdout, stderr } = await runDeno([
     "run",
     "-A",
@@ -42,14 +42,27 @@ Deno.test("deno task bench runs its smallest configuration and prints one JSON o
   ]);
   assert.equal(code, 0, stderr);
   const results = stdout.trim().split("\n").map((line) => JSON.parse(line));
-  assert.deepEqual(results.map((r) => r.scenario), ["setup", "latency", "throughput", "failure", "memory"]);
+  const scenarios = ["setup", "latency", "throughput", "failure", "memory"];
+  assert.deepEqual(results.map((r) => r.scenario), [...scenarios, ...scenarios, "compare"]);
+  assert.deepEqual(results.slice(0, 10).map((r) => r.mode), [
+    ...scenarios.map(() => "plain"),
+    ...scenarios.map(() => "secure"),
+  ]);
   for (const r of results) assert.equal(r.peers, 10);
-  const [setup, latency, throughput, failure] = results;
-  assert.equal(setup.overlayReady, true);
-  assert.equal(latency.deliveryRatio, 1);
-  assert.equal(throughput.allDelivered, true);
-  assert.equal(failure.removedByEverySeed, 1);
-  assert.equal(failure.falseRemovals, 0);
+  for (const at of [0, 5]) {
+    const [setup, latency, throughput, failure] = results.slice(at);
+    assert.equal(setup.overlayReady, true);
+    assert.equal(latency.deliveryRatio, 1);
+    assert.equal(throughput.allDelivered, true);
+    // Every delivery to a peer other than the origin is verified once, never twice.
+    assert.equal(throughput.verificationsPerDelivery, 1);
+    assert.equal(failure.removedByEverySeed, 1);
+    assert.equal(failure.falseRemovals, 0);
+  }
+  const compare = results[10];
+  assert.equal(compare.against, "plain");
+  assert.equal(compare.plain.burstRatio, 1);
+  assert.ok(compare.secure.burstRatio > 0);
 });
 
 Deno.test("the demo summary writes latencies with two decimals, whole numbers too", () => {

@@ -13,8 +13,8 @@ import { fakeNetwork } from "../_fake_net.ts";
 /** Small frames and queues, which content of 1000 bytes escaped at its worst (6 bytes a byte) still fits. */
 const TIGHT: Partial<Settings> = {
   maxContentBytes: 1000,
-  maxFrameBytes: 16_384,
-  maxQueuedBytes: 33_000,
+  maxFrameBytes: 16_500,
+  maxQueuedBytes: 33_100,
   storeLimit: 100,
   peerListLimit: 4,
 };

@@ -19,8 +19,10 @@ function stored(id: string, content = id, at = 0): StoredMessage {
   return {
     id,
     origin: "127.0.0.1:1",
+    originId: "A".repeat(43),
     content,
     created: at,
+    sig: undefined,
     firstSeen: at,
     seenAt: at,
     from: undefined,

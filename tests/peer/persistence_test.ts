@@ -15,8 +15,10 @@ function stored(id: string, at = 1_700_000_000_000): StoredMessage {
   return {
     id,
     origin: "127.0.0.1:1",
+    originId: "A".repeat(43),
     content: `content of ${id}`,
     created: at,
+    sig: "s".repeat(86),
     firstSeen: 0,
     seenAt: at,
     from: "127.0.0.1:2",

@@ -6,7 +6,6 @@
  */
 
 import assert from "node:assert/strict";
-import { PROTOCOL_VERSION } from "../../lib/wire/messages.ts";
 import { fakeNetwork, hostsOf } from "../_fake_net.ts";
 import { withLogs } from "../_helpers.ts";
 import { HandNode, WireClient } from "../_wire_client.ts";
@@ -66,7 +65,9 @@ Deno.test("a seed takes a new registration of an address whose old connection we
       "a connection to the seed",
     );
     clients.push(client);
-    await client.send({ type: "get_peer_list", version: PROTOCOL_VERSION, addr: node.label });
+    await client.send(
+      await net.ground.run(client.registration(node.identity, node.label), "the seed's challenge"),
+    );
     return client;
   };
   const listed = (c: WireClient) => c.received.some((m) => m.type === "peer_list");

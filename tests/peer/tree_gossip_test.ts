@@ -6,14 +6,18 @@
  */
 
 import assert from "node:assert/strict";
-import { messageId } from "../../lib/wire/message_id.ts";
 import type { PeerNode } from "../../lib/peer/peer_node.ts";
 import type { Settings } from "../../lib/settings/config.ts";
 import type { GossipMessage, Message } from "../../lib/wire/messages.ts";
-import { gossipMessage } from "../../lib/wire/gossip_frame.ts";
 import { countDeliveries } from "../_helpers.ts";
 import { FakeGround, fakeNetwork } from "../_fake_net.ts";
-import { type Answer, handNeighbour, peerWithClients as peerWith, type WireClient } from "../_wire_client.ts";
+import {
+  type Answer,
+  gossipFrom,
+  handNeighbour,
+  peerWithClients as peerWith,
+  type WireClient,
+} from "../_wire_client.ts";
 
 const totalRepeats = (peers: PeerNode[]) => upkeep(peers).repeats;
 
@@ -65,7 +69,7 @@ function isSpanningTree(labels: string[], links: Set<string>): boolean {
  * it out (a repeat's hop count and mark are read from the raw frame).
  */
 function gossipCopy(origin: string, content: string, hops: number, offTree = false): GossipMessage {
-  return gossipMessage({ id: messageId(origin, content), origin, content, created: 1 }, hops, offTree);
+  return gossipFrom(origin, content, hops, offTree);
 }
 
 /**
@@ -99,9 +103,9 @@ async function peerWithClients<N extends number>(
 
 /** The message `content` from `label`, when `request` asks for it by id. */
 function answerFetch(request: Message, label: string, content: string): Message | undefined {
-  const id = messageId(label, content);
-  if (request.type !== "get_data" || !request.ids?.includes(id)) return undefined;
-  return { type: "message", id, hops: 1, origin: label, content, created: 1 };
+  const message = gossipFrom(label, content);
+  if (request.type !== "get_data" || !request.ids?.includes(message.id)) return undefined;
+  return message;
 }
 
 /** Whether `client` received a prune. */
@@ -189,7 +193,7 @@ async function fetchedFromAnnouncer(
   }, ground);
   const { net, peer } = setup;
   const [client, me] = [setup.clients[0]!, setup.labels[0]!];
-  const id = messageId(me, content);
+  const id = gossipFrom(me, content).id;
   try {
     await client.send({ type: "prune" });
     await net.waitFor(() => peer.neighbours().find((n) => n.addr === me)?.gossip === "announce", {
@@ -255,14 +259,7 @@ Deno.test("a neighbour that pushes a message the peer already has is pruned to a
   const { net, peer, clients: [client], labels: [me], close } = await peerWithClients(1);
   try {
     const content = "pushed twice";
-    const message: Message = {
-      type: "message",
-      id: messageId(me, content),
-      hops: 1,
-      origin: me,
-      content,
-      created: 1,
-    };
+    const message = gossipFrom(me, content);
     await client.send(message);
     await net.waitFor(() => peer.messages().length === 1, { what: "the first copy" });
     assert.equal(peer.neighbours()[0]!.gossip, "push");
@@ -320,8 +317,8 @@ Deno.test("a repeat of a message seen before its link existed prunes nothing: a 
   await net.ground.clock.advance(1);
   const { client, close } = await handNeighbour(net.ground, peer);
   try {
-    const { id, origin, content, created } = old;
-    await client.send({ type: "message", id, hops: 2, origin, content, created });
+    const { id, origin, originId, content, created, sig } = old;
+    await client.send({ type: "message", id, hops: 2, origin, originId, content, created, sig });
     await net.waitFor(() => peer.traffic().repeats === 1, { what: "the repeat" });
     // A marker after the repeat: once it is answered, any prune would have been sent before it.
     await answeredMarkers(net.ground, client);
@@ -484,17 +481,8 @@ Deno.test("an announcement round leaves out the ids a neighbour announced itself
     await net.waitFor(() => peer.neighbours().find((n) => n.addr === labels[0])?.gossip === "announce", {
       what: "the prune to take effect",
     });
-    const ids = ["known", "new"].map((content) => messageId(labels[1], content));
-    for (const content of ["known", "new"]) {
-      await clients[1].send({
-        type: "message",
-        id: messageId(labels[1], content),
-        hops: 1,
-        origin: labels[1],
-        content,
-        created: 1,
-      });
-    }
+    const ids = ["known", "new"].map((content) => gossipFrom(labels[1], content).id);
+    for (const content of ["known", "new"]) await clients[1].send(gossipFrom(labels[1], content));
     await net.waitFor(() => peer.messages().length === 2, { what: "both messages" });
     await clients[0].send({ type: "ihave", ids: [ids[0]!], hops: [1] });
     await net.waitFor(() => clients[0].received.some((m) => m.type === "ihave" && m.ids.includes(ids[1]!)), {

@@ -5,27 +5,33 @@
 
 import assert from "node:assert/strict";
 import { encodeFrame, framed, writeHeader } from "../../lib/wire/codec.ts";
-import { messageId } from "../../lib/wire/message_id.ts";
 import { PeerNode } from "../../lib/peer/peer_node.ts";
 import type { Message } from "../../lib/wire/messages.ts";
 import { SeedNode } from "../../lib/seed/seed_node.ts";
 import { FAST, MAX_FRAME_BYTES, mulberry32, waitFor } from "../_helpers.ts";
-import { HandNode, WireClient } from "../_wire_client.ts";
+import { gossipFrom, HandNode, identityFor, proof, WireClient } from "../_wire_client.ts";
+import { PROTOCOL_VERSION } from "../../lib/wire/messages.ts";
 
 const ADDR = "127.0.0.1:9";
+const ME = identityFor(ADDR);
+const NONCE = "n".repeat(22);
+const SIG = proof(ME, "peer_request", NONCE, ADDR);
+const version = PROTOCOL_VERSION;
 const VALID: Message[] = [
-  { type: "get_peer_list", version: 1, addr: ADDR },
-  { type: "peer_list", peers: [ADDR, "127.0.0.1:10"] },
-  { type: "peer_request", version: 1, addr: ADDR },
+  { type: "challenge", version, nonce: NONCE },
+  { type: "get_peer_list", version, addr: ADDR, node: ME.id, nonce: NONCE, sig: SIG },
+  { type: "peer_list", peers: [ADDR, "127.0.0.1:10"], node: ME.id, sig: SIG },
+  { type: "peer_request", version, addr: ADDR, node: ME.id, nonce: NONCE, sig: SIG },
   { type: "peer_reply", accepted: false, addr: ADDR, reason: "full" },
-  { type: "liveliness", ts: 1 },
-  { type: "liveliness_reply", ts: 1 },
-  { type: "get_data", ids: [messageId(ADDR, "a")], have: [] },
-  { type: "message", id: messageId(ADDR, "a"), hops: 1, origin: ADDR, content: "a", created: 1 },
-  { type: "ihave", ids: [messageId(ADDR, "b")], hops: [0] },
+  { type: "liveliness", ts: 1, nonce: NONCE },
+  { type: "liveliness_reply", ts: 1, node: ME.id, sig: SIG },
+  { type: "get_data", ids: [gossipFrom(ADDR, "a").id], have: [] },
+  gossipFrom(ADDR, "a"),
+  { type: "ihave", ids: [gossipFrom(ADDR, "b").id], hops: [0] },
   { type: "graft" },
   { type: "prune" },
   { type: "death", addr: ADDR, reason: "dead", reporter: ADDR },
+  { type: "death", addr: ADDR, reason: "leaving", reporter: ADDR, sig: SIG },
 ];
 
 /** One frame: a valid one mutated in one of several ways, or random bytes. */
@@ -78,8 +84,8 @@ async function fuzz(port: number, random: () => number, total: number, handshake
       const client = await WireClient.connect({ host: "127.0.0.1", port });
       try {
         if (handshake && random() < 0.5) {
-          await client.send({ type: "peer_request", version: 1, addr: handshake });
-          await waitFor(() => client.isClosed || client.received.length > 0, {
+          await client.send(await client.peerRequest(identityFor(handshake), handshake));
+          await waitFor(() => client.isClosed || client.received.length > 1, {
             what: "a peer reply",
             timeoutMs: 3000,
           });

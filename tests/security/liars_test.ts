@@ -5,7 +5,7 @@ import net from "node:net";
 import type { Settings } from "../../lib/settings/config.ts";
 import { encodeFrame, framed } from "../../lib/wire/codec.ts";
 import { FAST, MAX_FRAME_BYTES, recordText, TestNetwork, waitFor, withLogs } from "../_helpers.ts";
-import { handNeighbour, HandNode, WireClient } from "../_wire_client.ts";
+import { handNeighbour, HandNode, identityFor, WireClient } from "../_wire_client.ts";
 import { freePorts } from "../_process.ts";
 
 /**
@@ -54,15 +54,16 @@ Deno.test("a leaving Death is accepted only from the peer itself, on the connect
     const rejected: string[] = [];
     seed.events.on("reportRejected", (e) => rejected.push(e.why));
     const [client] = await liar.register([seed.address]) as [WireClient];
-    await client.send({ type: "death", addr: victim.label, reason: "leaving", reporter: liar.label });
-    await client.send({ type: "death", addr: victim.label, reason: "leaving", reporter: victim.label });
+    const { sig } = await client.goodbye(liar.identity, liar.label);
+    await client.send({ type: "death", addr: victim.label, reason: "leaving", reporter: liar.label, sig });
+    await client.send({ type: "death", addr: victim.label, reason: "leaving", reporter: victim.label, sig });
     await waitFor(() => rejected.length === 2, { what: "both forged goodbyes to be rejected" });
     assert.ok(seed.peers().includes(victim.label));
     // The liar's own goodbye, but sent on another connection than the one it registered on
     // (refused while the first connection answers).
     const other = await WireClient.connect(seed.address);
     try {
-      await other.send({ type: "get_peer_list", version: 1, addr: liar.label });
+      await other.send(await other.registration(liar.identity, liar.label));
       await waitFor(() => other.isClosed, {
         what: "a second registration of the same address to be refused",
       });
@@ -70,7 +71,7 @@ Deno.test("a leaving Death is accepted only from the peer itself, on the connect
       await other.close();
     }
     assert.ok(seed.peers().includes(liar.label), "no takeover: the first registration stands");
-    await client.send({ type: "death", addr: liar.label, reason: "leaving", reporter: liar.label });
+    await client.send(await client.goodbye(liar.identity, liar.label));
     await waitFor(() => !seed.peers().includes(liar.label), { what: "the liar's own goodbye to count" });
   } finally {
     await liar.close();
@@ -88,7 +89,7 @@ Deno.test("a peer cannot register an address it does not listen on, nor one on a
       for (const addr of [`127.0.0.1:${port}`, "10.1.2.3:4000"]) {
         const client = await WireClient.connect(seed.address);
         clients.push(client);
-        await client.send({ type: "get_peer_list", version: 1, addr });
+        await client.send(await client.registration(identityFor(addr), addr));
         await waitFor(() => client.isClosed, { what: `registration of ${addr} to be refused` });
         assert.ok(!client.received.some((m) => m.type === "peer_list"));
         assert.equal(client.received.at(-1)?.type, "refused", "the seed says why");
@@ -136,7 +137,7 @@ Deno.test("a reporter that keeps sending false reports is removed and refused fo
     assert.ok(net.peers.every((p) => seed.peers().includes(p.label)), "no honest peer was removed");
     const again = await WireClient.connect(seed.address);
     try {
-      await again.send({ type: "get_peer_list", version: 1, addr: liar.label });
+      await again.send(await again.registration(liar.identity, liar.label));
       await waitFor(() => again.isClosed, { what: "the banned liar's registration to be refused" });
       assert.ok(!seed.peers().includes(liar.label));
     } finally {
@@ -151,7 +152,8 @@ Deno.test("a reporter that keeps sending false reports is removed and refused fo
 /** A raw connection from another loopback address, through node:net (Deno.connect cannot choose its source). */
 function connectFrom(localAddress: string, port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: "127.0.0.1", port, localAddress }, () => resolve(socket));
+    // Resumed: the challenge the node sends first must be read for the close to be seen.
+    const socket = net.connect({ host: "127.0.0.1", port, localAddress }, () => resolve(socket.resume()));
     socket.once("error", reject);
   });
 }
@@ -203,13 +205,15 @@ Deno.test("a host that sends invalid frames repeatedly is banned; other hosts ar
 
 Deno.test("a neighbour's death report about someone else closes the link: reports go to seeds", async () => {
   const net = await network();
-  const { client, close } = await handNeighbour(net.ground, net.peers[0]!);
+  const { client, label, close } = await handNeighbour(net.ground, net.peers[0]!);
   try {
+    const { sig } = await client.goodbye(identityFor(label), label);
     await client.send({
       type: "death",
       addr: net.peers[1]!.label,
       reason: "leaving",
       reporter: net.peers[1]!.label,
+      sig,
     });
     await waitFor(() => client.isClosed, { what: "the link to close" });
     assert.ok(net.peers[0]!.neighbours().some((n) => n.addr === net.peers[1]!.label), "the real link stands");

@@ -1,7 +1,6 @@
 /** A seed checking a death report, on fake time. */
 
 import assert from "node:assert/strict";
-import { PROTOCOL_VERSION } from "../../lib/wire/messages.ts";
 import { fakeNetwork } from "../_fake_net.ts";
 import { HandNode } from "../_wire_client.ts";
 
@@ -21,7 +20,7 @@ Deno.test("DeathReports removes a peer that dies while the seed is still checkin
       what: "the neighbour to give up on it",
     });
     assert.ok(seed.peers().includes(silent.label), "the seed is still checking the report");
-    await registration!.send({ type: "get_peer_list", version: PROTOCOL_VERSION, addr: silent.label });
+    await registration!.send(await registration!.registration(silent.identity, silent.label));
     await silent.close();
     await net.waitFor(() => !seed.peers().includes(silent.label), { what: "the seed to drop the dead peer" });
     assert.deepEqual(removals, ["dead"]);

@@ -114,7 +114,10 @@ Deno.test("every field a config file may hold is accepted by name", () => {
     const kind = typeof DEFAULT_SETTINGS[field as keyof Settings];
     values[field] = kind === "number"
       ? (field === "port" ? 0 : field === "maxFrameBytes" ? 8192 : 1000)
-      : ({ logFormat: "text", gossipMode: "tree", api: "127.0.0.1:0" } as Record<string, string>)[field] ??
+      : ({ logFormat: "text", gossipMode: "tree", api: "127.0.0.1:0", signMessages: "on" } as Record<
+        string,
+        string
+      >)[field] ??
         "x";
   }
   const parsed = parseConfigObject(values, FILE);
@@ -452,8 +455,8 @@ Deno.test("limits under which a valid message would not fit in a frame are refus
     [
       { maxContentBytes: 200_000 },
       "maxContentBytes",
-      "maxFrameBytes must be >= the largest message frame with maxContentBytes 200000 (1201946 bytes, " +
-      "JSON escaping at its worst): current values 1048576 < 1201946; raise maxFrameBytes or lower maxContentBytes",
+      "maxFrameBytes must be >= the largest message frame with maxContentBytes 200000 (1202090 bytes, " +
+      "JSON escaping at its worst): current values 1048576 < 1202090; raise maxFrameBytes or lower maxContentBytes",
     ],
     [
       { storeLimit: 20_000 },
@@ -464,8 +467,8 @@ Deno.test("limits under which a valid message would not fit in a frame are refus
     [
       { maxFrameBytes: 200_000, maxQueuedBytes: 400_000, storeLimit: 100, peerListLimit: 200 },
       "peerListLimit",
-      "maxFrameBytes must be >= the largest get_peer_list frame with peerListLimit 200 (723085 bytes, " +
-      "JSON escaping at its worst): current values 200000 < 723085; raise maxFrameBytes or lower peerListLimit",
+      "maxFrameBytes must be >= the largest get_peer_list frame with peerListLimit 200 (723251 bytes, " +
+      "JSON escaping at its worst): current values 200000 < 723251; raise maxFrameBytes or lower peerListLimit",
     ],
     [
       { maxQueuedBytes: 2 * 1024 * 1024 },
@@ -487,9 +490,9 @@ Deno.test("limits under which a valid message would not fit in a frame are refus
     assert.equal(thrown.field, field);
   }
   // At their defaults the limits fit, and so do the largest content and store that 1 MiB frames allow.
-  resolveSettings({ maxContentBytes: 174_438 });
+  resolveSettings({ maxContentBytes: 174_414 });
   resolveSettings({ storeLimit: 14_978 });
-  assert.throws(() => resolveSettings({ maxContentBytes: 174_439 }), ConfigError);
+  assert.throws(() => resolveSettings({ maxContentBytes: 174_415 }), ConfigError);
 });
 
 Deno.test("a config file with the old maxMessageBytes is refused, naming maxContentBytes", () => {

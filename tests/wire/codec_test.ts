@@ -27,6 +27,9 @@ import { LIMITS, MAX_FRAME_BYTES, mulberry32 } from "../_helpers.ts";
 type Random = () => number;
 
 const utf8 = new TextEncoder();
+const NODE = "A".repeat(43);
+const SIG = "B".repeat(85) + "A";
+const NONCE = "n".repeat(22);
 
 function int(random: Random, n: number): number {
   return Math.floor(random() * n);
@@ -74,6 +77,7 @@ function list<T>(random: Random, max: number, make: (random: Random) => T): T[] 
 }
 
 const MESSAGE_TYPES = [
+  "challenge",
   "get_peer_list",
   "peer_list",
   "peer_request",
@@ -93,14 +97,18 @@ const MESSAGE_TYPES = [
 function randomMessage(random: Random, type = pick(random, MESSAGE_TYPES)): Message {
   switch (type) {
     case "get_peer_list":
-      return { type, version: 1, addr: randomAddress(random) };
+      return random() < 0.5
+        ? { type, version: 1, addr: randomAddress(random) }
+        : { type, version: 2, addr: randomAddress(random), node: NODE, nonce: NONCE, sig: SIG };
     case "peer_list":
-      return { type, peers: list(random, LIMITS.maxPeers, randomAddress) };
+      return { type, peers: list(random, LIMITS.maxPeers, randomAddress), node: NODE, sig: SIG };
+    case "challenge":
+      return { type, version: int(random, 5), nonce: NONCE };
     case "peer_request":
       return { type, version: 1, addr: randomAddress(random) };
     case "peer_reply":
       return random() < 0.5
-        ? { type, accepted: random() < 0.5, addr: randomAddress(random) }
+        ? { type, accepted: true, addr: randomAddress(random), node: NODE, sig: SIG }
         : { type, accepted: false, addr: randomAddress(random), reason: randomText(random, 200) };
     case "liveliness":
     case "liveliness_reply":
@@ -124,16 +132,14 @@ function randomMessage(random: Random, type = pick(random, MESSAGE_TYPES)): Mess
         id: randomId(random),
         hops: 1 + Math.floor(random() * 65_535),
         origin: randomAddress(random),
+        originId: NODE,
         content: randomText(random, random() < 0.1 ? 5000 : 300),
-        created: randomTimestamp(random),
+        created: Math.floor(randomTimestamp(random)),
       };
     case "death":
-      return {
-        type,
-        addr: randomAddress(random),
-        reason: random() < 0.5 ? "leaving" : "dead",
-        reporter: randomAddress(random),
-      };
+      return random() < 0.5
+        ? { type, addr: randomAddress(random), reason: "dead", reporter: randomAddress(random) }
+        : { type, addr: randomAddress(random), reason: "leaving", reporter: randomAddress(random), sig: SIG };
     case "refused":
       return { type, reason: randomText(random, 200) };
   }
@@ -250,6 +256,7 @@ Deno.test("a frame split inside its length prefix and inside its body decodes on
     id: ID,
     hops: 1,
     origin: ADDR,
+    originId: NODE,
     content: "héllo 😀",
     created: 7,
   };
@@ -305,19 +312,28 @@ Deno.test("decodeMessage keeps only the known fields of a message", () => {
   });
   assert.deepEqual(decodeMessage(body({ type: "graft", ids: [ID] }), LIMITS), { type: "graft" });
   assert.deepEqual(decodeMessage(body({ type: "prune", reason: "x" }), LIMITS), { type: "prune" });
-  const gossip = { type: "message", id: ID, hops: 2, origin: ADDR, content: "", created: 0 };
+  const gossip = { type: "message", id: ID, hops: 2, origin: ADDR, originId: NODE, content: "", created: 0 };
   assert.deepEqual(decodeMessage(body({ ...gossip, offTree: false }), LIMITS), gossip);
   assert.deepEqual(decodeMessage(body({ ...gossip, offTree: true }), LIMITS), { ...gossip, offTree: true });
 });
 
 Deno.test("a frame body of exactly the maximum passes both encoder and decoder; one byte more fails both", () => {
-  const base = JSON.stringify({ type: "message", id: ID, hops: 1, origin: ADDR, content: "", created: 0 });
+  const base = JSON.stringify({
+    type: "message",
+    id: ID,
+    hops: 1,
+    origin: ADDR,
+    originId: NODE,
+    content: "",
+    created: 0,
+  });
   const max = 2000;
   const atMax: Message = {
     type: "message",
     id: ID,
     hops: 1,
     origin: ADDR,
+    originId: NODE,
     content: "x".repeat(max - base.length),
     created: 0,
   };
@@ -378,13 +394,13 @@ Deno.test("FrameDecoder refuses a huge length prefix the moment its fourth byte 
 
 Deno.test("FrameDecoder refuses a frame over a custom small maximum at its prefix", () => {
   const peers = Array.from({ length: 20 }, (_, i) => `127.0.0.1:${i + 1}`);
-  const frame = encodeFrame({ type: "peer_list", peers }, MAX_FRAME_BYTES);
+  const frame = encodeFrame({ type: "peer_list", peers, node: NODE, sig: SIG }, MAX_FRAME_BYTES);
   assert.ok(frame.length - 4 > 100);
   const decoder = new FrameDecoder(100);
   const error = assertWireError(() => decoder.push(frame.subarray(0, 4)), "frame_too_large");
   assert.match(error.message, /maximum of 100/);
-  const small = encodeFrame({ type: "peer_list", peers: peers.slice(0, 2) }, MAX_FRAME_BYTES);
-  assert.deepEqual(decodeCopies([small], 100), [{ type: "peer_list", peers: peers.slice(0, 2) }]);
+  const small = encodeFrame({ type: "liveliness", ts: 1 }, MAX_FRAME_BYTES);
+  assert.deepEqual(decodeCopies([small], 100), [{ type: "liveliness", ts: 1 }]);
 });
 
 Deno.test("encodeFrame refuses a message bigger than the maximum, counting UTF-8 bytes", () => {
@@ -393,6 +409,7 @@ Deno.test("encodeFrame refuses a message bigger than the maximum, counting UTF-8
     id: ID,
     hops: 1,
     origin: ADDR,
+    originId: NODE,
     content: "x".repeat(MAX_FRAME_BYTES),
     created: 0,
   };
@@ -403,6 +420,7 @@ Deno.test("encodeFrame refuses a message bigger than the maximum, counting UTF-8
     id: ID,
     hops: 1,
     origin: ADDR,
+    originId: NODE,
     content: "é".repeat(600),
     created: 0,
   };
@@ -482,11 +500,11 @@ Deno.test("schema violations are invalid_field and name the field", () => {
     [{ type: "peer_reply", accepted: true }, "addr"],
     [{ type: "liveliness" }, "ts"],
     [{ type: "liveliness_reply" }, "ts"],
-    [{ type: "message", hops: 1, origin: ADDR, content: "", created: 0 }, "id"],
+    [{ type: "message", hops: 1, origin: ADDR, originId: NODE, content: "", created: 0 }, "id"],
     [{ type: "message", id: ID, hops: 1, content: "", created: 0 }, "origin"],
-    [{ type: "message", id: ID, hops: 1, origin: ADDR, created: 0 }, "content"],
-    [{ type: "message", id: ID, hops: 1, origin: ADDR, content: "" }, "created"],
-    [{ type: "message", id: ID, origin: ADDR, content: "", created: 0 }, "hops"],
+    [{ type: "message", id: ID, hops: 1, origin: ADDR, originId: NODE, created: 0 }, "content"],
+    [{ type: "message", id: ID, hops: 1, origin: ADDR, originId: NODE, content: "" }, "created"],
+    [{ type: "message", id: ID, origin: ADDR, originId: NODE, content: "", created: 0 }, "hops"],
     [{ type: "death", addr: ADDR, reporter: ADDR }, "reason"],
     [{ type: "death", reason: "dead", reporter: ADDR }, "addr"],
     [{ type: "death", addr: ADDR, reason: "dead" }, "reporter"],
@@ -515,11 +533,26 @@ Deno.test("schema violations are invalid_field and name the field", () => {
     [{ type: "ihave", ids: [ID], hops: [-1] }, "hops"],
     [{ type: "ihave", ids: [ID], hops: [65_536] }, "hops"],
     [{ type: "ihave", ids: [ID], hops: ["1"] }, "hops"],
-    [{ type: "message", id: ID, hops: 1, origin: ADDR, content: ["hi"], created: 0 }, "content"],
-    [{ type: "message", id: ID, hops: 1, origin: ADDR, content: "", created: "0" }, "created"],
-    [{ type: "message", id: ID, hops: "1", origin: ADDR, content: "", created: 0 }, "hops"],
-    [{ type: "message", id: ID, hops: 1.5, origin: ADDR, content: "", created: 0 }, "hops"],
-    [{ type: "message", id: ID, hops: 1, origin: ADDR, content: "", created: 0, offTree: "yes" }, "offTree"],
+    [
+      { type: "message", id: ID, hops: 1, origin: ADDR, originId: NODE, content: ["hi"], created: 0 },
+      "content",
+    ],
+    [
+      { type: "message", id: ID, hops: 1, origin: ADDR, originId: NODE, content: "", created: "0" },
+      "created",
+    ],
+    [{ type: "message", id: ID, hops: "1", origin: ADDR, originId: NODE, content: "", created: 0 }, "hops"],
+    [{ type: "message", id: ID, hops: 1.5, origin: ADDR, originId: NODE, content: "", created: 0 }, "hops"],
+    [{
+      type: "message",
+      id: ID,
+      hops: 1,
+      origin: ADDR,
+      originId: NODE,
+      content: "",
+      created: 0,
+      offTree: "yes",
+    }, "offTree"],
     [{ type: "death", addr: ADDR, reason: "bored", reporter: ADDR }, "reason"],
     // out of bounds
     [{ type: "liveliness", ts: -1 }, "ts"],
@@ -529,9 +562,20 @@ Deno.test("schema violations are invalid_field and name the field", () => {
     [{ type: "get_peer_list", version: -1, addr: ADDR }, "version"],
     [{ type: "get_data", ids: Array(10_001).fill(ID) }, "ids"],
     [{ type: "ihave", ids: Array(10_001).fill(ID) }, "ids"],
-    [{ type: "message", id: ID, hops: 1, origin: ADDR, content: "c".repeat(65_537), created: 0 }, "content"],
-    [{ type: "message", id: ID, hops: 0, origin: ADDR, content: "", created: 0 }, "hops"],
-    [{ type: "message", id: ID, hops: 65_536, origin: ADDR, content: "", created: 0 }, "hops"],
+    [{
+      type: "message",
+      id: ID,
+      hops: 1,
+      origin: ADDR,
+      originId: NODE,
+      content: "c".repeat(65_537),
+      created: 0,
+    }, "content"],
+    [{ type: "message", id: ID, hops: 0, origin: ADDR, originId: NODE, content: "", created: 0 }, "hops"],
+    [
+      { type: "message", id: ID, hops: 65_536, origin: ADDR, originId: NODE, content: "", created: 0 },
+      "hops",
+    ],
     // bad addresses
     [{ type: "get_peer_list", version: 1, addr: "127.0.0.1" }, "addr"],
     [{ type: "get_peer_list", version: 1, addr: "127.0.0.1:0" }, "addr"],
@@ -545,10 +589,21 @@ Deno.test("schema violations are invalid_field and name the field", () => {
     [{ type: "message", id: ID, hops: 1, origin: "origin", content: "", created: 0 }, "origin"],
     [{ type: "death", addr: ADDR, reason: "dead", reporter: "127.0.0.1:" }, "reporter"],
     // bad ids
-    [{ type: "message", id: "abc", hops: 1, origin: ADDR, content: "", created: 0 }, "id"],
-    [{ type: "message", id: ID.toUpperCase(), hops: 1, origin: ADDR, content: "", created: 0 }, "id"],
-    [{ type: "message", id: ID + "0", hops: 1, origin: ADDR, content: "", created: 0 }, "id"],
-    [{ type: "message", id: "g".repeat(32), hops: 1, origin: ADDR, content: "", created: 0 }, "id"],
+    [{ type: "message", id: "abc", hops: 1, origin: ADDR, originId: NODE, content: "", created: 0 }, "id"],
+    [{
+      type: "message",
+      id: ID.toUpperCase(),
+      hops: 1,
+      origin: ADDR,
+      originId: NODE,
+      content: "",
+      created: 0,
+    }, "id"],
+    [{ type: "message", id: ID + "0", hops: 1, origin: ADDR, originId: NODE, content: "", created: 0 }, "id"],
+    [
+      { type: "message", id: "g".repeat(32), hops: 1, origin: ADDR, originId: NODE, content: "", created: 0 },
+      "id",
+    ],
     [{ type: "get_data", have: [ID.slice(1)] }, "have"],
     [{ type: "ihave", ids: [ID, ID.slice(1)] }, "ids"],
   ];
@@ -567,17 +622,20 @@ Deno.test("schema violations are invalid_field and name the field", () => {
 Deno.test("message limits passed to decodeMessage bound list and content sizes", () => {
   const limits: MessageLimits = { maxPeers: 2, maxIds: 3, maxContentBytes: 10 };
   const ok: Message[] = [
-    { type: "peer_list", peers: [ADDR, "[::1]:1"] },
+    { type: "peer_list", peers: [ADDR, "[::1]:1"], node: NODE, sig: SIG },
     { type: "get_data", ids: [ID, ID, ID] },
     { type: "ihave", ids: [ID, ID, ID], hops: [1, 2, 3] },
-    { type: "message", id: ID, hops: 1, origin: ADDR, content: "0123456789", created: 1 },
+    { type: "message", id: ID, hops: 1, origin: ADDR, originId: NODE, content: "0123456789", created: 1 },
   ];
   for (const m of ok) assert.deepEqual(decodeMessage(body(m), limits), m);
   const tooBig: [Message, string][] = [
-    [{ type: "peer_list", peers: [ADDR, ADDR, ADDR] }, "peers"],
+    [{ type: "peer_list", peers: [ADDR, ADDR, ADDR], node: NODE, sig: SIG }, "peers"],
     [{ type: "get_data", have: [ID, ID, ID, ID] }, "have"],
     [{ type: "ihave", ids: [ID, ID, ID, ID], hops: [1, 1, 1, 1] }, "ids"],
-    [{ type: "message", id: ID, hops: 1, origin: ADDR, content: "01234567890", created: 1 }, "content"],
+    [
+      { type: "message", id: ID, hops: 1, origin: ADDR, originId: NODE, content: "01234567890", created: 1 },
+      "content",
+    ],
   ];
   for (const [m, field] of tooBig) {
     assertWireError(() => decodeMessage(body(m), limits), "invalid_field", field);
@@ -673,7 +731,7 @@ Deno.test("decodeJson reads any JSON value and leaves schemas to decodeMessage",
 
 Deno.test("parseMessage reads a handshake's version as any whole number, and a missing one as 0", () => {
   for (const type of ["get_peer_list", "peer_request"] as const) {
-    for (const version of [0, 1, 2, 65_536]) {
+    for (const version of [0, 1, 3, 65_536]) {
       assert.deepEqual(decodeMessage(body({ type, version, addr: ADDR }), LIMITS), {
         type,
         version,
@@ -681,14 +739,22 @@ Deno.test("parseMessage reads a handshake's version as any whole number, and a m
       });
     }
     assert.deepEqual(decodeMessage(body({ type, addr: ADDR }), LIMITS), { type, version: 0, addr: ADDR });
+    // This version's frames must prove a node id.
+    assertWireError(
+      () => decodeMessage(body({ type, version: 2, addr: ADDR }), LIMITS),
+      "invalid_field",
+      "node",
+    );
+    const proved = { type, version: 2, addr: ADDR, node: NODE, nonce: NONCE, sig: SIG };
+    assert.deepEqual(decodeMessage(body(proved), LIMITS), proved);
   }
 });
 
 Deno.test("versionRefusal accepts PROTOCOL_VERSION and names both versions for any other", () => {
-  assert.equal(PROTOCOL_VERSION, 1);
+  assert.equal(PROTOCOL_VERSION, 2);
   assert.equal(versionRefusal(PROTOCOL_VERSION), undefined);
-  assert.equal(versionRefusal(2), "protocol version 2 not supported; this node speaks 1");
-  assert.equal(versionRefusal(0), "protocol version 0 not supported; this node speaks 1");
+  assert.equal(versionRefusal(1), "protocol version 1 not supported; this node speaks 2");
+  assert.equal(versionRefusal(0), "protocol version 0 not supported; this node speaks 2");
 });
 
 Deno.test("a catch-up page is asked for with from and closed by page_end with next, both whole numbers from 0", () => {

@@ -19,7 +19,9 @@ import { LIMITS } from "../_helpers.ts";
 
 const ID = "0123456789abcdef".repeat(2);
 const ADDR = "127.0.0.1:6001";
-const FIELDS = { id: ID, origin: ADDR, content: "x", created: 1 };
+const NODE = "A".repeat(43);
+const SIG = "B".repeat(85) + "A";
+const FIELDS = { id: ID, origin: ADDR, originId: NODE, content: "x", created: 1, sig: SIG };
 const utf8 = new TextEncoder();
 
 /** The body of the frame that passes on a copy held `hops` links from its origin. */
@@ -32,15 +34,19 @@ Deno.test("gossipMessage lays out its keys in wire order, with the mark right af
     "id",
     "hops",
     "origin",
+    "originId",
     "content",
     "created",
+    "sig",
   ]);
   assert.deepEqual(
     Object.keys(gossipMessage(FIELDS, 3, true)),
-    ["type", "id", "hops", "offTree", "origin", "content", "created"],
+    ["type", "id", "hops", "offTree", "origin", "originId", "content", "created", "sig"],
   );
   // The parser builds the same layout whatever order the frame had.
   const shuffled = {
+    sig: SIG,
+    originId: NODE,
     created: 1,
     content: "x",
     offTree: true,

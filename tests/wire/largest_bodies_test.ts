@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { encodeFrame, HEADER_BYTES } from "../../lib/wire/codec.ts";
 import { largestBodies } from "../../lib/wire/largest_bodies.ts";
-import { type Message, type MessageLimits, parseMessage } from "../../lib/wire/messages.ts";
+import { type Message, type MessageLimits, parseMessage, PROTOCOL_VERSION } from "../../lib/wire/messages.ts";
 import { gossipMessage, MAX_HOPS } from "../../lib/wire/gossip_frame.ts";
 
 const LIMITS: MessageLimits = { maxPeers: 3, maxIds: 4, maxContentBytes: 50 };
@@ -14,29 +14,48 @@ const TS = 0.0000012345678901234567;
 const ID = "0123456789abcdef0123456789abcdef";
 const REASON = "\u0001".repeat(200);
 const ids = (n: number) => Array(n).fill(ID);
+const NODE = "A".repeat(43);
+const SIG = "B".repeat(85) + "A";
+const NONCE = "n".repeat(22);
+const version = PROTOCOL_VERSION;
 
 /** The largest valid message of each type within LIMITS. */
 const WORST: Message[] = [
+  { type: "challenge", version: Number.MAX_SAFE_INTEGER, nonce: NONCE },
   {
     type: "get_peer_list",
-    version: Number.MAX_SAFE_INTEGER,
+    version,
     addr: ADDR,
     neighbours: [ADDR, ADDR, ADDR],
     push: [ADDR, ADDR, ADDR],
+    node: NODE,
+    nonce: NONCE,
+    sig: SIG,
   },
-  { type: "peer_request", version: Number.MAX_SAFE_INTEGER, addr: ADDR },
-  { type: "peer_list", peers: [ADDR, ADDR, ADDR] },
-  { type: "peer_reply", accepted: false, addr: ADDR, reason: REASON },
+  { type: "peer_request", version, addr: ADDR, node: NODE, nonce: NONCE, sig: SIG },
+  { type: "peer_list", peers: [ADDR, ADDR, ADDR], node: NODE, sig: SIG },
+  { type: "peer_reply", accepted: false, addr: ADDR, reason: REASON, node: NODE, sig: SIG },
   { type: "refused", reason: REASON },
-  { type: "liveliness", ts: TS },
-  { type: "liveliness_reply", ts: TS },
+  { type: "liveliness", ts: TS, nonce: NONCE },
+  { type: "liveliness_reply", ts: TS, node: NODE, sig: SIG },
   { type: "get_data", ids: ids(4), have: ids(4), from: Number.MAX_SAFE_INTEGER },
   { type: "page_end", next: Number.MAX_SAFE_INTEGER },
   { type: "ihave", ids: ids(4), hops: Array(4).fill(MAX_HOPS) },
-  gossipMessage({ id: ID, origin: ADDR, content: "\u0001".repeat(50), created: TS }, MAX_HOPS, true),
+  gossipMessage(
+    {
+      id: ID,
+      origin: ADDR,
+      originId: NODE,
+      content: "\u0001".repeat(50),
+      created: Number.MAX_SAFE_INTEGER,
+      sig: SIG,
+    },
+    MAX_HOPS,
+    true,
+  ),
   { type: "graft" },
   { type: "prune" },
-  { type: "death", addr: ADDR, reason: "leaving", reporter: ADDR },
+  { type: "death", addr: ADDR, reason: "leaving", reporter: ADDR, sig: SIG },
 ];
 
 Deno.test("largestBodies bounds the worst valid message of every type, escaping and all, within a few bytes", () => {
